@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "AlloResto",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "alloresto", targets: ["alloresto"]),
+        .library(name: "AlloRestoCore", targets: ["AlloRestoCore"]),
+        .library(name: "AlloRestoStore", targets: ["AlloRestoStore"]),
+        .library(name: "AlloRestoServer", targets: ["AlloRestoServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "AlloRestoCore"),
+        .target(
+            name: "AlloRestoStore",
+            dependencies: [
+                "AlloRestoCore",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AlloRestoServer",
+            dependencies: [
+                "AlloRestoCore",
+                "AlloRestoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Templates")]
+        ),
+        .executableTarget(
+            name: "alloresto",
+            dependencies: [
+                "AlloRestoServer",
+                "AlloRestoStore",
+                "AlloRestoCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "AlloRestoCoreTests", dependencies: ["AlloRestoCore"]),
+        .testTarget(name: "AlloRestoStoreTests", dependencies: ["AlloRestoStore", "AlloRestoCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "AlloRestoServerTests",
+            dependencies: [
+                "AlloRestoServer", "AlloRestoStore", "AlloRestoCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

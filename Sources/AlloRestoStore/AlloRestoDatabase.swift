@@ -1,0 +1,159 @@
+import FluentKit
+import SQLKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Where the data lives: an SQLite file (the embedded default) or a PostgreSQL server.
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqliteFile(String)
+    case sqliteMemory
+    case postgres(URL)
+
+    /// Parses `sqlite://PATH`, `sqlite::memory:`, `postgres://…` or `postgresql://…`.
+    public init(url text: String) throws(StoreError) {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t == "sqlite::memory:" || t == "sqlite://:memory:" {
+            self = .sqliteMemory
+        } else if t.hasPrefix("sqlite://") {
+            let path = String(t.dropFirst("sqlite://".count))
+            guard !path.isEmpty else { throw .configuration("DATABASE_URL: sqlite:// needs a file path, e.g. sqlite://./data/alloresto.sqlite") }
+            self = .sqliteFile(path)
+        } else if t.hasPrefix("postgres://") || t.hasPrefix("postgresql://") {
+            guard let url = URL(string: t), url.host != nil else {
+                throw .configuration("DATABASE_URL: \"\(DatabaseLocation.redact(t))\" is not a valid postgres://user:pass@host:port/db URL")
+            }
+            self = .postgres(url)
+        } else {
+            throw .configuration("DATABASE_URL: expected sqlite://PATH or postgres://user:pass@host:port/db, got \"\(DatabaseLocation.redact(t))\"")
+        }
+    }
+
+    /// The URL with any password replaced, for logs.
+    public static func redact(_ url: String) -> String {
+        guard let at = url.range(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at.lowerBound else { return url }
+        let creds = url[scheme.upperBound..<at.lowerBound]
+        guard let colon = creds.firstIndex(of: ":") else { return url }
+        return url.replacingCharacters(in: colon..<at.lowerBound, with: ":***")
+    }
+
+    public var description: String {
+        switch self {
+        case .sqliteFile(let p): "sqlite://\(p)"
+        case .sqliteMemory: "sqlite::memory:"
+        case .postgres(let u): DatabaseLocation.redact(u.absoluteString)
+        }
+    }
+
+    public var isPostgres: Bool { if case .postgres = self { true } else { false } }
+}
+
+/// The store's error type: configuration problems and data faults, each with a message a person can act on.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case configuration(String)
+    case notFound(String)
+    case invalid(String)
+    case secret(String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let m), .notFound(let m), .invalid(let m), .secret(let m): m
+        }
+    }
+}
+
+/// The opened database: Fluent's `Databases` plus the one handle the rest of the code uses.
+public final class AlloRestoDatabase: Sendable {
+    public let location: DatabaseLocation
+    let databases: Databases
+    let threadPool: NIOThreadPool
+    let id: DatabaseID
+    let eventLoop: any EventLoop
+    let ownedGroup: MultiThreadedEventLoopGroup?
+    let logger: Logger
+
+    /// Opens (creating the SQLite file's folder if needed) and runs every pending migration.
+    public static func open(_ location: DatabaseLocation, logger: Logger = Logger(label: "alloresto.store"), migrate: Bool = true) async throws -> AlloRestoDatabase {
+        let db = try AlloRestoDatabase(location: location, logger: logger)
+        do {
+            try await db.configureConnection()
+            if migrate { try await db.migrate() }
+        } catch {
+            await db.close()
+            throw error
+        }
+        return db
+    }
+
+    private init(location: DatabaseLocation, logger: Logger) throws {
+        self.location = location
+        self.logger = logger
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        threadPool = pool
+        switch location {
+        case .sqliteFile, .sqliteMemory:
+            // SQLite allows one writer: a single connection on a single loop serializes transactions instead of
+            // failing them with SQLITE_BUSY.
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            ownedGroup = group
+            eventLoop = group.any()
+            databases = Databases(threadPool: pool, on: group)
+            let storage: SQLiteConfiguration.Storage
+            if case .sqliteFile(let path) = location {
+                let dir = (path as NSString).deletingLastPathComponent
+                if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+                storage = .file(path: path)
+            } else {
+                storage = .memory
+            }
+            databases.use(.sqlite(SQLiteConfiguration(storage: storage, enableForeignKeys: true), sqlLogLevel: nil), as: .sqlite)
+            id = .sqlite
+        case .postgres(let url):
+            ownedGroup = nil
+            eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+            databases = Databases(threadPool: pool, on: MultiThreadedEventLoopGroup.singleton)
+            databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8, sqlLogLevel: .trace), as: .psql)
+            id = .psql
+        }
+    }
+
+    /// The database handle for queries and transactions.
+    public var db: any Database {
+        databases.database(id, logger: logger, on: location.isPostgres ? MultiThreadedEventLoopGroup.singleton.any() : eventLoop)!
+    }
+
+    private func configureConnection() async throws {
+        guard case .sqliteFile = location, let sql = db as? any SQLDatabase else { return }
+        // WAL lets readers proceed during a write; NORMAL sync is durable across application crashes.
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
+        try await sql.raw("PRAGMA synchronous=NORMAL").run()
+        try await sql.raw("PRAGMA busy_timeout=5000").run()
+    }
+
+    public func migrate() async throws {
+        let migrations = Migrations()
+        migrations.add(AlloRestoMigrations.all)
+        let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop)
+        try await migrator.setupIfNeeded().get()
+        try await migrator.prepareBatch().get()
+    }
+
+    /// Drops every table (tests only use this to start from an empty PostgreSQL database).
+    public func revertAll() async throws {
+        let migrations = Migrations()
+        migrations.add(AlloRestoMigrations.all)
+        let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop)
+        try await migrator.setupIfNeeded().get()
+        try await migrator.revertAllBatches().get()
+    }
+
+    public func close() async {
+        await databases.shutdownAsync()
+        try? await threadPool.shutdownGracefully()
+        try? await ownedGroup?.shutdownGracefully()
+    }
+}

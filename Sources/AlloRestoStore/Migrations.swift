@@ -1,0 +1,339 @@
+import FluentKit
+
+/// The schema, in order. Column types are the portable subset shared by SQLite and PostgreSQL; JSON documents are
+/// stored as text so both databases read them the same way.
+public enum AlloRestoMigrations {
+    public static var all: [any Migration] {
+        [CreateRestaurants(), CreateMenu(), CreateCustomersAndOrders(), CreateReservations(), CreateCommunication(),
+         CreateAccess(), CreatePlatform()]
+    }
+}
+
+private func restaurantRef(_ b: SchemaBuilder) -> SchemaBuilder {
+    b.field("restaurant_id", .uuid, .required, .references("restaurants", "id", onDelete: .cascade))
+}
+
+struct CreateRestaurants: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await db.schema("restaurants")
+            .id()
+            .field("name", .string, .required)
+            .field("cuisine_type", .string)
+            .field("address", .string)
+            .field("city", .string)
+            .field("postal_code", .string)
+            .field("country", .string, .required)
+            .field("phone", .string)
+            .field("email", .string)
+            .field("website", .string)
+            .field("lat", .double)
+            .field("lng", .double)
+            .field("timezone", .string, .required)
+            .field("currency", .string, .required)
+            .field("default_locale", .string, .required)
+            .field("opening_hours", .string, .required)
+            .field("ai_voice", .string, .required)
+            .field("ai_instructions", .string)
+            .field("welcome_message", .string)
+            .field("payment_methods", .string, .required)
+            .field("delivery_enabled", .bool, .required)
+            .field("delivery_radius_km", .double)
+            .field("delivery_fee", .int64, .required)
+            .field("delivery_free_above", .int64)
+            .field("min_order_amount", .int64, .required)
+            .field("avg_prep_time_min", .int64, .required)
+            .field("reservation_enabled", .bool, .required)
+            .field("total_seats", .int64)
+            .field("avg_meal_duration_min", .int64, .required)
+            .field("min_reservation_advance_min", .int64, .required)
+            .field("max_reservation_advance_days", .int64, .required)
+            .field("order_status_enabled", .bool, .required)
+            .field("transfer_enabled", .bool, .required)
+            .field("transfer_phone_number", .string)
+            .field("transfer_automatic", .bool, .required)
+            .field("transfer_cases", .string, .required)
+            .field("ai_cost_margin_pct", .double)
+            .field("planning_config", .string)
+            .field("agent_id", .string)
+            .field("external_ref", .string)
+            .field("is_active", .bool, .required)
+            .field("version", .int64, .required)
+            .field("last_order_number", .int64, .required)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .unique(on: "external_ref")
+            .create()
+    }
+
+    func revert(on db: Database) async throws { try await db.schema("restaurants").delete() }
+}
+
+struct CreateMenu: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await restaurantRef(db.schema("menu_categories").id())
+            .field("ref", .string)
+            .field("name", .string, .required)
+            .field("description", .string)
+            .field("display_order", .int64, .required)
+            .field("is_active", .bool, .required)
+            .create()
+        try await restaurantRef(db.schema("menu_items").id())
+            .field("category_id", .uuid, .references("menu_categories", "id", onDelete: .setNull))
+            .field("ref", .string)
+            .field("name", .string, .required)
+            .field("description", .string)
+            .field("price", .int64, .required)
+            .field("allergens", .string, .required)
+            .field("tags", .string, .required)
+            .field("is_available", .bool, .required)
+            .field("display_order", .int64, .required)
+            .field("options", .string, .required)
+            .create()
+    }
+
+    func revert(on db: Database) async throws {
+        try await db.schema("menu_items").delete()
+        try await db.schema("menu_categories").delete()
+    }
+}
+
+struct CreateCustomersAndOrders: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await restaurantRef(db.schema("customers").id())
+            .field("phone", .string, .required)
+            .field("first_name", .string)
+            .field("delivery_address", .string)
+            .field("delivery_city", .string)
+            .field("delivery_postal_code", .string)
+            .field("delivery_lat", .double)
+            .field("delivery_lng", .double)
+            .field("delivery_notes", .string)
+            .field("total_orders", .int64, .required)
+            .field("total_spent", .int64, .required)
+            .field("last_order_at", .datetime)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .unique(on: "restaurant_id", "phone")
+            .create()
+        try await restaurantRef(db.schema("orders").id())
+            .field("customer_id", .uuid, .references("customers", "id", onDelete: .setNull))
+            .field("order_number", .int64, .required)
+            .field("status", .string, .required)
+            .field("order_type", .string, .required)
+            .field("subtotal", .int64, .required)
+            .field("delivery_fee", .int64, .required)
+            .field("total", .int64, .required)
+            .field("customer_name", .string)
+            .field("customer_phone", .string)
+            .field("delivery_address", .string)
+            .field("delivery_lat", .double)
+            .field("delivery_lng", .double)
+            .field("delivery_distance_km", .double)
+            .field("payment_method", .string)
+            .field("notes", .string)
+            .field("source", .string, .required)
+            .field("call_id", .string)
+            .field("estimated_ready_at", .datetime)
+            .field("cook_start_at", .datetime)
+            .field("handoff_at", .datetime)
+            .field("order_size", .string)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .unique(on: "restaurant_id", "order_number")
+            .create()
+        try await db.schema("order_items").id()
+            .field("order_id", .uuid, .required, .references("orders", "id", onDelete: .cascade))
+            .field("menu_item_id", .uuid)
+            .field("name", .string, .required)
+            .field("quantity", .int64, .required)
+            .field("unit_price", .int64, .required)
+            .field("total_price", .int64, .required)
+            .field("selected_options", .string, .required)
+            .field("notes", .string)
+            .create()
+    }
+
+    func revert(on db: Database) async throws {
+        for t in ["order_items", "orders", "customers"] { try await db.schema(t).delete() }
+    }
+}
+
+struct CreateReservations: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await restaurantRef(db.schema("dining_services").id())
+            .field("name", .string, .required)
+            .field("days_of_week", .string, .required)
+            .field("start_time", .string, .required)
+            .field("end_time", .string, .required)
+            .field("last_seating_time", .string)
+            .field("max_covers", .int64, .required)
+            .field("default_duration_min", .int64, .required)
+            .field("is_active", .bool, .required)
+            .field("is_private", .bool, .required)
+            .field("prepayment_required", .bool, .required)
+            .field("prepayment_amount", .int64)
+            .create()
+        try await restaurantRef(db.schema("offers").id())
+            .field("name", .string, .required)
+            .field("description", .string)
+            .field("kind", .string, .required)
+            .field("price", .int64)
+            .field("min_party_size", .int64)
+            .field("max_party_size", .int64)
+            .field("valid_from", .string)
+            .field("valid_to", .string)
+            .field("is_active", .bool, .required)
+            .create()
+        try await restaurantRef(db.schema("rooms").id())
+            .field("name", .string, .required)
+            .field("display_order", .int64, .required)
+            .create()
+        try await restaurantRef(db.schema("dining_tables").id())
+            .field("room_id", .uuid, .references("rooms", "id", onDelete: .setNull))
+            .field("label", .string, .required)
+            .field("seats", .int64, .required)
+            .field("is_active", .bool, .required)
+            .create()
+        try await restaurantRef(db.schema("reservations").id())
+            .field("customer_id", .uuid, .references("customers", "id", onDelete: .setNull))
+            .field("customer_name", .string)
+            .field("customer_phone", .string)
+            .field("party_size", .int64, .required)
+            .field("reservation_time", .datetime, .required)
+            .field("end_time", .datetime, .required)
+            .field("status", .string, .required)
+            .field("seating_preference", .string)
+            .field("service_id", .uuid, .references("dining_services", "id", onDelete: .setNull))
+            .field("offer_id", .uuid, .references("offers", "id", onDelete: .setNull))
+            .field("table_id", .uuid, .references("dining_tables", "id", onDelete: .setNull))
+            .field("notes", .string)
+            .field("call_id", .string)
+            .field("source", .string, .required)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .create()
+    }
+
+    func revert(on db: Database) async throws {
+        for t in ["reservations", "dining_tables", "rooms", "offers", "dining_services"] { try await db.schema(t).delete() }
+    }
+}
+
+struct CreateCommunication: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await restaurantRef(db.schema("faqs").id())
+            .field("question", .string, .required)
+            .field("question_key", .string, .required)
+            .field("answer", .string)
+            .field("category", .string)
+            .field("status", .string, .required)
+            .field("ask_count", .int64, .required)
+            .field("last_asked_at", .datetime)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .unique(on: "restaurant_id", "question_key")
+            .create()
+        try await restaurantRef(db.schema("messages").id())
+            .field("caller_phone", .string)
+            .field("caller_name", .string)
+            .field("content", .string, .required)
+            .field("category", .string)
+            .field("is_urgent", .bool, .required)
+            .field("is_read", .bool, .required)
+            .field("call_id", .string)
+            .field("created_at", .datetime)
+            .create()
+        try await db.schema("calls").id()
+            .field("restaurant_id", .uuid, .references("restaurants", "id", onDelete: .setNull))
+            .field("call_id", .string, .required)
+            .field("caller_phone", .string)
+            .field("started_at", .datetime)
+            .field("ended_at", .datetime)
+            .field("duration_sec", .int64)
+            .field("outcome", .string)
+            .field("input_tokens", .int64)
+            .field("output_tokens", .int64)
+            .field("cost_usd", .double)
+            .field("cost_local", .double)
+            .field("payload", .string, .required)
+            .field("created_at", .datetime)
+            .unique(on: "call_id")
+            .create()
+    }
+
+    func revert(on db: Database) async throws {
+        for t in ["calls", "messages", "faqs"] { try await db.schema(t).delete() }
+    }
+}
+
+struct CreateAccess: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await restaurantRef(db.schema("phone_lines").id())
+            .field("sip_domain", .string, .required)
+            .field("sip_username", .string, .required)
+            .field("sip_password", .string, .required)
+            .field("is_active", .bool, .required)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .create()
+        try await restaurantRef(db.schema("blocked_phones").id())
+            .field("phone", .string, .required)
+            .field("reason", .string)
+            .field("created_at", .datetime)
+            .unique(on: "restaurant_id", "phone")
+            .create()
+        try await restaurantRef(db.schema("agent_tokens").id())
+            .field("token_hash", .string, .required)
+            .field("token_prefix", .string, .required)
+            .field("revoked_at", .datetime)
+            .field("created_at", .datetime)
+            .unique(on: "token_hash")
+            .create()
+        try await db.schema("admin_users").id()
+            .field("email", .string, .required)
+            .field("password_hash", .string, .required)
+            .field("created_at", .datetime)
+            .unique(on: "email")
+            .create()
+        try await db.schema("admin_sessions").id()
+            .field("user_id", .uuid, .required, .references("admin_users", "id", onDelete: .cascade))
+            .field("token_hash", .string, .required)
+            .field("expires_at", .datetime, .required)
+            .field("created_at", .datetime)
+            .unique(on: "token_hash")
+            .create()
+    }
+
+    func revert(on db: Database) async throws {
+        for t in ["admin_sessions", "admin_users", "agent_tokens", "blocked_phones", "phone_lines"] { try await db.schema(t).delete() }
+    }
+}
+
+struct CreatePlatform: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await db.schema("pricing_configs").id()
+            .field("default_margin_pct", .double, .required)
+            .field("model_rates", .string, .required)
+            .field("updated_at", .datetime)
+            .create()
+        try await restaurantRef(db.schema("idempotency_keys").id())
+            .field("key", .string, .required)
+            .field("tool", .string, .required)
+            .field("response", .string, .required)
+            .field("created_at", .datetime)
+            .unique(on: "key")
+            .create()
+        try await restaurantRef(db.schema("external_loads").id())
+            .field("kind", .string, .required)
+            .field("starts_at", .datetime, .required)
+            .field("ends_at", .datetime, .required)
+            .field("load", .string, .required)
+            .field("notes", .string)
+            .field("created_at", .datetime)
+            .create()
+    }
+
+    func revert(on db: Database) async throws {
+        for t in ["external_loads", "idempotency_keys", "pricing_configs"] { try await db.schema(t).delete() }
+    }
+}

@@ -1,0 +1,73 @@
+import FluentKit
+import Foundation
+
+/// A SIP account a restaurant's calls are registered on. The password is stored encrypted (see `LineSecretCipher`).
+public final class PhoneLine: Model, @unchecked Sendable {
+    public static let schema = "phone_lines"
+
+    @ID(key: .id) public var id: UUID?
+    @Parent(key: "restaurant_id") public var restaurant: Restaurant
+    @Field(key: "sip_domain") public var sipDomain: String
+    @Field(key: "sip_username") public var sipUsername: String
+    /// `base64(iv):base64(tag):base64(ciphertext)`, or legacy plaintext.
+    @Field(key: "sip_password") public var sipPassword: String
+    @Field(key: "is_active") public var isActive: Bool
+    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+    @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
+
+    public init() {}
+}
+
+/// A number the agent must not serve.
+public final class BlockedPhone: Model, @unchecked Sendable {
+    public static let schema = "blocked_phones"
+
+    @ID(key: .id) public var id: UUID?
+    @Parent(key: "restaurant_id") public var restaurant: Restaurant
+    @Field(key: "phone") public var phone: String
+    @OptionalField(key: "reason") public var reason: String?
+    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+
+    public init() {}
+}
+
+/// The secret sip-agent-server presents for one restaurant; only its SHA-256 is stored.
+public final class AgentTokenRecord: Model, @unchecked Sendable {
+    public static let schema = "agent_tokens"
+
+    @ID(key: .id) public var id: UUID?
+    @Parent(key: "restaurant_id") public var restaurant: Restaurant
+    @Field(key: "token_hash") public var tokenHash: String
+    /// First characters, to recognize a token in a list without revealing it.
+    @Field(key: "token_prefix") public var tokenPrefix: String
+    @OptionalField(key: "revoked_at") public var revokedAt: Date?
+    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+
+    public init() {}
+}
+
+/// An operator or owner who logs into the admin pages.
+public final class AdminUser: Model, @unchecked Sendable {
+    public static let schema = "admin_users"
+
+    @ID(key: .id) public var id: UUID?
+    @Field(key: "email") public var email: String
+    /// bcrypt.
+    @Field(key: "password_hash") public var passwordHash: String
+    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+
+    public init() {}
+}
+
+/// A logged-in admin session; the cookie holds the secret, the table its SHA-256.
+public final class AdminSession: Model, @unchecked Sendable {
+    public static let schema = "admin_sessions"
+
+    @ID(key: .id) public var id: UUID?
+    @Parent(key: "user_id") public var user: AdminUser
+    @Field(key: "token_hash") public var tokenHash: String
+    @Field(key: "expires_at") public var expiresAt: Date
+    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+
+    public init() {}
+}
