@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// An error answered on the wire as `{success:false, error, code}` with an HTTP status.
+/// 4xx for requests the server cannot serve as asked, 5xx only for real faults.
+public struct APIError: HTTPResponseError, Sendable, Equatable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    public static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message) }
+    public static func unauthorized(_ message: String = "Authentification requise : jeton d'agent manquant ou invalide.") -> APIError {
+        APIError(.unauthorized, code: "unauthorized", message, headers: [.wwwAuthenticate: "Bearer"])
+    }
+    public static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message) }
+    public static func notFound(_ code: String, _ message: String) -> APIError { APIError(.notFound, code: code, message) }
+    public static func internalFault(_ message: String = "Erreur interne du serveur.") -> APIError {
+        APIError(.internalServerError, code: "internal_error", message)
+    }
+
+    struct Body: Encodable {
+        let success = false
+        let error: String
+        let code: String
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONEncoder().encode(Body(error: message, code: code))
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Turns any error escaping a route into the JSON error shape: `APIError` as is, anything else a logged 500
+/// whose message reveals nothing internal.
+struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as APIError {
+            return try e.response(from: request, context: context)
+        } catch let e as HTTPError {
+            let code = e.status == .notFound ? "not_found" : e.status.code < 500 ? "bad_request" : "internal_error"
+            let message = e.status == .notFound ? "Ressource introuvable." : (e.body ?? e.status.reasonPhrase)
+            return try APIError(e.status, code: code, message).response(from: request, context: context)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return try APIError.internalFault().response(from: request, context: context)
+        }
+    }
+}

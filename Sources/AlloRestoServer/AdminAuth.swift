@@ -1,0 +1,150 @@
+import AlloRestoStore
+import Crypto
+import FluentKit
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import NIOCore
+
+/// Admin accounts (bcrypt passwords) and their sessions (random cookie secrets stored as SHA-256, in the database so
+/// any replica recognizes them).
+public enum AdminAccounts {
+    public static let cookieName = "alloresto_session"
+    public static let sessionLifetime: TimeInterval = 12 * 3600
+
+    /// Creates an admin, or changes the password of an existing one.
+    public static func createOrUpdate(email: String, password: String, cost: UInt8 = 12, on db: any Database) async throws -> Bool {
+        let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
+        guard normalized.contains("@"), normalized.count <= 254 else { throw StoreError.invalid("email: \"\(email)\" is not an email address") }
+        guard password.count >= 10 else { throw StoreError.invalid("password: at least 10 characters") }
+        let hash = Bcrypt.hash(password, cost: cost)
+        if let existing: AdminUser = try await AdminUser.query(on: db).filter(\.$email == normalized).first() {
+            existing.passwordHash = hash
+            try await existing.save(on: db)
+            return false
+        }
+        let user = AdminUser()
+        user.email = normalized
+        user.passwordHash = hash
+        try await user.create(on: db)
+        return true
+    }
+
+    /// Checks credentials; on success stores a session and returns its cookie secret.
+    static func login(email: String, password: String, now: Date, on db: any Database) async throws -> String? {
+        let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
+        let user: AdminUser? = try await AdminUser.query(on: db).filter(\.$email == normalized).first()
+        // Verify against a dummy hash when the user is unknown so both paths cost the same.
+        let hash = user?.passwordHash ?? "$2b$12$C6UzMDM.H6dfI/f/IKcEe.4WQ7b5s4Gf1x3/lRqjQ8tqk6C9Jx1Gm"
+        guard Bcrypt.verify(password, hash: hash), let user else { return nil }
+        let secret = AgentTokens.generate().replacingOccurrences(of: "art_", with: "ses_")
+        let session = AdminSession()
+        session.$user.id = user.id!
+        session.tokenHash = AgentTokens.hash(secret)
+        session.expiresAt = now.addingTimeInterval(sessionLifetime)
+        try await session.create(on: db)
+        return secret
+    }
+
+    static func identity(secret: String, now: Date, on db: any Database) async throws -> AdminIdentity? {
+        guard let session: AdminSession = try await AdminSession.query(on: db)
+            .filter(\.$tokenHash == AgentTokens.hash(secret)).with(\.$user).first(),
+            session.expiresAt > now
+        else { return nil }
+        return AdminIdentity(userId: session.user.id!, email: session.user.email)
+    }
+
+    static func logout(secret: String, on db: any Database) async throws {
+        try await AdminSession.query(on: db).filter(\.$tokenHash == AgentTokens.hash(secret)).delete()
+    }
+}
+
+/// Lets through only logged-in admins: pages redirect to the login page, APIs answer 401 JSON.
+public struct AdminGuard: RouterMiddleware {
+    public typealias Context = AppContext
+    let services: AppServices
+
+    public func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
+        var context = context
+        if let secret = request.cookies[AdminAccounts.cookieName]?.value,
+           let admin = try await AdminAccounts.identity(secret: secret, now: services.now(), on: services.database.db) {
+            context.admin = admin
+            return try await next(request, context)
+        }
+        if request.uri.path.hasPrefix("/api/") {
+            throw APIError(.unauthorized, code: "admin_login_required", "Connexion administrateur requise.")
+        }
+        let target = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
+        let next = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_."))) ?? "/admin"
+        return Response(status: .seeOther, headers: [.location: "/login?next=\(next)"])
+    }
+}
+
+/// Login and logout pages, and the admin home.
+struct AdminRoutes {
+    let services: AppServices
+    let pages: Pages
+
+    struct LoginForm: Decodable {
+        let email: String
+        let password: String
+        let next: String?
+    }
+
+    func register(on router: Router<AppContext>) {
+        router.get("/login") { request, _ in
+            let next = request.uri.queryParameters["next"].map(String.init) ?? "/admin"
+            return pages.html(pages.render("login", ["title": "Connexion", "next": safeNext(next)]))
+        }
+        router.post("/login") { request, context in try await self.login(request, context: context) }
+        router.post("/logout") { request, _ in
+            if let secret = request.cookies[AdminAccounts.cookieName]?.value {
+                try await AdminAccounts.logout(secret: secret, on: services.database.db)
+            }
+            var response = Response(status: .seeOther, headers: [.location: "/login"])
+            response.setCookie(Cookie(name: AdminAccounts.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+            return response
+        }
+
+        let admin = router.group().add(middleware: AdminGuard(services: services))
+        admin.get("/admin") { _, context in try await self.home(context) }
+        admin.get("/api/admin/me") { _, context -> [String: String] in
+            ["email": context.admin!.email]
+        }
+    }
+
+    /// Only same-site paths are accepted as a post-login destination (no open redirect).
+    func safeNext(_ next: String) -> String {
+        next.hasPrefix("/") && !next.hasPrefix("//") && !next.contains("\\") ? next : "/admin"
+    }
+
+    func login(_ request: Request, context: AppContext) async throws -> Response {
+        let form: LoginForm
+        do {
+            form = try await URLEncodedFormDecoder().decode(LoginForm.self, from: request, context: context)
+        } catch {
+            return pages.html(pages.render("login", ["title": "Connexion", "error": "Saisissez votre e-mail et votre mot de passe.", "next": "/admin"]), status: .badRequest)
+        }
+        let next = safeNext(form.next ?? "/admin")
+        guard let secret = try await AdminAccounts.login(email: form.email, password: form.password, now: services.now(), on: services.database.db) else {
+            context.logger.notice("admin login refused")
+            return pages.html(pages.render("login", ["title": "Connexion", "error": "E-mail ou mot de passe incorrect.", "email": form.email, "next": next]), status: .unauthorized)
+        }
+        var response = Response(status: .seeOther, headers: [.location: next])
+        response.setCookie(Cookie(
+            name: AdminAccounts.cookieName, value: secret, maxAge: Int(AdminAccounts.sessionLifetime), path: "/",
+            secure: services.configuration.publicURL.hasPrefix("https://"), httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    func home(_ context: AppContext) async throws -> Response {
+        let rows: [Restaurant] = try await Restaurant.query(on: services.database.db).sort(\.$name).all()
+        let list: [[String: Any]] = rows.map { r in
+            [
+                "id": r.id!.uuidString.lowercased(), "name": r.name, "city": r.city ?? "", "active": r.isActive,
+                "agent": r.agentId ?? "non provisionné", "delivery": r.deliveryEnabled, "reservation": r.reservationEnabled,
+            ]
+        }
+        return pages.html(pages.render("restaurants", ["title": "Restaurants", "email": context.admin!.email, "restaurants": list, "empty": list.isEmpty]))
+    }
+}

@@ -1,0 +1,23 @@
+import AlloRestoCore
+import AlloRestoStore
+import Foundation
+import Logging
+
+/// Everything the routes use, built once at start: the database, the cipher, the caches and an injectable clock.
+public struct AppServices: Sendable {
+    public let configuration: ServerConfiguration
+    public let database: AlloRestoDatabase
+    public let cipher: LineSecretCipher
+    public let sessions: SessionSource
+    public let now: @Sendable () -> Date
+    public let logger: Logger
+
+    public init(configuration: ServerConfiguration, database: AlloRestoDatabase, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "alloresto")) throws {
+        self.configuration = configuration
+        self.database = database
+        cipher = LineSecretCipher(master: try configuration.masterKey())
+        sessions = SessionSource(database: database, cipher: cipher)
+        self.now = now
+        self.logger = logger
+    }
+}

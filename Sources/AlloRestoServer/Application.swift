@@ -1,0 +1,29 @@
+import AlloRestoStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The composition root: builds the HTTP application from the services.
+public func buildApplication(services: AppServices) async throws -> some ApplicationProtocol {
+    let router = try await buildRouter(services: services)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "AlloResto"),
+        logger: services.logger)
+}
+
+/// The router alone, for tests and benchmarks that drive it without a socket.
+public func buildRouter(services: AppServices) async throws -> Router<AppContext> {
+    let pages = try await Pages.load()
+    let router = Router(context: AppContext.self)
+    router.add(middleware: ErrorShapeMiddleware())
+    router.get("/health") { _, _ -> Response in
+        let body = #"{"status":"ok"}"#
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+    router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/admin"]) }
+    SessionRoutes(services: services).register(on: router)
+    AdminRoutes(services: services, pages: pages).register(on: router)
+    return router
+}

@@ -1,0 +1,143 @@
+import AlloRestoCore
+import AlloRestoStore
+import Foundation
+
+/// A configuration problem, reported at start in one line naming the variable and what is expected.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The server's settings, read from the environment (SPEC §2).
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var database: DatabaseLocation
+    public var dataDirectory: String
+    public var publicURL: String
+    public var sipAgentServerURL: String
+    public var sipAgentServerAPIKey: String?
+    public var encryptionKeyHex: String
+    public var demoLine: SIPCredentials
+    public var redisURL: String
+    public var exchangeRates: ExchangeRates
+    public var defaultMarginPct: Double
+
+    /// Lines to print at start (a generated dev key, …); never contains a secret.
+    public var notices: [String] = []
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 3000, database: DatabaseLocation = .sqliteMemory, dataDirectory: String = "./data",
+        publicURL: String = "http://localhost:3000", sipAgentServerURL: String = "http://localhost:4000",
+        sipAgentServerAPIKey: String? = nil, encryptionKeyHex: String,
+        demoLine: SIPCredentials = SIPCredentials(domain: "sip.twilio.com", username: "", password: "", source: .demo),
+        redisURL: String = "redis://127.0.0.1:6379", exchangeRates: ExchangeRates = .builtIn, defaultMarginPct: Double = 30
+    ) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.dataDirectory = dataDirectory
+        self.publicURL = publicURL
+        self.sipAgentServerURL = sipAgentServerURL
+        self.sipAgentServerAPIKey = sipAgentServerAPIKey
+        self.encryptionKeyHex = encryptionKeyHex
+        self.demoLine = demoLine
+        self.redisURL = redisURL
+        self.exchangeRates = exchangeRates
+        self.defaultMarginPct = defaultMarginPct
+    }
+
+    /// How a command needs `ENCRYPTION_KEY`.
+    public enum KeyRequirement: Sendable {
+        /// Production: must be set and valid.
+        case required
+        /// Dev/demo mode: when unset, a key is generated once into the data folder and reused.
+        case generateIfMissing
+        /// The command handles no secret (import, admin accounts): a set key is still validated.
+        case notNeeded
+    }
+
+    /// Reads the environment (SPEC §2). Every problem is one line naming the variable and what is expected.
+    public static func fromEnvironment(_ env: [String: String], devMode: Bool) throws(ConfigurationError) -> ServerConfiguration {
+        try fromEnvironment(env, key: devMode ? .generateIfMissing : .required)
+    }
+
+    public static func fromEnvironment(_ env: [String: String], key requirement: KeyRequirement) throws(ConfigurationError) -> ServerConfiguration {
+        func value(_ name: String) -> String? {
+            guard let v = env[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !v.isEmpty else { return nil }
+            return v
+        }
+        let host = value("HOST") ?? "127.0.0.1"
+        var port = 3000
+        if let p = value("PORT") {
+            guard let n = Int(p), (1...65535).contains(n) else { throw ConfigurationError("PORT: expected a TCP port number 1-65535, got \"\(p)\"") }
+            port = n
+        }
+        let dbText = value("DATABASE_URL") ?? "sqlite://./data/alloresto.sqlite"
+        let database: DatabaseLocation
+        do { database = try DatabaseLocation(url: dbText) } catch { throw ConfigurationError(error.description) }
+        var dataDirectory = value("ALLORESTO_DATA_DIR") ?? "./data"
+        if value("ALLORESTO_DATA_DIR") == nil, case .sqliteFile(let path) = database {
+            let dir = (path as NSString).deletingLastPathComponent
+            dataDirectory = dir.isEmpty ? "." : dir
+        }
+        for name in ["ALLORESTO_PUBLIC_URL", "SIP_AGENT_SERVER_URL"] {
+            if let v = value(name), URL(string: v)?.scheme.map({ ["http", "https"].contains($0) }) != true || URL(string: v)?.host == nil {
+                throw ConfigurationError("\(name): expected an http(s):// URL, got \"\(v)\"")
+            }
+        }
+        var rates = ExchangeRates.builtIn
+        if let r = value("EXCHANGE_RATES") {
+            guard let parsed = ExchangeRates.parse(r) else {
+                throw ConfigurationError("EXCHANGE_RATES: expected CODE=rate pairs such as \"EUR=0.92,GBP=0.79\"")
+            }
+            rates = parsed
+        }
+        var margin = 30.0
+        if let m = value("AI_COST_MARGIN_PCT") {
+            guard let v = Double(m), (0...1000).contains(v) else { throw ConfigurationError("AI_COST_MARGIN_PCT: expected a percentage 0-1000, got \"\(m)\"") }
+            margin = v
+        }
+
+        var notices: [String] = []
+        let keyHex: String
+        if let k = value("ENCRYPTION_KEY") {
+            do { _ = try MasterKey(hex: k) } catch { throw ConfigurationError(error.description) }
+            keyHex = k
+        } else if requirement == .notNeeded {
+            keyHex = ""
+        } else if requirement == .generateIfMissing {
+            let keyPath = (dataDirectory as NSString).appendingPathComponent("encryption.key")
+            if let saved = try? String(contentsOfFile: keyPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+               (try? MasterKey(hex: saved)) != nil {
+                keyHex = saved
+                notices.append("DEV MODE: ENCRYPTION_KEY is not set; using the development key kept in \(keyPath). Set ENCRYPTION_KEY in production.")
+            } else {
+                keyHex = MasterKey.generateHex()
+                try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+                guard FileManager.default.createFile(atPath: keyPath, contents: Data((keyHex + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw ConfigurationError("ENCRYPTION_KEY: not set, and the development key could not be written to \(keyPath)")
+                }
+                notices.append("DEV MODE: ENCRYPTION_KEY is not set; GENERATED a development key into \(keyPath). SIP passwords encrypted with it need that file. Set ENCRYPTION_KEY (64 hex characters) in production.")
+            }
+        } else {
+            throw ConfigurationError("ENCRYPTION_KEY: required, 64 hexadecimal characters (32 bytes), e.g. generated with `openssl rand -hex 32` (or run with --demo for a development key)")
+        }
+
+        var config = ServerConfiguration(
+            host: host, port: port, database: database, dataDirectory: dataDirectory,
+            publicURL: value("ALLORESTO_PUBLIC_URL") ?? "http://localhost:\(port)",
+            sipAgentServerURL: value("SIP_AGENT_SERVER_URL") ?? "http://localhost:4000",
+            sipAgentServerAPIKey: value("SIP_AGENT_SERVER_API_KEY"),
+            encryptionKeyHex: keyHex,
+            demoLine: SIPCredentials(
+                domain: value("SIP_DOMAIN") ?? "sip.twilio.com", username: value("SIP_USERNAME") ?? "",
+                password: value("SIP_PASSWORD") ?? "", source: .demo),
+            redisURL: value("REDIS_URL") ?? "redis://127.0.0.1:6379",
+            exchangeRates: rates, defaultMarginPct: margin)
+        config.notices = notices
+        return config
+    }
+
+    public func masterKey() throws -> MasterKey { try MasterKey(hex: encryptionKeyHex) }
+}
