@@ -61,13 +61,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "AlloRestoCoreTests", dependencies: ["AlloRestoCore"]),
-        .testTarget(name: "AlloRestoStoreTests", dependencies: ["AlloRestoStore", "AlloRestoCore"],
+        // Shared by the test targets: opens throwaway databases (SQLite, and PostgreSQL when configured).
+        .target(name: "AlloRestoTestSupport", dependencies: ["AlloRestoStore", "AlloRestoCore"], path: "Tests/Support"),
+        .testTarget(name: "AlloRestoCoreTests", dependencies: ["AlloRestoCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AlloRestoStoreTests", dependencies: ["AlloRestoStore", "AlloRestoCore", "AlloRestoTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(
             name: "AlloRestoServerTests",
             dependencies: [
-                "AlloRestoServer", "AlloRestoStore", "AlloRestoCore",
+                "AlloRestoServer", "AlloRestoStore", "AlloRestoCore", "AlloRestoTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

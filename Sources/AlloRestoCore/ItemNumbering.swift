@@ -12,6 +12,11 @@ public struct ItemNumbering: Sendable, Hashable {
     public struct MapEntry: Sendable, Hashable, Codable {
         public let id: String
         public let name: String
+
+        public init(id: String, name: String) {
+            self.id = id
+            self.name = name
+        }
     }
 
     public let entries: [Entry]

@@ -117,7 +117,9 @@ public enum SystemPrompt {
             return section("HORAIRES D'OUVERTURE", ["Horaires non renseignés : check_availability dira si un créneau est possible."])
         }
         return section("HORAIRES D'OUVERTURE", r.openingHours.frenchLines() + [
-            "Les commandes à emporter et en livraison ne sont possibles que pendant ces horaires."
+            r.deliveryEnabled
+                ? "Les commandes à emporter et en livraison ne sont possibles que pendant ces horaires."
+                : "Les commandes à emporter ne sont possibles que pendant ces horaires."
         ])
     }
 
@@ -298,8 +300,8 @@ public enum SystemPrompt {
 
     static func rules(_ r: RestaurantProfile, flags: FeatureFlags) -> String {
         var rules: [String] = []
-        let modes = ["à emporter"] + (flags.deliveryEnabled ? ["en livraison"] : []) + (flags.reservationEnabled ? ["une réservation de table"] : [])
-        rules.append("Commence par demander s'il s'agit d'une commande \(modes.joined(separator: ", ").replacingOccurrences(of: ", une réservation", with: " ou d'une réservation")).")
+        let order = flags.deliveryEnabled ? "d'une commande à emporter ou en livraison" : "d'une commande à emporter"
+        rules.append("Commence par demander s'il s'agit \(order)\(flags.reservationEnabled ? " ou d'une réservation de table" : "").")
         rules.append("Ne confirme jamais une heure, une livraison ou une réservation avant d'avoir appelé check_availability ; annonce l'heure qu'il renvoie, jamais une heure inventée.")
         rules.append("Avant confirm_order, récapitule chaque article avec ses options, le total et l'heure prévue, puis attends un « oui » clair.")
         rules.append("Après confirm_order, annonce le numéro de commande, le total et l'heure renvoyés par l'outil ; s'ils diffèrent de ce que tu avais dit, corrige-toi simplement.")

@@ -74,10 +74,14 @@ public final class AlloRestoDatabase: Sendable {
     let eventLoop: any EventLoop
     let ownedGroup: MultiThreadedEventLoopGroup?
     let logger: Logger
+    let schema: String?
 
     /// Opens (creating the SQLite file's folder if needed) and runs every pending migration.
-    public static func open(_ location: DatabaseLocation, logger: Logger = Logger(label: "alloresto.store"), migrate: Bool = true) async throws -> AlloRestoDatabase {
-        let db = try AlloRestoDatabase(location: location, logger: logger)
+    /// `postgresSchema` puts every table in that schema (created if needed): tests use one schema each.
+    public static func open(
+        _ location: DatabaseLocation, postgresSchema: String? = nil, logger: Logger = Logger(label: "alloresto.store"), migrate: Bool = true
+    ) async throws -> AlloRestoDatabase {
+        let db = try AlloRestoDatabase(location: location, schema: postgresSchema, logger: logger)
         do {
             try await db.configureConnection()
             if migrate { try await db.migrate() }
@@ -88,7 +92,7 @@ public final class AlloRestoDatabase: Sendable {
         return db
     }
 
-    private init(location: DatabaseLocation, logger: Logger) throws {
+    private init(location: DatabaseLocation, schema: String?, logger: Logger) throws {
         self.location = location
         self.logger = logger
         let pool = NIOThreadPool(numberOfThreads: 2)
@@ -112,11 +116,15 @@ public final class AlloRestoDatabase: Sendable {
             }
             databases.use(.sqlite(SQLiteConfiguration(storage: storage, enableForeignKeys: true), sqlLogLevel: nil), as: .sqlite)
             id = .sqlite
+            self.schema = nil
         case .postgres(let url):
             ownedGroup = nil
             eventLoop = MultiThreadedEventLoopGroup.singleton.any()
             databases = Databases(threadPool: pool, on: MultiThreadedEventLoopGroup.singleton)
-            databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8, sqlLogLevel: .trace), as: .psql)
+            var config = try SQLPostgresConfiguration(url: url)
+            if let schema { config.searchPath = [schema] }
+            self.schema = schema
+            databases.use(.postgres(configuration: config, maxConnectionsPerEventLoop: 8, sqlLogLevel: .trace), as: .psql)
             id = .psql
         }
     }
@@ -127,6 +135,10 @@ public final class AlloRestoDatabase: Sendable {
     }
 
     private func configureConnection() async throws {
+        if let schema, let sql = db as? any SQLDatabase {
+            guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { throw StoreError.configuration("schema: letters, digits and _ only") }
+            try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: schema)").run()
+        }
         guard case .sqliteFile = location, let sql = db as? any SQLDatabase else { return }
         // WAL lets readers proceed during a write; NORMAL sync is durable across application crashes.
         try await sql.raw("PRAGMA journal_mode=WAL").run()
@@ -149,6 +161,12 @@ public final class AlloRestoDatabase: Sendable {
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop)
         try await migrator.setupIfNeeded().get()
         try await migrator.revertAllBatches().get()
+    }
+
+    /// Drops this database's private PostgreSQL schema (tests clean up with it).
+    public func dropSchema() async throws {
+        guard let schema, let sql = db as? any SQLDatabase else { return }
+        try await sql.raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
     }
 
     public func close() async {
