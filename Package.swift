@@ -73,6 +73,8 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // Runs the built `alloresto` binary as a user would (import, demo, start-up errors).
+        .testTarget(name: "AlloRestoCLITests", dependencies: ["AlloRestoTestSupport", "alloresto"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )
