@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.4.0"),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .target(name: "AlloRestoCore"),
@@ -75,6 +76,18 @@ let package = Package(
         ),
         // Runs the built `alloresto` binary as a user would (import, demo, start-up errors).
         .testTarget(name: "AlloRestoCLITests", dependencies: ["AlloRestoTestSupport", "alloresto"], resources: [.copy("Fixtures")]),
+        // package-benchmark suites: `swift package --disable-sandbox benchmark`.
+        .executableTarget(
+            name: "SessionEndpointBenchmark",
+            dependencies: [
+                "AlloRestoServer", "AlloRestoStore", "AlloRestoCore",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Benchmarks/SessionEndpoint",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

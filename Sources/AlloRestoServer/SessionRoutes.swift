@@ -18,8 +18,9 @@ struct SessionRoutes {
         guard let rawId = query["restaurantId"].map(String.init)?.trimmingCharacters(in: .whitespaces), !rawId.isEmpty else {
             throw APIError.badRequest("missing_restaurant_id", "Le paramètre restaurantId est obligatoire.")
         }
+        let rawPhone = query["callerPhone"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         guard let restaurantId = UUID(uuidString: rawId),
-              let session = try await services.sessions.session(for: restaurantId)
+              let (session, caller) = try await services.sessions.call(restaurantId: restaurantId, callerPhone: rawPhone)
         else {
             // Only a caller holding some valid token learns that a restaurant does not exist.
             guard try await AgentTokens.restaurant(ofToken: token, on: services.database.db) != nil else { throw APIError.unauthorized() }
@@ -28,11 +29,6 @@ struct SessionRoutes {
         try await AgentAuth.authorize(token, for: session, services: services)
 
         let r = session.template.restaurant
-        var caller: KnownCaller?
-        if let raw = query["callerPhone"].map(String.init), !raw.isEmpty,
-           let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) {
-            caller = try await services.sessions.caller(restaurantId: restaurantId, phone: phone)
-        }
 
         let credentials: SIPCredentials
         if let line = session.line {
@@ -44,16 +40,13 @@ struct SessionRoutes {
             }
             credentials = services.configuration.demoLine
         }
-        var margin = r.aiCostMarginPct
-        if margin == nil { margin = try await services.sessions.defaultMarginPct() }
-        let configuration = session.template.configuration(
+        let body = session.template.configurationJSON(
             now: services.now(), caller: caller, credentials: credentials,
-            marginPct: margin ?? services.configuration.defaultMarginPct,
+            marginPct: r.aiCostMarginPct ?? session.platformMarginPct ?? services.configuration.defaultMarginPct,
             exchangeRate: services.configuration.exchangeRates.rate(to: r.currency))
-        let data = try JSONEncoder().encode(configuration)
         return Response(
             status: .ok,
             headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -1,11 +1,12 @@
 import FluentKit
+import SQLKit
 
 /// The schema, in order. Column types are the portable subset shared by SQLite and PostgreSQL; JSON documents are
 /// stored as text so both databases read them the same way.
 public enum AlloRestoMigrations {
     public static var all: [any Migration] {
         [CreateRestaurants(), CreateMenu(), CreateCustomersAndOrders(), CreateReservations(), CreateCommunication(),
-         CreateAccess(), CreatePlatform()]
+         CreateAccess(), CreatePlatform(), CreateIndexes()]
     }
 }
 
@@ -335,5 +336,38 @@ struct CreatePlatform: AsyncMigration {
 
     func revert(on db: Database) async throws {
         for t in ["external_loads", "idempotency_keys", "pricing_configs"] { try await db.schema(t).delete() }
+    }
+}
+
+/// Indexes for the lookups made while a caller waits (by phone, by customer, by order) and by the back office.
+/// Plain SQL: FluentKit's schema builder has no index API; this syntax is shared by SQLite and PostgreSQL.
+struct CreateIndexes: AsyncMigration {
+    static let indexes: [(name: String, table: String, columns: String)] = [
+        ("idx_orders_customer_created", "orders", "customer_id, created_at"),
+        ("idx_orders_restaurant_created", "orders", "restaurant_id, created_at"),
+        ("idx_orders_restaurant_phone", "orders", "restaurant_id, customer_phone"),
+        ("idx_order_items_order", "order_items", "order_id"),
+        ("idx_menu_items_restaurant", "menu_items", "restaurant_id"),
+        ("idx_menu_categories_restaurant", "menu_categories", "restaurant_id"),
+        ("idx_reservations_restaurant_time", "reservations", "restaurant_id, reservation_time"),
+        ("idx_reservations_restaurant_phone", "reservations", "restaurant_id, customer_phone"),
+        ("idx_messages_restaurant_created", "messages", "restaurant_id, created_at"),
+        ("idx_phone_lines_restaurant", "phone_lines", "restaurant_id"),
+        ("idx_agent_tokens_restaurant", "agent_tokens", "restaurant_id"),
+        ("idx_calls_restaurant_created", "calls", "restaurant_id, created_at"),
+        ("idx_idempotency_created", "idempotency_keys", "created_at"),
+        ("idx_external_loads_restaurant_start", "external_loads", "restaurant_id, starts_at"),
+    ]
+
+    func prepare(on db: Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        for i in Self.indexes {
+            try await sql.raw("CREATE INDEX IF NOT EXISTS \(unsafeRaw: i.name) ON \(unsafeRaw: i.table) (\(unsafeRaw: i.columns))").run()
+        }
+    }
+
+    func revert(on db: Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        for i in Self.indexes { try await sql.raw("DROP INDEX IF EXISTS \(unsafeRaw: i.name)").run() }
     }
 }
