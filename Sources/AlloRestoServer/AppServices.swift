@@ -9,6 +9,7 @@ public struct AppServices: Sendable {
     public let database: AlloRestoDatabase
     public let cipher: LineSecretCipher
     public let sessions: SessionSource
+    public let exchangeRates: ExchangeRateBook
     public let now: @Sendable () -> Date
     public let logger: Logger
 
@@ -17,6 +18,7 @@ public struct AppServices: Sendable {
         self.database = database
         cipher = LineSecretCipher(master: try configuration.masterKey())
         sessions = SessionSource(database: database, cipher: cipher)
+        exchangeRates = ExchangeRateBook(configuration.exchangeRates)
         self.now = now
         self.logger = logger
     }

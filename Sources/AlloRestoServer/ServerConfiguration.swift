@@ -21,6 +21,9 @@ public struct ServerConfiguration: Sendable {
     public var demoLine: SIPCredentials
     public var redisURL: String
     public var exchangeRates: ExchangeRates
+    /// Optional provider refreshing `exchangeRates` in the background (`EXCHANGE_RATE_URL`).
+    public var exchangeRateURL: String?
+    public var exchangeRateRefresh: Duration = .seconds(12 * 3600)
     public var defaultMarginPct: Double
 
     /// Lines to print at start (a generated dev key, …); never contains a secret.
@@ -93,6 +96,20 @@ public struct ServerConfiguration: Sendable {
             }
             rates = parsed
         }
+        var rateURL: String?
+        if let u = value("EXCHANGE_RATE_URL") {
+            guard let url = URL(string: u), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw ConfigurationError("EXCHANGE_RATE_URL: expected an http(s):// URL answering {\"rates\": {\"EUR\": 0.92, …}} with USD as base")
+            }
+            rateURL = u
+        }
+        var refresh = Duration.seconds(12 * 3600)
+        if let h = value("EXCHANGE_RATE_REFRESH_HOURS") {
+            guard let hours = Double(h), hours >= 0.1, hours <= 24 * 30 else {
+                throw ConfigurationError("EXCHANGE_RATE_REFRESH_HOURS: expected a number of hours between 0.1 and 720, got \"\(h)\"")
+            }
+            refresh = .seconds(hours * 3600)
+        }
         var margin = 30.0
         if let m = value("AI_COST_MARGIN_PCT") {
             guard let v = Double(m), (0...1000).contains(v) else { throw ConfigurationError("AI_COST_MARGIN_PCT: expected a percentage 0-1000, got \"\(m)\"") }
@@ -136,6 +153,8 @@ public struct ServerConfiguration: Sendable {
             redisURL: value("REDIS_URL") ?? "redis://127.0.0.1:6379",
             exchangeRates: rates, defaultMarginPct: margin)
         config.notices = notices
+        config.exchangeRateURL = rateURL
+        config.exchangeRateRefresh = refresh
         return config
     }
 

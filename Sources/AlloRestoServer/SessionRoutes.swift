@@ -43,7 +43,7 @@ struct SessionRoutes {
         let body = session.template.configurationJSON(
             now: services.now(), caller: caller, credentials: credentials,
             marginPct: r.aiCostMarginPct ?? session.platformMarginPct ?? services.configuration.defaultMarginPct,
-            exchangeRate: services.configuration.exchangeRates.rate(to: r.currency))
+            exchangeRate: services.exchangeRates.rate(to: r.currency))
         return Response(
             status: .ok,
             headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],

@@ -85,7 +85,15 @@ struct Serve: AsyncParsableCommand {
         let app = try await buildApplication(services: services)
         logger.info("AlloResto listening", metadata: ["address": "http://\(config.host):\(config.port)", "database": "\(config.database)"])
         do {
-            try await app.runService()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let url = config.exchangeRateURL {
+                    // Refreshed beside the server, never on a request's path.
+                    let every = config.exchangeRateRefresh, log = logger
+                    group.addTask { await services.exchangeRates.keepRefreshed(from: url, every: every, logger: log) }
+                }
+                try await app.runService()
+                group.cancelAll()
+            }
         } catch {
             await database.close()
             throw fail("cannot serve on \(config.host):\(config.port): \(error)")
