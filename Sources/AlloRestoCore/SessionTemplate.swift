@@ -20,6 +20,7 @@ public struct SIPCredentials: Sendable, Hashable, Encodable {
 public struct SessionTemplate: Sendable {
     public let restaurant: RestaurantProfile
     public let numbering: ItemNumbering
+    public let menu: Menu
     public let itemMap: [String: ItemNumbering.MapEntry]
     public let prompt: PromptParts
     public let tools: [ToolDefinition]
@@ -30,6 +31,7 @@ public struct SessionTemplate: Sendable {
     public init(snapshot: RestaurantSnapshot) {
         restaurant = snapshot.restaurant
         numbering = ItemNumbering(menu: snapshot.menu)
+        menu = snapshot.menu
         itemMap = numbering.itemMap
         prompt = PromptParts(snapshot: snapshot, numbering: numbering)
         tools = ToolCatalog.tools(for: FeatureFlags(snapshot.restaurant))

@@ -24,6 +24,11 @@ public func buildRouter(services: AppServices) async throws -> Router<AppContext
     }
     router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/admin"]) }
     SessionRoutes(services: services).register(on: router)
+    OrderRoutes(services: services).register(on: router)
+    OrderBoardRoutes(services: services).register(on: router)
+    CustomerRoutes(services: services).register(on: router)
+    FaqRoutes(services: services).register(on: router)
+    MessageRoutes(services: services).register(on: router)
     AdminRoutes(services: services, pages: pages).register(on: router)
     return router
 }

@@ -14,19 +14,9 @@ struct SessionRoutes {
 
     func session(_ request: Request, context: AppContext) async throws -> Response {
         let query = request.uri.queryParameters
-        guard let token = AgentAuth.presentedToken(request) else { throw APIError.unauthorized() }
-        guard let rawId = query["restaurantId"].map(String.init)?.trimmingCharacters(in: .whitespaces), !rawId.isEmpty else {
-            throw APIError.badRequest("missing_restaurant_id", "Le paramètre restaurantId est obligatoire.")
-        }
-        let rawPhone = query["callerPhone"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        guard let restaurantId = UUID(uuidString: rawId),
-              let (session, caller) = try await services.sessions.call(restaurantId: restaurantId, callerPhone: rawPhone)
-        else {
-            // Only a caller holding some valid token learns that a restaurant does not exist.
-            guard try await AgentTokens.restaurant(ofToken: token, on: services.database.db) != nil else { throw APIError.unauthorized() }
-            throw APIError.notFound("restaurant_not_found", "Restaurant inconnu ou inactif.")
-        }
-        try await AgentAuth.authorize(token, for: session, services: services)
+        let (session, caller) = try await ToolAuth.authorize(
+            token: AgentAuth.presentedToken(request), rawId: query["restaurantId"].map(String.init),
+            callerPhone: query["callerPhone"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }, services: services)
 
         let r = session.template.restaurant
 
@@ -36,7 +26,7 @@ struct SessionRoutes {
         } else {
             if let problem = session.lineError {
                 // The call still gets through on the demo line; the operator sees why in the log.
-                context.logger.error("phone line unusable, falling back to the demo line", metadata: ["restaurantId": "\(restaurantId)", "problem": "\(problem)"])
+                context.logger.error("phone line unusable, falling back to the demo line", metadata: ["restaurantId": "\(r.id)", "problem": "\(problem)"])
             }
             credentials = services.configuration.demoLine
         }

@@ -108,9 +108,8 @@ public enum DemoRestaurant {
             order.deliveryAddress = "12 rue de la Paix, 75002 Paris"
             order.paymentMethod = "card"
             order.source = "phone_ai"
-            try await order.create(on: tx)
             order.createdAt = now.addingTimeInterval(-6 * 86_400)
-            try await order.update(on: tx)
+            try await order.create(on: tx)
             for (item, qty, unit) in [(margherita, 2, 1050), (tiramisu, 1, 750)] {
                 let line = OrderItem()
                 line.$order.id = order.id!

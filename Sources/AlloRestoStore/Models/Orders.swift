@@ -55,7 +55,8 @@ public final class Order: Model, @unchecked Sendable {
     @OptionalField(key: "handoff_at") public var handoffAt: Date?
     /// S|M|L
     @OptionalField(key: "order_size") public var orderSize: String?
-    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+    /// When the order was placed, from the application's clock (injectable), not the database's.
+    @OptionalField(key: "created_at") public var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
     @Children(for: \.$order) public var items: [OrderItem]
 

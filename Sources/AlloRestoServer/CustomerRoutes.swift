@@ -1,0 +1,110 @@
+import AlloRestoCore
+import AlloRestoStore
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `save_customer_info` (upsert by normalized phone) and the restaurant's customer list.
+struct CustomerRoutes {
+    let services: AppServices
+
+    func register(on router: Router<AppContext>) {
+        router.post("/api/customers") { request, context in try await self.save(request, context: context) }
+        router.get("/api/customers") { request, _ in try await self.list(request) }
+    }
+
+    struct CustomerOut: Encodable {
+        let id: String
+        let phone: String
+        let firstName: String?
+        let deliveryAddress: String?
+        let deliveryCity: String?
+        let deliveryPostalCode: String?
+        let deliveryNotes: String?
+        let deliveryLat: Double?
+        let deliveryLng: Double?
+        let totalOrders: Int
+        let totalSpent: Double
+        let lastOrderAt: Date?
+
+        init(_ c: Customer, currency: String) {
+            id = c.id!.uuidString.lowercased()
+            phone = c.phone
+            firstName = c.firstName
+            deliveryAddress = c.deliveryAddress
+            deliveryCity = c.deliveryCity
+            deliveryPostalCode = c.deliveryPostalCode
+            deliveryNotes = c.deliveryNotes
+            deliveryLat = c.deliveryLat
+            deliveryLng = c.deliveryLng
+            totalOrders = c.totalOrders
+            totalSpent = Money.decimal(c.totalSpent, currency: currency)
+            lastOrderAt = c.lastOrderAt
+        }
+    }
+
+    func save(_ request: Request, context: AppContext) async throws -> Response {
+        let body = try await ToolBody.read(request, context: context)
+        let (session, _) = try await ToolAuth.authorize(
+            token: AgentAuth.presentedToken(request), rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let r = session.template.restaurant
+        guard let rawPhone = body.string("phone", "caller_phone", "callerPhone") else {
+            throw APIError(.unprocessableContent, code: "missing_phone", "Le champ phone est obligatoire.")
+        }
+        guard let phone = PhoneNumber.normalize(rawPhone, defaultCountry: r.country) else {
+            return try ToolResponse.refusal(Refusal("phone_invalid", "Ce numéro de téléphone ne semble pas valide."))
+        }
+        let lat = try body.double("deliveryLat", "delivery_lat")
+        let lng = try body.double("deliveryLng", "delivery_lng")
+        if let lat, !(-90...90).contains(lat) { throw ToolBody.invalid("deliveryLat", "une latitude entre -90 et 90") }
+        if let lng, !(-180...180).contains(lng) { throw ToolBody.invalid("deliveryLng", "une longitude entre -180 et 180") }
+        let db = services.database.db
+        let saved: Customer = try await db.transaction { tx in
+            let c = try await Customer.query(on: tx).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first() ?? {
+                let c = Customer()
+                c.id = UUID()
+                c.$restaurant.id = r.id
+                c.phone = phone
+                c.totalOrders = 0
+                c.totalSpent = 0
+                return c
+            }()
+            // Only what the caller said is written: an omitted field keeps its saved value.
+            if let v = body.string("firstName", "first_name", "customer_name") { c.firstName = v }
+            if let v = body.string("deliveryAddress", "delivery_address") { c.deliveryAddress = v }
+            if let v = body.string("deliveryCity", "delivery_city") { c.deliveryCity = v }
+            if let v = body.string("deliveryPostalCode", "delivery_postal_code") { c.deliveryPostalCode = v }
+            if let v = body.string("deliveryNotes", "delivery_notes") { c.deliveryNotes = v }
+            if let lat, let lng {
+                c.deliveryLat = lat
+                c.deliveryLng = lng
+            }
+            try await c.save(on: tx)
+            return c
+        }
+        struct Saved: Encodable {
+            let success = true
+            let message: String
+            let customer: CustomerOut
+            let id: String
+            let firstName: String?
+        }
+        let out = CustomerOut(saved, currency: r.currency)
+        let name = saved.firstName.map { "Merci \($0), c'est noté." } ?? "C'est noté."
+        return try ToolResponse.json(Saved(message: name, customer: out, id: out.id, firstName: out.firstName))
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let r = session.template.restaurant
+        var query = Customer.query(on: services.database.db).filter(\.$restaurant.$id == r.id)
+        if let raw = q["phone"].map(String.init), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) {
+            query = query.filter(\.$phone == phone)
+        }
+        let limit = min(max(Int(q["limit"].map(String.init) ?? "") ?? 100, 1), 500)
+        let rows = try await query.sort(\.$lastOrderAt, .descending).limit(limit).all()
+        struct List: Encodable { let success = true; let customers: [CustomerOut] }
+        return try ToolResponse.json(List(customers: rows.map { CustomerOut($0, currency: r.currency) }))
+    }
+}

@@ -1,0 +1,148 @@
+import AlloRestoCore
+import AlloRestoStore
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `log_new_faq` (a question with the same meaning increments its count instead of duplicating) and the
+/// restaurant's side: list, answer or ignore, delete. Answered entries feed the next call's prompt.
+struct FaqRoutes {
+    let services: AppServices
+
+    func register(on router: Router<AppContext>) {
+        router.post("/api/faq") { request, context in try await self.log(request, context: context) }
+        router.get("/api/faq") { request, _ in try await self.list(request) }
+        router.patch("/api/faq") { request, context in try await self.update(request, context: context) }
+        router.delete("/api/faq") { request, context in try await self.remove(request, context: context) }
+    }
+
+    struct FaqOut: Encodable {
+        let id: String
+        let question: String
+        let answer: String?
+        let category: String?
+        let status: String
+        let askCount: Int
+        let lastAskedAt: Date?
+
+        init(_ f: Faq) {
+            id = f.id!.uuidString.lowercased()
+            question = f.question
+            answer = f.answer
+            category = f.category
+            status = f.status
+            askCount = f.askCount
+            lastAskedAt = f.lastAskedAt
+        }
+    }
+
+    func log(_ request: Request, context: AppContext) async throws -> Response {
+        let body = try await ToolBody.read(request, context: context)
+        let (session, _) = try await ToolAuth.authorize(
+            token: AgentAuth.presentedToken(request), rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let r = session.template.restaurant
+        guard let question = body.string("question") else {
+            throw APIError(.unprocessableContent, code: "missing_question", "Le champ question est obligatoire.")
+        }
+        guard question.count <= 1000 else { throw ToolBody.invalid("question", "une question de 1000 caractères au plus") }
+        let key = FaqKey.normalize(question)
+        let category = body.string("category")?.lowercased()
+        let phone = body.string("callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
+        let now = services.now()
+        let keys = IdempotencyLedger.keys(
+            callId: body.string("callId", "call_id"), restaurantId: r.id, phone: phone, tool: "log_new_faq",
+            digest: IdempotencyLedger.digest(Data(key.utf8)), now: now)
+        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: "log_new_faq", on: services.database.db) { tx in
+            let existing = try await Faq.query(on: tx).filter(\.$restaurant.$id == r.id).filter(\.$questionKey == key).first()
+            let faq = existing ?? Faq()
+            if existing == nil {
+                faq.$restaurant.id = r.id
+                faq.question = question
+                faq.questionKey = key
+                faq.category = category
+                faq.status = "pending"
+                faq.askCount = 0
+            }
+            faq.askCount += 1
+            faq.lastAskedAt = now
+            try await faq.save(on: tx)
+            struct Logged: Encodable { let success = true; let message: String; let answer: String?; let askCount: Int }
+            let answered = faq.status == "answered" ? faq.answer : nil
+            let message = answered.map { "Le restaurant a déjà répondu : \($0)" }
+                ?? "Je transmets votre question au restaurant, qui vous répondra ou l'ajoutera à nos informations."
+            return (try ToolResponse.encodeString(Logged(message: message, answer: answered, askCount: faq.askCount)), true)
+        }
+        return ToolResponse.raw(outcome.response)
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        var query = Faq.query(on: services.database.db).filter(\.$restaurant.$id == session.template.restaurant.id)
+        if let status = q["status"].map(String.init) {
+            guard ["pending", "answered", "ignored"].contains(status) else { throw ToolBody.invalid("status", "pending, answered ou ignored") }
+            query = query.filter(\.$status == status)
+        }
+        let rows = try await query.sort(\.$askCount, .descending).sort(\.$lastAskedAt, .descending).all()
+        struct List: Encodable { let success = true; let faqs: [FaqOut] }
+        return try ToolResponse.json(List(faqs: rows.map(FaqOut.init)))
+    }
+
+    func find(_ id: UUID?, restaurantId: UUID) async throws -> Faq {
+        guard let id, let faq = try await Faq.query(on: services.database.db).filter(\.$id == id).filter(\.$restaurant.$id == restaurantId).first() else {
+            throw APIError.notFound("faq_not_found", "Question introuvable pour ce restaurant.")
+        }
+        return faq
+    }
+
+    func update(_ request: Request, context: AppContext) async throws -> Response {
+        let body = try await ToolBody.read(request, context: context)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let rid = session.template.restaurant.id
+        let faq = try await find(try body.uuid("id"), restaurantId: rid)
+        if let q = body.string("question") {
+            faq.question = q
+            faq.questionKey = FaqKey.normalize(q)
+        }
+        if let a = body.string("answer") {
+            faq.answer = a
+            faq.status = "answered"
+        }
+        if let s = body.string("status")?.lowercased() {
+            guard ["pending", "answered", "ignored"].contains(s) else { throw ToolBody.invalid("status", "pending, answered ou ignored") }
+            guard s != "answered" || !(faq.answer ?? "").isEmpty else {
+                throw APIError(.unprocessableContent, code: "answer_required", "Une question passe en « answered » avec une réponse.")
+            }
+            faq.status = s
+        }
+        if let c = body.string("category") { faq.category = c.lowercased() }
+        let db = services.database.db
+        do {
+            try await db.transaction { tx in
+                try await faq.save(on: tx)
+                // Answered questions are part of the prompt: the next call on any replica must see the change.
+                try await RestaurantVersion.bump(rid, on: tx)
+            }
+        } catch {
+            guard (error as? any DatabaseError)?.isConstraintFailure == true else { throw error }
+            throw APIError(.conflict, code: "duplicate_question", "Une question de même sens existe déjà.")
+        }
+        struct Updated: Encodable { let success = true; let faq: FaqOut }
+        return try ToolResponse.json(Updated(faq: FaqOut(faq)))
+    }
+
+    func remove(_ request: Request, context: AppContext) async throws -> Response {
+        let q = request.uri.queryParameters
+        let body = try await ToolBody.read(request, context: context)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"].map(String.init), services: services)
+        let rid = session.template.restaurant.id
+        let idText = body.string("id") ?? q["id"].map(String.init)
+        let faq = try await find(idText.flatMap(UUID.init(uuidString:)), restaurantId: rid)
+        try await services.database.db.transaction { tx in
+            try await faq.delete(on: tx)
+            try await RestaurantVersion.bump(rid, on: tx)
+        }
+        struct Deleted: Encodable { let success = true }
+        return try ToolResponse.json(Deleted())
+    }
+}

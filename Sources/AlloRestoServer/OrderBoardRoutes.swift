@@ -1,0 +1,152 @@
+import AlloRestoCore
+import AlloRestoStore
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// The restaurant's side of orders: the list (filters) and status changes that make sense.
+struct OrderBoardRoutes {
+    let services: AppServices
+
+    func register(on router: Router<AppContext>) {
+        router.get("/api/orders") { request, _ in try await self.list(request) }
+        router.patch("/api/orders") { request, context in try await self.update(request, context: context) }
+    }
+
+    /// Allowed moves: forward through the kitchen, or cancellation before completion; never back from an end state.
+    static let transitions: [String: Set<String>] = [
+        "pending": ["confirmed", "preparing", "cancelled"],
+        "confirmed": ["preparing", "ready", "cancelled"],
+        "preparing": ["ready", "delivering", "completed", "cancelled"],
+        "ready": ["delivering", "completed", "cancelled"],
+        "delivering": ["completed"],
+        "completed": [],
+        "cancelled": [],
+    ]
+
+    struct LineOut: Encodable {
+        let name: String
+        let quantity: Int
+        let unitPrice: Double
+        let totalPrice: Double
+        let selectedOptions: [PricedOption]
+        let notes: String?
+    }
+
+    struct OrderOut: Encodable {
+        let id: String
+        let orderNumber: Int
+        let status: String
+        let orderType: String
+        let subtotal: Double
+        let deliveryFee: Double
+        let total: Double
+        let customerName: String?
+        let customerPhone: String?
+        let deliveryAddress: String?
+        let paymentMethod: String?
+        let notes: String?
+        let source: String
+        let callId: String?
+        let orderSize: String?
+        let createdAt: Date?
+        let estimatedReadyAt: Date?
+        let estimatedReadyTime: String?
+        let items: [LineOut]
+
+        init(_ o: Order, currency: String, time: RestaurantTime) {
+            let money = { Money.decimal($0, currency: currency) }
+            id = o.id!.uuidString.lowercased()
+            orderNumber = o.orderNumber
+            status = o.status
+            orderType = o.orderType
+            subtotal = money(o.subtotal)
+            deliveryFee = money(o.deliveryFee)
+            total = money(o.total)
+            customerName = o.customerName
+            customerPhone = o.customerPhone
+            deliveryAddress = o.deliveryAddress
+            paymentMethod = o.paymentMethod
+            notes = o.notes
+            source = o.source
+            callId = o.callId
+            orderSize = o.orderSize
+            createdAt = o.createdAt
+            estimatedReadyAt = o.estimatedReadyAt
+            estimatedReadyTime = o.estimatedReadyAt.map { time.local($0).time.description }
+            items = (o.$items.value ?? []).map {
+                LineOut(name: $0.name, quantity: $0.quantity, unitPrice: money($0.unitPrice), totalPrice: money($0.totalPrice),
+                        selectedOptions: (try? JSONDecoder().decode([PricedOption].self, from: Data($0.selectedOptions.utf8))) ?? [], notes: $0.notes)
+            }
+        }
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let r = session.template.restaurant
+        var query = Order.query(on: services.database.db).filter(\.$restaurant.$id == r.id)
+        if let s = q["status"].map(String.init) {
+            let statuses = s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            for st in statuses where Self.transitions[st] == nil { throw ToolBody.invalid("status", "un statut de commande (pending, confirmed, …)") }
+            query = query.filter(\.$status ~~ statuses)
+        }
+        if let t = q["orderType"].map(String.init) {
+            guard OrderType(rawValue: t) != nil else { throw ToolBody.invalid("orderType", "pickup, delivery ou dine_in") }
+            query = query.filter(\.$orderType == t)
+        }
+        if let day = q["date"].map(String.init) {
+            // A local calendar day of the restaurant.
+            let parts = day.split(separator: "-").compactMap { Int($0) }
+            var cal = Calendar(identifier: .gregorian)
+            cal.timeZone = RestaurantTime(identifier: r.timezone).timeZone
+            guard parts.count == 3, let start = cal.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
+                  let end = cal.date(byAdding: .day, value: 1, to: start)
+            else { throw ToolBody.invalid("date", "une date AAAA-MM-JJ") }
+            query = query.filter(\.$createdAt >= start).filter(\.$createdAt < end)
+        }
+        if let raw = q["phone"].map(String.init), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) {
+            query = query.filter(\.$customerPhone == phone)
+        }
+        let limit = min(max(Int(q["limit"].map(String.init) ?? "") ?? 100, 1), 500)
+        let rows = try await query.sort(\.$createdAt, .descending).limit(limit).with(\.$items).all()
+        let time = RestaurantTime(identifier: r.timezone)
+        struct List: Encodable { let success = true; let orders: [OrderOut] }
+        return try ToolResponse.json(List(orders: rows.map { OrderOut($0, currency: r.currency, time: time) }))
+    }
+
+    func update(_ request: Request, context: AppContext) async throws -> Response {
+        let body = try await ToolBody.read(request, context: context)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let r = session.template.restaurant
+        let db = services.database.db
+        var query = Order.query(on: db).filter(\.$restaurant.$id == r.id)
+        if let id = try body.uuid("id") { query = query.filter(\.$id == id) } else if let n = try body.int("orderNumber", "order_number") {
+            query = query.filter(\.$orderNumber == n)
+        } else {
+            throw APIError(.unprocessableContent, code: "missing_order", "Indiquez id ou orderNumber.")
+        }
+        guard let order = try await query.with(\.$items).first() else { throw APIError.notFound("order_not_found", "Commande introuvable pour ce restaurant.") }
+        guard let target = body.string("status")?.lowercased() else {
+            throw APIError(.unprocessableContent, code: "missing_status", "Le champ status est obligatoire.")
+        }
+        guard let allowed = Self.transitions[order.status], Self.transitions[target] != nil else { throw ToolBody.invalid("status", "un statut de commande") }
+        if target != order.status {
+            guard allowed.contains(target), !(target == "delivering" && order.orderType != "delivery") else {
+                throw APIError(.conflict, code: "transition_refused", "Une commande « \(OrderRoutes.label(order.status)) » ne peut pas passer à « \(OrderRoutes.label(target)) ».")
+            }
+            let previous = order.status
+            order.status = target
+            try await db.transaction { tx in
+                try await order.save(on: tx)
+                if target == "cancelled", previous != "cancelled", let cid = order.$customer.id, let c = try await Customer.find(cid, on: tx) {
+                    c.totalOrders = max(0, c.totalOrders - 1)
+                    c.totalSpent = max(0, c.totalSpent - order.total)
+                    try await c.save(on: tx)
+                }
+            }
+        }
+        struct Updated: Encodable { let success = true; let order: OrderOut }
+        return try ToolResponse.json(Updated(order: OrderOut(order, currency: r.currency, time: RestaurantTime(identifier: r.timezone))))
+    }
+}

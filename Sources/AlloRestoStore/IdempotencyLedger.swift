@@ -1,0 +1,69 @@
+import Crypto
+import FluentKit
+import Foundation
+
+/// Makes a write tool call happen once: the first result is stored under a unique key in the same transaction as
+/// the write, so a repeated call (retry after a timeout, the model re-issuing it after a barge-in) gets that result
+/// back and creates nothing — across restarts and replicas, since the database enforces the key.
+public enum IdempotencyLedger {
+    /// The key of a tool call: `call|<callId>|<tool>|<digest>`, or without a call id
+    /// `win|<restaurant>|<phone>|<tool>|<digest>|<2-minute window>`.
+    public static func keys(callId: String?, restaurantId: UUID, phone: String?, tool: String, digest: String, now: Date) -> [String] {
+        if let callId, !callId.isEmpty { return ["call|\(callId)|\(tool)|\(digest)"] }
+        // Without a call id, a short window: the current one and the previous one, so a retry that straddles a
+        // window boundary is still recognized.
+        let window = Int(now.timeIntervalSince1970 / 120)
+        return [window, window - 1].map { "win|\(restaurantId.uuidString.lowercased())|\(phone ?? "-")|\(tool)|\(digest)|\($0)" }
+    }
+
+    /// SHA-256 of the arguments that define the call (canonical JSON: sorted keys).
+    public static func digest(_ canonicalJSON: Data) -> String {
+        SHA256.hash(data: canonicalJSON).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func stored(_ keys: [String], on db: any Database) async throws -> String? {
+        let record: IdempotencyRecord? = try await IdempotencyRecord.query(on: db).filter(\.$key ~~ keys).first()
+        return record?.response
+    }
+
+    public enum Outcome: Sendable {
+        /// The write ran now; `stored` says whether its result was recorded (successes are, refusals are not).
+        case fresh(String)
+        case replayed(String)
+
+        public var response: String {
+            switch self {
+            case .fresh(let r), .replayed(let r): r
+            }
+        }
+    }
+
+    /// Runs `write` in a transaction unless one of `keys` already holds a result. `write` returns the JSON response
+    /// and whether to record it. A concurrent duplicate that loses the race on the unique key is rolled back and
+    /// answered with the winner's result.
+    public static func once(
+        keys: [String], restaurantId: UUID, tool: String, on db: any Database,
+        _ write: @escaping @Sendable (any Database) async throws -> (response: String, record: Bool)
+    ) async throws -> Outcome {
+        if let previous = try await stored(keys, on: db) { return .replayed(previous) }
+        do {
+            let response = try await db.transaction { tx in
+                let (response, record) = try await write(tx)
+                if record {
+                    let r = IdempotencyRecord()
+                    r.$restaurant.id = restaurantId
+                    r.key = keys[0]
+                    r.tool = tool
+                    r.response = response
+                    try await r.create(on: tx)
+                }
+                return response
+            }
+            return .fresh(response)
+        } catch {
+            guard (error as? any DatabaseError)?.isConstraintFailure == true else { throw error }
+            if let previous = try await stored(keys, on: db) { return .replayed(previous) }
+            throw error
+        }
+    }
+}

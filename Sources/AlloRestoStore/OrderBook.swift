@@ -1,0 +1,149 @@
+import AlloRestoCore
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Stores orders: numbering, lines, the customer's totals — all in the caller's transaction.
+public enum OrderBook {
+    public struct Placement: Sendable {
+        public var restaurantId: UUID
+        public var order: PricedOrder
+        public var customerPhone: String?
+        public var customerName: String?
+        public var customerId: UUID?
+        public var paymentMethod: String?
+        public var notes: String?
+        public var callId: String?
+        public var source: String
+        public var deliveryAddress: String?
+        public var deliveryLat: Double?
+        public var deliveryLng: Double?
+        public var deliveryDistanceKm: Double?
+        public var readyAt: Date
+        public var placedAt: Date = Date()
+        public var cookStartAt: Date?
+        public var handoffAt: Date?
+        public var status: String
+
+        public init(restaurantId: UUID, order: PricedOrder, readyAt: Date, source: String = "phone_ai", status: String = "confirmed") {
+            self.restaurantId = restaurantId
+            self.order = order
+            self.readyAt = readyAt
+            self.source = source
+            self.status = status
+        }
+    }
+
+    public struct Placed: Sendable {
+        public let orderId: UUID
+        public let orderNumber: Int
+        public let customerId: UUID?
+    }
+
+    /// The next order number of a restaurant, taken with one atomic UPDATE in the current transaction: numbers
+    /// are unique and gap-free (a rolled-back order gives its number back).
+    static func nextOrderNumber(_ restaurantId: UUID, on db: any Database) async throws -> Int {
+        guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("order numbering needs an SQL database") }
+        let row = try await sql.raw("""
+            UPDATE restaurants SET last_order_number = last_order_number + 1 WHERE id = \(bind: restaurantId)
+            RETURNING last_order_number
+            """).first()
+        guard let row else { throw StoreError.notFound("restaurant \(restaurantId)") }
+        return try row.decode(column: "last_order_number", as: Int.self)
+    }
+
+    /// Places an order inside `tx` (the caller's transaction): number, order, lines, customer upsert and totals.
+    public static func place(_ p: Placement, on tx: any Database) async throws -> Placed {
+        let number = try await nextOrderNumber(p.restaurantId, on: tx)
+        var customerId: UUID?
+        if let phone = p.customerPhone {
+            let customer = try await Customer.query(on: tx).filter(\.$restaurant.$id == p.restaurantId).filter(\.$phone == phone).first()
+                ?? {
+                    let c = Customer()
+                    c.id = UUID()
+                    c.$restaurant.id = p.restaurantId
+                    c.phone = phone
+                    c.totalOrders = 0
+                    c.totalSpent = 0
+                    return c
+                }()
+            if let name = p.customerName, (customer.firstName ?? "").isEmpty { customer.firstName = name }
+            customer.totalOrders += 1
+            customer.totalSpent += p.order.totalMinor
+            customer.lastOrderAt = p.placedAt
+            try await customer.save(on: tx)
+            customerId = customer.id
+        }
+        let o = Order()
+        o.id = UUID()
+        o.$restaurant.id = p.restaurantId
+        o.$customer.id = customerId
+        o.orderNumber = number
+        o.status = p.status
+        o.orderType = p.order.orderType.rawValue
+        o.subtotal = p.order.subtotalMinor
+        o.deliveryFee = p.order.deliveryFeeMinor
+        o.total = p.order.totalMinor
+        o.customerName = p.customerName
+        o.customerPhone = p.customerPhone
+        o.deliveryAddress = p.deliveryAddress
+        o.deliveryLat = p.deliveryLat
+        o.deliveryLng = p.deliveryLng
+        o.deliveryDistanceKm = p.deliveryDistanceKm
+        o.paymentMethod = p.paymentMethod
+        o.notes = p.notes
+        o.source = p.source
+        o.callId = p.callId
+        o.estimatedReadyAt = p.readyAt
+        o.cookStartAt = p.cookStartAt
+        o.handoffAt = p.handoffAt
+        o.orderSize = p.order.size.rawValue
+        o.createdAt = p.placedAt
+        try await o.create(on: tx)
+        for line in p.order.lines {
+            let l = OrderItem()
+            l.$order.id = o.id!
+            l.menuItemId = line.menuItemId
+            l.name = line.name
+            l.quantity = line.quantity
+            l.unitPrice = line.unitPriceMinor
+            l.totalPrice = line.totalPriceMinor
+            l.selectedOptions = JSONText.encode(line.options)
+            l.notes = line.notes
+            try await l.create(on: tx)
+        }
+        return Placed(orderId: o.id!, orderNumber: number, customerId: customerId)
+    }
+
+    /// Cancels a caller's own order when it is still `pending` or `confirmed` (one conditional UPDATE, so a
+    /// kitchen that starts it at the same moment wins cleanly). Returns the refusal sentence otherwise.
+    public static func cancel(restaurantId: UUID, orderNumber: Int, phone: String, on db: any Database) async throws -> Result<Order, Refusal> {
+        guard let order = try await Order.query(on: db).filter(\.$restaurant.$id == restaurantId).filter(\.$orderNumber == orderNumber).first(),
+              order.customerPhone == phone
+        else {
+            return .failure(Refusal("order_not_found", "Je ne trouve pas de commande numéro \(orderNumber) à votre numéro de téléphone."))
+        }
+        switch order.status {
+        case "cancelled": return .failure(Refusal("already_cancelled", "La commande numéro \(orderNumber) est déjà annulée."))
+        case "pending", "confirmed": break
+        case "completed": return .failure(Refusal("order_completed", "La commande numéro \(orderNumber) a déjà été remise : elle ne peut plus être annulée."))
+        default:
+            return .failure(Refusal("order_in_progress", "La commande numéro \(orderNumber) est déjà en préparation : elle ne peut plus être annulée. Je peux vous passer le restaurant ou laisser un message."))
+        }
+        guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("needs an SQL database") }
+        let changed = try await sql.raw("""
+            UPDATE orders SET status = 'cancelled', updated_at = \(bind: Date())
+            WHERE id = \(bind: order.id!) AND status IN ('pending', 'confirmed') RETURNING id
+            """).all()
+        guard !changed.isEmpty else {
+            return .failure(Refusal("order_in_progress", "La commande numéro \(orderNumber) vient de passer en préparation : elle ne peut plus être annulée."))
+        }
+        if let cid = order.$customer.id, let customer = try await Customer.find(cid, on: db) {
+            customer.totalOrders = max(0, customer.totalOrders - 1)
+            customer.totalSpent = max(0, customer.totalSpent - order.total)
+            try await customer.save(on: db)
+        }
+        order.status = "cancelled"
+        return .success(order)
+    }
+}
