@@ -29,6 +29,7 @@ public func buildRouter(services: AppServices) async throws -> Router<AppContext
     CustomerRoutes(services: services).register(on: router)
     FaqRoutes(services: services).register(on: router)
     MessageRoutes(services: services).register(on: router)
+    OpenAPIDocument.register(on: router)
     AdminRoutes(services: services, pages: pages).register(on: router)
     return router
 }

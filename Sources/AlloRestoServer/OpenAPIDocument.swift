@@ -1,0 +1,108 @@
+import AlloRestoCore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The OpenAPI 3.1 description of the HTTP API, served at `/openapi.json`. A test checks that every `/api` route
+/// of the router is described here and that nothing described is missing from the router.
+enum OpenAPIDocument {
+    typealias J = JSONValue
+
+    static func str(_ d: String, _ extra: [String: J] = [:]) -> J { .object(["type": "string", "description": .string(d)].merging(extra) { $1 }) }
+    static func int(_ d: String) -> J { ["type": "integer", "description": .string(d)] }
+    static func num(_ d: String) -> J { ["type": "number", "description": .string(d)] }
+    static func bool(_ d: String) -> J { ["type": "boolean", "description": .string(d)] }
+    static func obj(_ props: [String: J], required: [String] = []) -> J {
+        ["type": "object", "properties": .object(props), "required": .array(required.map(J.string))]
+    }
+    static func query(_ name: String, _ d: String, required: Bool = false) -> J {
+        ["name": .string(name), "in": "query", "required": .bool(required), "description": .string(d), "schema": ["type": "string"]]
+    }
+
+    static let restaurantIdQuery = query("restaurantId", "Restaurant id (UUID).", required: true)
+    static let ok: J = ["description": "Success, or a business refusal `{success:false, error, code}` the agent relays."]
+    static let errors: [String: J] = [
+        "400": ["description": "Malformed request", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]],
+        "401": ["description": "No or unknown token / no admin session"],
+        "403": ["description": "Token of another restaurant"],
+        "404": ["description": "Unknown or inactive restaurant, or unknown row"],
+        "422": ["description": "A field present but unusable (named in the error)"],
+    ]
+
+    static func op(_ summary: String, tag: String, params: [J] = [], body: J? = nil, security: [String] = ["agentToken"]) -> J {
+        var o: [String: J] = [
+            "summary": .string(summary), "tags": [.string(tag)],
+            "responses": .object(["200": ok].merging(errors) { a, _ in a }),
+            "security": .array(security.map { .object([$0: []]) }),
+        ]
+        if !params.isEmpty { o["parameters"] = .array(params) }
+        if let body { o["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]] }
+        return .object(o)
+    }
+
+    static let restaurantSide = ["agentToken", "adminSession"]
+
+    static var document: J {
+        let rid = ["restaurantId": str("Restaurant id (UUID).")]
+        let order = obj(rid.merging([
+            "order_type": str("pickup | delivery | dine_in"), "items": ["type": "array", "items": obj([
+                "id": int("#N of the item (string accepted)"), "quantity": int("1…50"), "unit_price": num("Price the model announced (ignored)"),
+                "selected_options": ["type": "array", "items": obj(["name": str("Option name"), "choice": str("Choice label"), "choice_id": int("#N of a formule pick"), "extra_price": num("ignored")])],
+                "notes": str("Line note"),
+            ], required: ["id"])],
+            "total": num("Total the model announced; the server's is stored and returned"), "delivery_fee": num("ignored"),
+            "payment_method": str("cash | card | online"), "notes": str("Order note"), "item_map": ["type": "object", "description": "`N → {id, name}` from /api/ai"],
+            "call_id": str("Idempotency: the same call repeated returns the first result"), "customer_id": str(""), "customer_name": str(""),
+            "caller_phone": str("Any form; normalized to E.164"), "last_availability_check": ["type": "object", "description": "check_availability's answer (estimatedTimeISO, deliveryDistanceKm, customerAddressFormatted, customerLat/Lng)"],
+        ]) { $1 }, required: ["restaurantId", "order_type", "items"])
+        let paths: [String: J] = [
+            "/api/ai": ["get": op("Session configuration for one incoming call", tag: "session", params: [restaurantIdQuery, query("callerPhone", "Caller number, any form"), query("token", "Agent token (URL-only configuration)")])],
+            "/api/ai/tools/confirm-order": ["post": op("confirm_order: price, number and store an order", tag: "tools", body: order)],
+            "/api/ai/tools/cancel-order": ["post": op("cancel_order: the caller's own pending/confirmed order", tag: "tools", body: obj(rid.merging(["order_number": int("Order number"), "caller_phone": str("Caller number")]) { $1 }, required: ["restaurantId", "order_number", "caller_phone"]))],
+            "/api/orders/status": ["get": op("check_order_status: the caller's orders of the last 24 h", tag: "tools", params: [restaurantIdQuery, query("phone", "Caller number", required: true)])],
+            "/api/customers": [
+                "post": op("save_customer_info: upsert by normalized phone", tag: "tools", body: obj(rid.merging([
+                    "phone": str("Caller number"), "firstName": str(""), "deliveryAddress": str(""), "deliveryCity": str(""), "deliveryPostalCode": str(""),
+                    "deliveryNotes": str(""), "deliveryLat": num(""), "deliveryLng": num(""),
+                ]) { $1 }, required: ["restaurantId", "phone"])),
+                "get": op("The restaurant's customers", tag: "restaurant", params: [restaurantIdQuery, query("phone", "Filter by number"), query("limit", "1…500")], security: restaurantSide),
+            ],
+            "/api/faq": [
+                "post": op("log_new_faq: a question with the same meaning increments askCount", tag: "tools", body: obj(rid.merging(["question": str(""), "category": str(""), "callerPhone": str(""), "callId": str("")]) { $1 }, required: ["restaurantId", "question"])),
+                "get": op("FAQ entries", tag: "restaurant", params: [restaurantIdQuery, query("status", "pending | answered | ignored")], security: restaurantSide),
+                "patch": op("Answer, ignore or edit an entry (answered entries feed the prompt)", tag: "restaurant", body: obj(rid.merging(["id": str(""), "answer": str(""), "status": str(""), "question": str(""), "category": str("")]) { $1 }, required: ["restaurantId", "id"]), security: restaurantSide),
+                "delete": op("Delete an entry", tag: "restaurant", params: [restaurantIdQuery, query("id", "Entry id", required: true)], security: restaurantSide),
+            ],
+            "/api/messages": [
+                "post": op("leave_message", tag: "tools", body: obj(rid.merging(["content": str(""), "callerPhone": str(""), "callerName": str(""), "category": str(""), "isUrgent": bool(""), "callId": str("")]) { $1 }, required: ["restaurantId", "content"])),
+                "get": op("Messages, unread and urgent first", tag: "restaurant", params: [restaurantIdQuery, query("unread", "true to list unread only")], security: restaurantSide),
+                "patch": op("Mark read / urgent", tag: "restaurant", body: obj(rid.merging(["id": str(""), "isRead": bool(""), "isUrgent": bool("")]) { $1 }, required: ["restaurantId", "id"]), security: restaurantSide),
+                "delete": op("Delete a message", tag: "restaurant", params: [restaurantIdQuery, query("id", "Message id", required: true)], security: restaurantSide),
+            ],
+            "/api/orders": [
+                "get": op("Orders, newest first", tag: "restaurant", params: [restaurantIdQuery, query("status", "Comma-separated statuses"), query("orderType", "pickup | delivery | dine_in"), query("date", "Local day YYYY-MM-DD"), query("phone", "Customer number"), query("limit", "1…500")], security: restaurantSide),
+                "patch": op("Change an order's status (forward only; no un-cancelling)", tag: "restaurant", body: obj(rid.merging(["id": str(""), "orderNumber": int(""), "status": str("")]) { $1 }, required: ["restaurantId", "status"]), security: restaurantSide),
+            ],
+            "/api/admin/me": ["get": op("The logged-in admin", tag: "admin", security: ["adminSession"])],
+        ]
+        return [
+            "openapi": "3.1.0",
+            "info": ["title": "AlloResto API", "version": "1.0.0", "description": "Session configuration and tool APIs for sip-agent-server, and the restaurant-side APIs."],
+            "paths": .object(paths),
+            "components": [
+                "securitySchemes": [
+                    "agentToken": ["type": "http", "scheme": "bearer", "description": "Agent token (also accepted as X-API-Key or ?token=)"],
+                    "adminSession": ["type": "apiKey", "in": "cookie", "name": .string(AdminAccounts.cookieName)],
+                ],
+                "schemas": ["Error": obj(["success": bool("Always false"), "error": str("Sentence"), "code": str("Machine code")], required: ["success", "error", "code"])],
+            ],
+        ]
+    }
+
+    static func register(on router: Router<AppContext>) {
+        let bytes = JSONWriter.encoded(document)
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+}
