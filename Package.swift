@@ -62,6 +62,7 @@ let package = Package(
                 "AlloRestoStore",
                 "AlloRestoCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Shared by the test targets: opens throwaway databases (SQLite, and PostgreSQL when configured).

@@ -1,0 +1,72 @@
+import AlloRestoCore
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// Fires confirm_order calls at a live server as N concurrent simulated calls, then reports throughput and
+/// latency percentiles and checks the order numbers: no duplicate, no gap.
+struct LoadTest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load-test",
+        abstract: "Load a live server with concurrent confirm_order calls and verify the order numbers.")
+
+    @Option(help: "Base URL of a running `alloresto serve`.") var baseURL = "http://127.0.0.1:3000"
+    @Option(help: "Restaurant id.") var restaurant: String
+    @Option(help: "The restaurant's agent token.") var token: String
+    @Option(help: "Concurrent simulated calls.") var concurrency = 200
+    @Option(help: "Orders in total.") var orders = 4000
+    @Option(help: "The #N of an item without required options to order.") var item = 1
+
+    func run() async throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
+            connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)))
+        let url = baseURL + "/api/ai/tools/confirm-order"
+        let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let started = ContinuousClock.now
+        let results = try await withThrowingTaskGroup(of: [(Duration, Int?)].self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var mine: [(Duration, Int?)] = []
+                    var i = worker
+                    while i < orders {
+                        let body = #"{"restaurantId":"\#(restaurant)","order_type":"pickup","items":[{"id":\#(item),"quantity":1}],"call_id":"load-\#(run)-\#(i)","caller_phone":"06\#(String(format: "%08d", i))"}"#
+                        var request = HTTPClientRequest(url: url)
+                        request.method = .POST
+                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.body = .bytes(ByteBuffer(string: body))
+                        let t0 = ContinuousClock.now
+                        let response = try await client.execute(request, timeout: .seconds(30))
+                        let data = try await response.body.collect(upTo: 1 << 20)
+                        let elapsed = ContinuousClock.now - t0
+                        let json = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: data))
+                        var number: Int?
+                        if case .int(let n)? = json?["order_number"] { number = n }
+                        mine.append((elapsed, number))
+                        i += concurrency
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [(Duration, Int?)]()) { $0 += $1 }
+        }
+        let total = ContinuousClock.now - started
+        try await client.shutdown()
+
+        let latencies = results.map(\.0).sorted()
+        func pct(_ p: Double) -> Double {
+            let d = latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+            return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+        }
+        let numbers = results.compactMap(\.1).sorted()
+        let failed = results.count - numbers.count
+        let unique = Set(numbers).count
+        let contiguous = numbers.isEmpty || numbers.last! - numbers.first! + 1 == numbers.count
+        let seconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+        print(String(format: "orders: %d in %.2f s with %d concurrent calls = %.0f orders/s", results.count, seconds, concurrency, Double(results.count) / seconds))
+        print(String(format: "latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f", pct(0.5), pct(0.9), pct(0.99), pct(1.0)))
+        print("numbers: \(numbers.first.map(String.init) ?? "-")…\(numbers.last.map(String.init) ?? "-"), \(unique) unique of \(numbers.count), failed \(failed), \(contiguous && unique == numbers.count ? "no duplicate, no gap" : "DUPLICATES OR GAPS")")
+        if failed > 0 || unique != numbers.count || !contiguous { throw ExitCode(1) }
+    }
+}
