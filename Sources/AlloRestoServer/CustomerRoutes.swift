@@ -60,15 +60,7 @@ struct CustomerRoutes {
         if let lng, !(-180...180).contains(lng) { throw ToolBody.invalid("deliveryLng", "une longitude entre -180 et 180") }
         let db = services.database.db
         let saved: Customer = try await db.transaction { tx in
-            let c = try await Customer.query(on: tx).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first() ?? {
-                let c = Customer()
-                c.id = UUID()
-                c.$restaurant.id = r.id
-                c.phone = phone
-                c.totalOrders = 0
-                c.totalSpent = 0
-                return c
-            }()
+            let c = try await Customer.findOrNew(restaurantId: r.id, phone: phone, on: tx)
             // Only what the caller said is written: an omitted field keeps its saved value.
             if let v = body.string("firstName", "first_name", "customer_name") { c.firstName = v }
             if let v = body.string("deliveryAddress", "delivery_address") { c.deliveryAddress = v }

@@ -57,16 +57,7 @@ public enum OrderBook {
         let number = try await nextOrderNumber(p.restaurantId, on: tx)
         var customerId: UUID?
         if let phone = p.customerPhone {
-            let customer = try await Customer.query(on: tx).filter(\.$restaurant.$id == p.restaurantId).filter(\.$phone == phone).first()
-                ?? {
-                    let c = Customer()
-                    c.id = UUID()
-                    c.$restaurant.id = p.restaurantId
-                    c.phone = phone
-                    c.totalOrders = 0
-                    c.totalSpent = 0
-                    return c
-                }()
+            let customer = try await Customer.findOrNew(restaurantId: p.restaurantId, phone: phone, on: tx)
             if let name = p.customerName, (customer.firstName ?? "").isEmpty { customer.firstName = name }
             customer.totalOrders += 1
             customer.totalSpent += p.order.totalMinor

@@ -22,6 +22,20 @@ public final class Customer: Model, @unchecked Sendable {
     @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
 
     public init() {}
+
+    /// The restaurant's customer with this E.164 phone, or a new unsaved one with zero totals.
+    public static func findOrNew(restaurantId: UUID, phone: String, on db: any Database) async throws -> Customer {
+        if let existing = try await Customer.query(on: db).filter(\.$restaurant.$id == restaurantId).filter(\.$phone == phone).first() {
+            return existing
+        }
+        let c = Customer()
+        c.id = UUID()
+        c.$restaurant.id = restaurantId
+        c.phone = phone
+        c.totalOrders = 0
+        c.totalSpent = 0
+        return c
+    }
 }
 
 /// An order taken by the agent or entered from the dashboard.
