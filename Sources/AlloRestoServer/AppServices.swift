@@ -10,6 +10,8 @@ public struct AppServices: Sendable {
     public let cipher: LineSecretCipher
     public let sessions: SessionSource
     public let exchangeRates: ExchangeRateBook
+    /// Group-commit writer of confirmed orders (one per replica).
+    public let orderWriter: OrderWriter
     public let now: @Sendable () -> Date
     public let logger: Logger
 
@@ -19,6 +21,7 @@ public struct AppServices: Sendable {
         cipher = LineSecretCipher(master: try configuration.masterKey())
         sessions = SessionSource(database: database, cipher: cipher)
         exchangeRates = ExchangeRateBook(configuration.exchangeRates)
+        orderWriter = OrderWriter(database: database)
         self.now = now
         self.logger = logger
     }

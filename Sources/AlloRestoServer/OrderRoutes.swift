@@ -111,20 +111,18 @@ struct OrderRoutes {
         let local = RestaurantTime(identifier: r.timezone).local(readyAt).time
         let mode = priced.orderType == .delivery ? "livree" : "prete"
         let currency = r.currency
-        let finalPlacement = placement
-        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: "confirm_order", on: services.database.db) { tx in
-            let placed = try await OrderBook.place(finalPlacement, on: tx)
+        let job = OrderWriter.Job(placement: placement, keys: keys) { placed in
             let when = priced.orderType == .delivery ? "livrée vers \(local.french)" : "prête à \(local.french)"
-            let body = Confirmed(
+            return try ToolResponse.encodeString(Confirmed(
                 order_id: placed.orderId.uuidString.lowercased(), order_number: placed.orderNumber,
                 message: "Commande numéro \(placed.orderNumber) enregistrée : \(Money.spoken(priced.totalMinor, currency: currency)), \(when)."
                     + (corrected ? " Attention : le total exact est de \(Money.spoken(priced.totalMinor, currency: currency))." : ""),
                 heure_estimee: local.description, mode: mode, total: Money.decimal(priced.totalMinor, currency: currency),
                 subtotal: Money.decimal(priced.subtotalMinor, currency: currency),
                 delivery_fee: Money.decimal(priced.deliveryFeeMinor, currency: currency),
-                items_summary: priced.summary, total_corrected: corrected)
-            return (try ToolResponse.encodeString(body), true)
+                items_summary: priced.summary, total_corrected: corrected))
         }
+        let outcome = try await services.orderWriter.place(job)
         return ToolResponse.raw(outcome.response)
     }
 

@@ -51,6 +51,11 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     public var isPostgres: Bool { if case .postgres = self { true } else { false } }
 }
 
+extension DatabaseID {
+    /// The read connection of an SQLite file database.
+    static let sqliteRead = DatabaseID(string: "sqlite-read")
+}
+
 /// The store's error type: configuration problems and data faults, each with a message a person can act on.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case configuration(String)
@@ -72,6 +77,9 @@ public final class AlloRestoDatabase: Sendable {
     let threadPool: NIOThreadPool
     let id: DatabaseID
     let eventLoop: any EventLoop
+    /// SQLite file only: a second connection, on its own loop, for the hot read path. In WAL mode it reads the last
+    /// committed state without waiting for the writer's transaction.
+    let readEventLoop: (any EventLoop)?
     let ownedGroup: MultiThreadedEventLoopGroup?
     let logger: Logger
     let schema: String?
@@ -102,9 +110,10 @@ public final class AlloRestoDatabase: Sendable {
         case .sqliteFile, .sqliteMemory:
             // SQLite allows one writer: a single connection on a single loop serializes transactions instead of
             // failing them with SQLITE_BUSY.
-            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
             ownedGroup = group
-            eventLoop = group.any()
+            let loops = Array(group.makeIterator())
+            eventLoop = loops[0]
             databases = Databases(threadPool: pool, on: group)
             let storage: SQLiteConfiguration.Storage
             if case .sqliteFile(let path) = location {
@@ -115,9 +124,17 @@ public final class AlloRestoDatabase: Sendable {
                 storage = .memory
             }
             databases.use(.sqlite(SQLiteConfiguration(storage: storage, enableForeignKeys: true), sqlLogLevel: nil), as: .sqlite)
+            if case .sqliteFile = location {
+                databases.use(.sqlite(SQLiteConfiguration(storage: storage, enableForeignKeys: true), sqlLogLevel: nil), as: .sqliteRead, isDefault: false)
+                readEventLoop = loops[1]
+            } else {
+                // An in-memory database exists once per connection: everything goes through the one connection.
+                readEventLoop = nil
+            }
             id = .sqlite
             self.schema = nil
         case .postgres(let url):
+            readEventLoop = nil
             ownedGroup = nil
             eventLoop = MultiThreadedEventLoopGroup.singleton.any()
             databases = Databases(threadPool: pool, on: MultiThreadedEventLoopGroup.singleton)
@@ -134,6 +151,13 @@ public final class AlloRestoDatabase: Sendable {
         databases.database(id, logger: logger, on: location.isPostgres ? MultiThreadedEventLoopGroup.singleton.any() : eventLoop)!
     }
 
+    /// The handle for reads that may see the last committed state (the per-call lookup); the write handle
+    /// everywhere but an SQLite file.
+    public var readDB: any Database {
+        guard let loop = readEventLoop else { return db }
+        return databases.database(.sqliteRead, logger: logger, on: loop)!
+    }
+
     private func configureConnection() async throws {
         if let schema, let sql = db as? any SQLDatabase {
             guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { throw StoreError.configuration("schema: letters, digits and _ only") }
@@ -144,6 +168,7 @@ public final class AlloRestoDatabase: Sendable {
         try await sql.raw("PRAGMA journal_mode=WAL").run()
         try await sql.raw("PRAGMA synchronous=NORMAL").run()
         try await sql.raw("PRAGMA busy_timeout=5000").run()
+        if let reader = readDB as? any SQLDatabase { try await reader.raw("PRAGMA busy_timeout=5000").run() }
     }
 
     public func migrate() async throws {

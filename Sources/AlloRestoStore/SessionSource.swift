@@ -46,13 +46,17 @@ public final class SessionSource: Sendable {
     /// caller's customer row and the lines of their last orders. The restaurant's full row and menu are read only
     /// when the version differs from the session this replica has cached.
     public func call(restaurantId: UUID, callerPhone raw: String?) async throws -> (session: RestaurantSession, caller: KnownCaller?)? {
-        let db = database.db
+        let db = database.readDB
         guard let sql = db as? any SQLDatabase else { return nil }
         let cached = cache.withLock { $0[restaurantId] }
         // The phone is read in the restaurant's country; until this replica knows the restaurant, France.
         let country = cached?.template.restaurant.country ?? "FR"
         let phone = raw.flatMap { PhoneNumber.normalize($0, defaultCountry: country) }
-        let rows = try await sql.raw("""
+        // Without a caller (tool calls) the version check is a single-row read, no joins.
+        let rows = phone == nil ? try await sql.raw("""
+            SELECT r.version, r.is_active, (SELECT default_margin_pct FROM pricing_configs LIMIT 1) AS platform_margin
+            FROM restaurants r WHERE r.id = \(bind: restaurantId)
+            """).all() : try await sql.raw("""
             SELECT r.version, r.is_active, (SELECT default_margin_pct FROM pricing_configs LIMIT 1) AS platform_margin,
             \(unsafeRaw: Self.callerColumns)
             FROM restaurants r

@@ -17,6 +17,8 @@ struct LoadTest: AsyncParsableCommand {
     @Option(help: "Concurrent simulated calls.") var concurrency = 200
     @Option(help: "Orders in total.") var orders = 4000
     @Option(help: "The #N of an item without required options to order.") var item = 1
+    @Option(help: "Open-loop rate in orders/s spread over the calls (0: each call orders again as soon as answered).")
+    var rate: Double = 0
 
     func run() async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
@@ -30,6 +32,11 @@ struct LoadTest: AsyncParsableCommand {
                     var mine: [(Duration, Int?)] = []
                     var i = worker
                     while i < orders {
+                        if rate > 0 {
+                            // Open loop: order i is due at i / rate seconds, whether or not earlier ones are answered.
+                            let due = started + .milliseconds(Int64(Double(i) * 1000 / rate))
+                            try await Task.sleep(until: due, clock: .continuous)
+                        }
                         let body = #"{"restaurantId":"\#(restaurant)","order_type":"pickup","items":[{"id":\#(item),"quantity":1}],"call_id":"load-\#(run)-\#(i)","caller_phone":"06\#(String(format: "%08d", i))"}"#
                         var request = HTTPClientRequest(url: url)
                         request.method = .POST
@@ -64,7 +71,8 @@ struct LoadTest: AsyncParsableCommand {
         let unique = Set(numbers).count
         let contiguous = numbers.isEmpty || numbers.last! - numbers.first! + 1 == numbers.count
         let seconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
-        print(String(format: "orders: %d in %.2f s with %d concurrent calls = %.0f orders/s", results.count, seconds, concurrency, Double(results.count) / seconds))
+        print(String(format: "orders: %d in %.2f s with %d concurrent calls%@ = %.0f orders/s", results.count, seconds, concurrency,
+                     rate > 0 ? String(format: ", paced at %.0f/s", rate) : ", back to back", Double(results.count) / seconds))
         print(String(format: "latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f", pct(0.5), pct(0.9), pct(0.99), pct(1.0)))
         print("numbers: \(numbers.first.map(String.init) ?? "-")…\(numbers.last.map(String.init) ?? "-"), \(unique) unique of \(numbers.count), failed \(failed), \(contiguous && unique == numbers.count ? "no duplicate, no gap" : "DUPLICATES OR GAPS")")
         if failed > 0 || unique != numbers.count || !contiguous { throw ExitCode(1) }

@@ -1,0 +1,203 @@
+import AlloRestoCore
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Places orders with group commit: the orders that arrive while a transaction is being written wait for the next
+/// one, which numbers, stores and records them all with a handful of multi-row statements. With many calls at
+/// once this turns SQLite's single writer from one transaction per order into one per batch; with one call at a
+/// time a batch is that one order. Any failure of a batch falls back to placing its orders one by one, which
+/// keeps every per-order guarantee (gap-free numbers, idempotency replay on a key conflict).
+public actor OrderWriter {
+    public struct Job: Sendable {
+        public var placement: OrderBook.Placement
+        /// Idempotency keys (the first is recorded); see `IdempotencyLedger`.
+        public var keys: [String]
+        public var respond: @Sendable (OrderBook.Placed) throws -> String
+
+        public init(placement: OrderBook.Placement, keys: [String], respond: @escaping @Sendable (OrderBook.Placed) throws -> String) {
+            self.placement = placement
+            self.keys = keys
+            self.respond = respond
+        }
+    }
+
+    private struct Waiting {
+        let job: Job
+        let continuation: CheckedContinuation<IdempotencyLedger.Outcome, any Error>
+    }
+
+    private let database: AlloRestoDatabase
+    private var queue: [Waiting] = []
+    private var draining = false
+    public let maxBatch: Int
+
+    public init(database: AlloRestoDatabase, maxBatch: Int = 100) {
+        self.database = database
+        self.maxBatch = maxBatch
+    }
+
+    /// Places one order (or replays the first result of the same call) and returns the tool's JSON answer.
+    /// The ledger is checked inside the batch's transaction with one query for the whole batch, so a new order
+    /// costs no separate round trip on the writer's connection.
+    public func place(_ job: Job) async throws -> IdempotencyLedger.Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.append(Waiting(job: job, continuation: continuation))
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !queue.isEmpty {
+            let batch = Array(queue.prefix(maxBatch))
+            queue.removeFirst(batch.count)
+            await write(batch)
+        }
+        draining = false
+    }
+
+    private func write(_ batch: [Waiting]) async {
+        // Identical calls in one batch: the first is written, the others get its answer.
+        var firsts: [Waiting] = []
+        var twins: [String: [Waiting]] = [:]
+        for w in batch {
+            if firsts.contains(where: { $0.job.keys[0] == w.job.keys[0] }) { twins[w.job.keys[0], default: []].append(w) } else { firsts.append(w) }
+        }
+        do {
+            let jobs = firsts.map(\.job)
+            let results = try await database.db.transaction { tx in
+                // Calls already answered (a retry of an earlier batch) are replayed; the others are written.
+                let stored = try await Self.storedResponses(for: jobs.flatMap(\.keys), on: tx)
+                let fresh = jobs.filter { job in !job.keys.contains { stored[$0] != nil } }
+                let written = fresh.isEmpty ? [] : try await Self.writeBatch(fresh, on: tx)
+                var answers = Dictionary(uniqueKeysWithValues: zip(fresh.map { $0.keys[0] }, written.map(IdempotencyLedger.Outcome.fresh)))
+                for job in jobs where answers[job.keys[0]] == nil {
+                    if let previous = job.keys.lazy.compactMap({ stored[$0] }).first { answers[job.keys[0]] = .replayed(previous) }
+                }
+                return answers
+            }
+            for w in firsts {
+                guard let outcome = results[w.job.keys[0]] else { throw StoreError.invalid("order batch lost a job") }
+                w.continuation.resume(returning: outcome)
+                for twin in twins[w.job.keys[0]] ?? [] { twin.continuation.resume(returning: .replayed(outcome.response)) }
+            }
+        } catch {
+            // One by one: each order gets its own transaction and its own outcome.
+            for w in batch {
+                do {
+                    let job = w.job
+                    let outcome = try await IdempotencyLedger.once(keys: job.keys, restaurantId: job.placement.restaurantId, tool: "confirm_order", on: database.db) { tx in
+                        (try job.respond(try await OrderBook.place(job.placement, on: tx)), true)
+                    }
+                    w.continuation.resume(returning: outcome)
+                } catch {
+                    w.continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    static func storedResponses(for keys: [String], on db: any Database) async throws -> [String: String] {
+        guard !keys.isEmpty else { return [:] }
+        let rows: [IdempotencyRecord] = try await IdempotencyRecord.query(on: db).filter(\.$key ~~ keys).all()
+        return Dictionary(rows.map { ($0.key, $0.response) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Writes distinct orders in the current transaction with multi-row statements; returns their answers in order.
+    static func writeBatch(_ jobs: [Job], on tx: any Database) async throws -> [String] {
+        guard let sql = tx as? any SQLDatabase else { throw StoreError.invalid("order writing needs an SQL database") }
+        // 1. Numbers: one UPDATE per restaurant reserves a contiguous block.
+        var numbers: [Int] = Array(repeating: 0, count: jobs.count)
+        for restaurantId in Set(jobs.map(\.placement.restaurantId)) {
+            let indexes = jobs.indices.filter { jobs[$0].placement.restaurantId == restaurantId }
+            guard let row = try await sql.raw("""
+                UPDATE restaurants SET last_order_number = last_order_number + \(bind: indexes.count) WHERE id = \(bind: restaurantId)
+                RETURNING last_order_number
+                """).first()
+            else { throw StoreError.notFound("restaurant \(restaurantId)") }
+            let last = try row.decode(column: "last_order_number", as: Int.self)
+            for (offset, i) in indexes.enumerated() { numbers[i] = last - indexes.count + 1 + offset }
+        }
+
+        // 2. Customers: one upsert for all callers of the batch (aggregated per phone).
+        struct CustomerKey: Hashable { let restaurantId: UUID; let phone: String }
+        var aggregates: [CustomerKey: (count: Int, spent: Int, last: Date, name: String?)] = [:]
+        for job in jobs {
+            guard let phone = job.placement.customerPhone else { continue }
+            let key = CustomerKey(restaurantId: job.placement.restaurantId, phone: phone)
+            var a = aggregates[key] ?? (0, 0, job.placement.placedAt, nil)
+            a.count += 1
+            a.spent += job.placement.order.totalMinor
+            a.last = max(a.last, job.placement.placedAt)
+            a.name = a.name ?? job.placement.customerName
+            aggregates[key] = a
+        }
+        var customerIds: [CustomerKey: UUID] = [:]
+        if !aggregates.isEmpty {
+            let now = Date()
+            let insert = sql.insert(into: "customers")
+                .columns("id", "restaurant_id", "phone", "first_name", "total_orders", "total_spent", "last_order_at", "created_at", "updated_at")
+            for (key, a) in aggregates {
+                insert.values([UUID(), key.restaurantId, key.phone, a.name, a.count, a.spent, a.last, now, now] as [any Encodable & Sendable])
+            }
+            insert.onConflict(with: ["restaurant_id", "phone"]) { update in
+                update
+                    .set("total_orders", to: SQLRaw("customers.total_orders + excluded.total_orders"))
+                    .set("total_spent", to: SQLRaw("customers.total_spent + excluded.total_spent"))
+                    .set(excludedValueOf: "last_order_at")
+                    .set(excludedValueOf: "updated_at")
+                    .set("first_name", to: SQLRaw("COALESCE(NULLIF(customers.first_name, ''), excluded.first_name)"))
+            }
+            for row in try await insert.returning("id", "restaurant_id", "phone").all() {
+                let key = CustomerKey(restaurantId: try row.decode(column: "restaurant_id", as: UUID.self), phone: try row.decode(column: "phone", as: String.self))
+                customerIds[key] = try row.decode(column: "id", as: UUID.self)
+            }
+        }
+
+        // 3. Orders and 4. their lines, each one statement.
+        var placed: [OrderBook.Placed] = []
+        let orders = sql.insert(into: "orders").columns(
+            "id", "restaurant_id", "customer_id", "order_number", "status", "order_type", "subtotal", "delivery_fee", "total",
+            "customer_name", "customer_phone", "delivery_address", "delivery_lat", "delivery_lng", "delivery_distance_km",
+            "payment_method", "notes", "source", "call_id", "estimated_ready_at", "cook_start_at", "handoff_at", "order_size",
+            "created_at", "updated_at")
+        let lines = sql.insert(into: "order_items").columns(
+            "id", "order_id", "menu_item_id", "name", "quantity", "unit_price", "total_price", "selected_options", "notes")
+        var lineCount = 0
+        for (i, job) in jobs.enumerated() {
+            let p = job.placement
+            let orderId = UUID()
+            let customerId = p.customerPhone.flatMap { customerIds[CustomerKey(restaurantId: p.restaurantId, phone: $0)] }
+            placed.append(OrderBook.Placed(orderId: orderId, orderNumber: numbers[i], customerId: customerId))
+            orders.values([
+                orderId, p.restaurantId, customerId, numbers[i], p.status, p.order.orderType.rawValue, p.order.subtotalMinor,
+                p.order.deliveryFeeMinor, p.order.totalMinor, p.customerName, p.customerPhone, p.deliveryAddress, p.deliveryLat,
+                p.deliveryLng, p.deliveryDistanceKm, p.paymentMethod, p.notes, p.source, p.callId, p.readyAt, p.cookStartAt,
+                p.handoffAt, p.order.size.rawValue, p.placedAt, p.placedAt,
+            ] as [any Encodable & Sendable])
+            for line in p.order.lines {
+                lines.values([
+                    UUID(), orderId, line.menuItemId, line.name, line.quantity, line.unitPriceMinor, line.totalPriceMinor,
+                    JSONText.encode(line.options), line.notes,
+                ] as [any Encodable & Sendable])
+                lineCount += 1
+            }
+        }
+        try await orders.run()
+        if lineCount > 0 { try await lines.run() }
+
+        // 5. The answers, recorded under their idempotency keys in the same transaction.
+        var responses: [String] = []
+        let records = sql.insert(into: "idempotency_keys").columns("id", "restaurant_id", "key", "tool", "response", "created_at")
+        for (job, p) in zip(jobs, placed) {
+            let response = try job.respond(p)
+            responses.append(response)
+            records.values([UUID(), job.placement.restaurantId, job.keys[0], "confirm_order", response, job.placement.placedAt] as [any Encodable & Sendable])
+        }
+        try await records.run()
+        return responses
+    }
+}

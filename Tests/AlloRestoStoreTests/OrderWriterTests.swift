@@ -1,0 +1,75 @@
+import AlloRestoCore
+@testable import AlloRestoStore
+import AlloRestoTestSupport
+import FluentKit
+import Foundation
+import Testing
+
+@Suite struct OrderWriterTests {
+    func setup(_ database: AlloRestoDatabase) async throws -> (UUID, PricedOrder) {
+        let cipher = LineSecretCipher(master: try MasterKey(hex: TestDatabases.testKeyHex))
+        let demo = try await DemoRestaurant.load(on: database.db, cipher: cipher)
+        let row = try #require(try await Restaurant.find(demo.restaurantId, on: database.db))
+        let snapshot = try await RestaurantSnapshotLoader.load(row, on: database.db)
+        let priced = try OrderPricing.price(
+            OrderDraft(orderType: .pickup, lines: [.init(number: 1, quantity: 2)]), menu: snapshot.menu,
+            numbering: ItemNumbering(menu: snapshot.menu), restaurant: snapshot.restaurant).get()
+        return (demo.restaurantId, priced)
+    }
+
+    func job(_ rid: UUID, _ order: PricedOrder, key: String, phone: String?) -> OrderWriter.Job {
+        var p = OrderBook.Placement(restaurantId: rid, order: order, readyAt: Date(timeIntervalSince1970: 1_795_700_000))
+        p.customerPhone = phone
+        p.customerName = "Zoé"
+        p.placedAt = Date(timeIntervalSince1970: 1_795_694_700)
+        return OrderWriter.Job(placement: p, keys: [key]) { placed in "{\"n\":\(placed.orderNumber)}" }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func batchesNumberContiguouslyAndAggregateCustomers(_ kind: String) async throws {
+        try await TestDatabases.with(kind) { database in
+            let (rid, order) = try await setup(database)
+            let writer = OrderWriter(database: database)
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for i in 0..<30 {
+                    // Three callers, ten orders each.
+                    group.addTask { try await writer.place(job(rid, order, key: "k\(i)", phone: "+3361000000\(i % 3)")).response }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(Set(outcomes).count == 30)
+            let numbers: [Order] = try await Order.query(on: database.db).sort(\.$orderNumber).all()
+            #expect(numbers.map(\.orderNumber) == Array(1...31))
+            let customers: [Customer] = try await Customer.query(on: database.db).filter(\.$phone ~~ ["+33610000000", "+33610000001", "+33610000002"]).all()
+            #expect(customers.map(\.totalOrders) == [10, 10, 10])
+            #expect(customers.allSatisfy { $0.totalSpent == 10 * order.totalMinor && $0.firstName == "Zoé" })
+            let lines = try await OrderItem.query(on: database.db).count()
+            #expect(lines == 30 + 2)  // the demo order has two lines
+            // Replayed from the ledger afterwards.
+            let again = try await writer.place(job(rid, order, key: "k7", phone: "+33610000001"))
+            guard case .replayed = again else { Issue.record("expected a replay"); return }
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func aBatchIsAllOrNothing(_ kind: String) async throws {
+        try await TestDatabases.with(kind) { database in
+            let (rid, order) = try await setup(database)
+            let writer = OrderWriter(database: database)
+            _ = try await writer.place(job(rid, order, key: "taken", phone: nil))
+            // A batch whose second order collides with a recorded key rolls back entirely, numbers included.
+            await #expect(throws: (any Error).self) {
+                try await database.db.transaction { tx in
+                    _ = try await OrderWriter.writeBatch([job(rid, order, key: "fresh", phone: "+33699999999"), job(rid, order, key: "taken", phone: nil)], on: tx)
+                }
+            }
+            #expect(try await Order.query(on: database.db).count() == 2)
+            #expect(try await Customer.query(on: database.db).filter(\.$phone == "+33699999999").count() == 0)
+            let r = try #require(try await Restaurant.find(rid, on: database.db))
+            #expect(r.lastOrderNumber == 2)
+            // The next order still gets the next number: no gap.
+            let next = try await writer.place(job(rid, order, key: "fresh", phone: "+33699999999"))
+            #expect(next.response == "{\"n\":3}")
+        }
+    }
+}
