@@ -141,17 +141,17 @@ import Testing
     func concurrentDistinctOrdersGetGapFreeUniqueNumbers(_ kind: String) async throws {
         try await TestApp.with(kind) { app, client throws in
             let numbers = try await withThrowingTaskGroup(of: Int?.self) { group in
-                for i in 0..<40 {
+                for i in 0..<200 {
                     group.addTask {
                         try await Self.post(client, app, "/api/ai/tools/confirm-order", [
-                            "order_type": "pickup", "items": [["id": 1, "quantity": 1]], "call_id": .string("call-\(i)"), "caller_phone": .string("06000000\(String(format: "%02d", i))"),
+                            "order_type": "pickup", "items": [["id": 1, "quantity": 1]], "call_id": .string("call-\(i)"), "caller_phone": .string("0600000\(String(format: "%03d", i))"),
                         ]).json()["order_number"].flatMap { if case .int(let n) = $0 { n } else { nil } }
                     }
                 }
                 return try await group.reduce(into: [Int?]()) { $0.append($1) }
             }
-            #expect(numbers.compactMap { $0 }.sorted() == Array(2...41))
-            #expect(try await orders(app).map(\.orderNumber) == Array(1...41))
+            #expect(numbers.compactMap { $0 }.sorted() == Array(2...201))
+            #expect(try await orders(app).map(\.orderNumber) == Array(1...201))
         }
     }
 
