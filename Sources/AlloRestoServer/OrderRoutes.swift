@@ -75,6 +75,14 @@ struct OrderRoutes {
         let phone = body.string("caller_phone", "callerPhone", "customer_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
         let check = body.object("last_availability_check", "lastAvailabilityCheck").map(ToolBody.init(fields:))
         let distance = try check?.double("deliveryDistanceKm", "delivery_distance_km")
+        let now = services.now()
+        let callId = body.string("call_id", "callId")
+        let keys = IdempotencyLedger.keys(
+            callId: callId, restaurantId: r.id, phone: phone, tool: "confirm_order",
+            digest: IdempotencyLedger.digest(Self.canonical(body)), now: now)
+        // A repeated call gets its first answer even if the menu changed since (read connection: the writer is
+        // not held up by this check).
+        if let previous = try await IdempotencyLedger.stored(keys, on: services.database.readDB) { return ToolResponse.raw(previous) }
 
         let priced: PricedOrder
         switch OrderPricing.price(draft, menu: session.template.menu, numbering: session.template.numbering, restaurant: r, deliveryDistanceKm: distance) {
@@ -82,7 +90,6 @@ struct OrderRoutes {
         case .failure(let refusal): return try ToolResponse.refusal(refusal)
         }
 
-        let now = services.now()
         // The ready time: the one check_availability announced when it is still ahead, else now + average prep.
         var readyAt = now.addingTimeInterval(Double(r.avgPrepTimeMin) * 60)
         if let iso = check?.string("estimatedTimeISO", "estimated_time_iso"), let announced = try? Date(iso, strategy: .iso8601), announced >= now {
@@ -90,10 +97,6 @@ struct OrderRoutes {
         }
         let statedTotal = try body.double("total")
         let corrected = statedTotal.map { Money.minor(fromDecimal: $0, currency: r.currency) != priced.totalMinor } ?? false
-        let callId = body.string("call_id", "callId")
-        let keys = IdempotencyLedger.keys(
-            callId: callId, restaurantId: r.id, phone: phone, tool: "confirm_order",
-            digest: IdempotencyLedger.digest(Self.canonical(body)), now: now)
 
         var placement = OrderBook.Placement(restaurantId: r.id, order: priced, readyAt: readyAt)
         placement.placedAt = now

@@ -27,8 +27,9 @@ public enum IdempotencyLedger {
     }
 
     public enum Outcome: Sendable {
-        /// The write ran now; `stored` says whether its result was recorded (successes are, refusals are not).
+        /// The write ran now (its result is recorded when `write` asked for it).
         case fresh(String)
+        /// The first result of the same call, returned again; nothing was written.
         case replayed(String)
 
         public var response: String {

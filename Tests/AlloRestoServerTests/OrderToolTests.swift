@@ -155,6 +155,26 @@ import Testing
         }
     }
 
+    @Test func aRetryAfterTheMenuChangedStillGetsTheFirstAnswer() async throws {
+        try await TestApp.with { app, client throws in
+            // The call's item_map, as sip-agent-server keeps it from /api/ai for the whole call.
+            let map = try await client.execute(uri: app.aiURI(), method: .get, headers: app.bearer).json()["itemMap"]!
+            let body: JSONValue = ["order_type": "pickup", "items": [["id": 1, "quantity": 1]], "call_id": "menu-change", "caller_phone": "0633333333", "item_map": map]
+            let first = try await Self.post(client, app, "/api/ai/tools/confirm-order", body).json()
+            #expect(first["success"] == true)
+            let bruschetta: MenuItem? = try await MenuItem.query(on: app.database.db).filter(\.$name == "Bruschetta").first()
+            let item = try #require(bruschetta)
+            item.isAvailable = false
+            try await item.save(on: app.database.db)
+            try await RestaurantVersion.bump(app.restaurantId, on: app.database.db)
+            #expect(try await Self.post(client, app, "/api/ai/tools/confirm-order", body).json() == first)
+            // Another order in the same call for that item is refused by name.
+            var other = body.objectValue!
+            other["call_id"] = "menu-change-2"
+            #expect(try await Self.post(client, app, "/api/ai/tools/confirm-order", .object(other)).json()["code"] == "item_unavailable")
+        }
+    }
+
     @Test func authMatrixForTools() async throws {
         try await TestApp.with { app, client throws in
             let body: JSONValue = ["order_type": "pickup", "items": [["id": 1, "quantity": 1]]]
