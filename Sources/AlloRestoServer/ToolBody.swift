@@ -19,7 +19,7 @@ struct ToolBody: Sendable {
             throw APIError(.contentTooLarge, code: "body_too_large", "Requête trop volumineuse (1 Mo au plus).")
         }
         if buffer.readableBytes == 0 { return ToolBody(fields: [:]) }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)), case .object(let o) = value else {
+        guard let value = try? JSONReader.parse(Array(buffer: buffer)), case .object(let o) = value else {
             throw APIError.badRequest("invalid_json", "Le corps de la requête doit être un objet JSON.")
         }
         return ToolBody(fields: o)
