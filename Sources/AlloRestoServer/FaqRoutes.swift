@@ -89,10 +89,10 @@ struct FaqRoutes {
     }
 
     func find(_ id: UUID?, restaurantId: UUID) async throws -> Faq {
-        guard let id, let faq = try await Faq.query(on: services.database.db).filter(\.$id == id).filter(\.$restaurant.$id == restaurantId).first() else {
+        guard let row = try await Faq.find(id, ownedBy: restaurantId, on: services.database.db) else {
             throw APIError.notFound("faq_not_found", "Question introuvable pour ce restaurant.")
         }
-        return faq
+        return row
     }
 
     func update(_ request: Request, context: AppContext) async throws -> Response {

@@ -85,10 +85,10 @@ struct MessageRoutes {
     }
 
     func find(_ id: UUID?, restaurantId: UUID) async throws -> Message {
-        guard let id, let m = try await Message.query(on: services.database.db).filter(\.$id == id).filter(\.$restaurant.$id == restaurantId).first() else {
+        guard let row = try await Message.find(id, ownedBy: restaurantId, on: services.database.db) else {
             throw APIError.notFound("message_not_found", "Message introuvable pour ce restaurant.")
         }
-        return m
+        return row
     }
 
     func update(_ request: Request, context: AppContext) async throws -> Response {

@@ -135,15 +135,8 @@ struct OrderBoardRoutes {
             guard allowed.contains(target), !(target == "delivering" && order.orderType != "delivery") else {
                 throw APIError(.conflict, code: "transition_refused", "Une commande « \(OrderRoutes.label(order.status)) » ne peut pas passer à « \(OrderRoutes.label(target)) ».")
             }
-            let previous = order.status
-            order.status = target
-            try await db.transaction { tx in
-                try await order.save(on: tx)
-                if target == "cancelled", previous != "cancelled", let cid = order.$customer.id, let c = try await Customer.find(cid, on: tx) {
-                    c.totalOrders = max(0, c.totalOrders - 1)
-                    c.totalSpent = max(0, c.totalSpent - order.total)
-                    try await c.save(on: tx)
-                }
+            guard try await OrderBook.transition(order, from: [order.status], to: target, on: db) else {
+                throw APIError(.conflict, code: "order_changed", "La commande vient de changer d'état ; rechargez-la.")
             }
         }
         struct Updated: Encodable { let success = true; let order: OrderOut }

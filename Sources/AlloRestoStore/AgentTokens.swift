@@ -65,11 +65,7 @@ public enum AgentTokens {
 public enum RestaurantVersion {
     /// Bumps the version in the database (one atomic UPDATE, safe across replicas).
     public static func bump(_ restaurantId: UUID, on db: any Database) async throws {
-        if let sql = db as? any SQLDatabase {
-            try await sql.raw("UPDATE restaurants SET version = version + 1 WHERE id = \(bind: restaurantId)").run()
-        } else if let r = try await Restaurant.find(restaurantId, on: db) {
-            r.version += 1
-            try await r.save(on: db)
-        }
+        guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("version bumps need an SQL database") }
+        try await sql.raw("UPDATE restaurants SET version = version + 1 WHERE id = \(bind: restaurantId)").run()
     }
 }

@@ -121,20 +121,31 @@ public enum OrderBook {
         default:
             return .failure(Refusal("order_in_progress", "La commande numéro \(orderNumber) est déjà en préparation : elle ne peut plus être annulée. Je peux vous passer le restaurant ou laisser un message."))
         }
-        guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("needs an SQL database") }
-        let changed = try await sql.raw("""
-            UPDATE orders SET status = 'cancelled', updated_at = \(bind: Date())
-            WHERE id = \(bind: order.id!) AND status IN ('pending', 'confirmed') RETURNING id
-            """).all()
-        guard !changed.isEmpty else {
+        guard try await transition(order, from: ["pending", "confirmed"], to: "cancelled", on: db) else {
             return .failure(Refusal("order_in_progress", "La commande numéro \(orderNumber) vient de passer en préparation : elle ne peut plus être annulée."))
-        }
-        if let cid = order.$customer.id, let customer = try await Customer.find(cid, on: db) {
-            customer.totalOrders = max(0, customer.totalOrders - 1)
-            customer.totalSpent = max(0, customer.totalSpent - order.total)
-            try await customer.save(on: db)
         }
         order.status = "cancelled"
         return .success(order)
+    }
+
+    /// Moves an order to `to` only if it is still in one of `from` (one conditional UPDATE, so two people acting at
+    /// once — a caller cancelling, the kitchen starting — cannot both win). A cancellation gives the customer's
+    /// totals back in the same transaction. Returns false when the order had moved meanwhile.
+    public static func transition(_ order: Order, from: [String], to: String, on db: any Database) async throws -> Bool {
+        try await db.transaction { tx in
+            guard let sql = tx as? any SQLDatabase else { throw StoreError.invalid("order transitions need an SQL database") }
+            let changed = try await sql.raw("""
+                UPDATE orders SET status = \(bind: to), updated_at = \(bind: Date())
+                WHERE id = \(bind: order.id!) AND status IN (\(binds: from)) RETURNING id
+                """).all()
+            guard !changed.isEmpty else { return false }
+            if to == "cancelled", let cid = order.$customer.id, let customer = try await Customer.find(cid, on: tx) {
+                customer.totalOrders = max(0, customer.totalOrders - 1)
+                customer.totalSpent = max(0, customer.totalSpent - order.total)
+                try await customer.save(on: tx)
+            }
+            order.status = to
+            return true
+        }
     }
 }

@@ -47,7 +47,7 @@ public final class SessionSource: Sendable {
     /// when the version differs from the session this replica has cached.
     public func call(restaurantId: UUID, callerPhone raw: String?) async throws -> (session: RestaurantSession, caller: KnownCaller?)? {
         let db = database.readDB
-        guard let sql = db as? any SQLDatabase else { return nil }
+        guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("the session lookup needs an SQL database") }
         let cached = cache.withLock { $0[restaurantId] }
         // The phone is read in the restaurant's country; until this replica knows the restaurant, France.
         let country = cached?.template.restaurant.country ?? "FR"
@@ -103,7 +103,7 @@ public final class SessionSource: Sendable {
 
     /// The caller as the restaurant knows them (by normalized phone), with the lines of their last orders.
     public func caller(restaurantId: UUID, phone: String) async throws -> KnownCaller? {
-        guard let sql = database.db as? any SQLDatabase else { return nil }
+        guard let sql = database.db as? any SQLDatabase else { throw StoreError.invalid("the caller lookup needs an SQL database") }
         let rows = try await sql.raw("""
             SELECT \(unsafeRaw: Self.callerColumns)
             FROM customers c

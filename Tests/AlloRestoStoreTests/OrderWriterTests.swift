@@ -72,4 +72,22 @@ import Testing
             #expect(next.response == "{\"n\":3}")
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func transitionsAreConditionalAndCancellationRefundsTheCustomer(_ kind: String) async throws {
+        try await TestDatabases.with(kind) { database in
+            let (rid, order) = try await setup(database)
+            _ = try await OrderWriter(database: database).place(job(rid, order, key: "t1", phone: "+33655555555"))
+            let placed: Order? = try await Order.query(on: database.db).filter(\.$orderNumber == 2).first()
+            let o = try #require(placed)
+            // Someone else moved it already: a transition from a stale status changes nothing.
+            #expect(try await !OrderBook.transition(o, from: ["pending"], to: "preparing", on: database.db))
+            #expect(try await Order.find(o.id, on: database.db)?.status == "confirmed")
+            #expect(try await OrderBook.transition(o, from: ["confirmed"], to: "cancelled", on: database.db))
+            #expect(try await !OrderBook.transition(o, from: ["confirmed"], to: "preparing", on: database.db))
+            let c: Customer? = try await Customer.query(on: database.db).filter(\.$phone == "+33655555555").first()
+            #expect(c?.totalOrders == 0)
+            #expect(c?.totalSpent == 0)
+        }
+    }
 }
