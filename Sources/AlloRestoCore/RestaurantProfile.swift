@@ -37,6 +37,8 @@ public struct RestaurantProfile: Sendable, Hashable {
     public var transferAutomatic: Bool
     public var transferCases: [String]
     public var aiCostMarginPct: Double?
+    /// The restaurant's `planningConfig` override as stored (nil: the engine's defaults).
+    public var planningConfig: JSONValue?
 
     public init(id: UUID, name: String) {
         self.id = id
@@ -60,6 +62,13 @@ public struct RestaurantProfile: Sendable, Hashable {
         transferEnabled = false
         transferAutomatic = false
         transferCases = []
+    }
+
+    /// The planning settings in force: the override on top of defaults scaled on `avgPrepTimeMin`. A stored
+    /// override that no longer validates falls back to the defaults (writes are validated, so this is a safety net).
+    public var planning: PlanningConfig {
+        guard let planningConfig else { return PlanningConfig(avgPrepTimeMin: avgPrepTimeMin) }
+        return (try? PlanningConfig(json: planningConfig, avgPrepTimeMin: avgPrepTimeMin)) ?? PlanningConfig(avgPrepTimeMin: avgPrepTimeMin)
     }
 
     /// Whether the agent may offer a transfer itself (`transfer_call`): enabled, a number set, not automatic.

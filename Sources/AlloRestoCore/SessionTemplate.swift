@@ -24,6 +24,11 @@ public struct SessionTemplate: Sendable {
     public let itemMap: [String: ItemNumbering.MapEntry]
     public let prompt: PromptParts
     public let tools: [ToolDefinition]
+    public let services: [DiningServiceInfo]
+    public let offers: [OfferInfo]
+    public let planning: PlanningConfig
+    public let reservations: ReservationRules
+    public let schedule: OpeningSchedule
     /// `tools` and `itemMap` as JSON, encoded once per restaurant version.
     let toolsJSON: [UInt8]
     let itemMapJSON: [UInt8]
@@ -35,6 +40,11 @@ public struct SessionTemplate: Sendable {
         itemMap = numbering.itemMap
         prompt = PromptParts(snapshot: snapshot, numbering: numbering)
         tools = ToolCatalog.tools(for: FeatureFlags(snapshot.restaurant))
+        services = snapshot.services
+        offers = snapshot.offers
+        planning = snapshot.restaurant.planning
+        reservations = ReservationRules(restaurant: snapshot.restaurant, services: snapshot.services, tableSeats: snapshot.tableSeats)
+        schedule = OpeningSchedule(hours: snapshot.restaurant.openingHours, time: RestaurantTime(identifier: snapshot.restaurant.timezone))
         toolsJSON = JSONWriter.encoded(tools)
         itemMapJSON = JSONWriter.encoded(itemMap)
     }

@@ -7,8 +7,11 @@ public struct RestaurantSnapshot: Sendable {
     public var services: [DiningServiceInfo]
     public var offers: [OfferInfo]
     public var faqs: [FaqEntry]
+    /// Seats of the active tables, when tables are set up (reservation capacity without dining services).
+    public var tableSeats: Int?
 
-    public init(restaurant: RestaurantProfile, menu: Menu, services: [DiningServiceInfo] = [], offers: [OfferInfo] = [], faqs: [FaqEntry] = []) {
+    public init(restaurant: RestaurantProfile, menu: Menu, services: [DiningServiceInfo] = [], offers: [OfferInfo] = [], faqs: [FaqEntry] = [], tableSeats: Int? = nil) {
+        self.tableSeats = tableSeats
         self.restaurant = restaurant
         self.menu = menu
         self.services = services

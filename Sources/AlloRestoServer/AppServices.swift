@@ -14,8 +14,11 @@ public struct AppServices: Sendable {
     public let orderWriter: OrderWriter
     public let now: @Sendable () -> Date
     public let logger: Logger
+    /// Delivery addresses → coordinates; nil when no provider is configured (saved or given coordinates only).
+    public let geocoder: (any Geocoder)?
 
-    public init(configuration: ServerConfiguration, database: AlloRestoDatabase, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "alloresto")) throws {
+    public init(configuration: ServerConfiguration, database: AlloRestoDatabase, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "alloresto"), geocoder: (any Geocoder)? = nil) throws {
+        self.geocoder = geocoder ?? configuration.geocoder.make()
         self.configuration = configuration
         self.database = database
         cipher = LineSecretCipher(master: try configuration.masterKey())

@@ -29,6 +29,9 @@ public func buildRouter(services: AppServices) async throws -> Router<AppContext
     CustomerRoutes(services: services).register(on: router)
     FaqRoutes(services: services).register(on: router)
     MessageRoutes(services: services).register(on: router)
+    AvailabilityRoutes(services: services).register(on: router)
+    ReservationRoutes(services: services).register(on: router)
+    PlanningRoutes(services: services).register(on: router)
     OpenAPIDocument.register(on: router)
     AdminRoutes(services: services, pages: pages).register(on: router)
     return router

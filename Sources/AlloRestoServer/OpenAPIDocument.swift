@@ -84,6 +84,36 @@ enum OpenAPIDocument {
                 "patch": op("Change an order's status (forward only; no un-cancelling)", tag: "restaurant", body: obj(rid.merging(["id": str(""), "orderNumber": int(""), "status": str("")]) { $1 }, required: ["restaurantId", "status"]), security: restaurantSide),
             ],
             "/api/admin/me": ["get": op("The logged-in admin", tag: "admin", security: ["adminSession"])],
+            "/api/availability/check": ["post": op("check_availability: pickup/delivery through the kitchen planner, reservation through the booking rules", tag: "tools", body: obj(rid.merging([
+                "mode": str("pickup | delivery | reservation"), "requestedTime": str("Local HH:MM (past today = tomorrow) or ISO; absent = as soon as possible"),
+                "requestedDate": str("YYYY-MM-DD, demain, a weekday name"), "customerAddress": str(""), "customerCity": str(""), "customerPostalCode": str(""),
+                "customerLat": num(""), "customerLng": num(""), "customerPhone": str("Saved coordinates of that customer are used"), "partySize": int(""),
+                "seatingPreference": str(""), "orderSize": str("S | M | L (default M)"), "itemCount": int("Gives the size"),
+            ]) { $1 }, required: ["restaurantId"]))],
+            "/api/reservations": [
+                "post": op("confirm_reservation: capacity re-checked in the creating transaction; 201 with a spoken message", tag: "tools", body: obj(rid.merging([
+                    "callId": str("Idempotency"), "customerId": str(""), "customerName": str(""), "customerPhone": str(""), "partySize": int(""),
+                    "reservationTime": str("ISO (from check_availability) or local HH:MM"), "reservationDate": str("With HH:MM: YYYY-MM-DD, demain, a weekday"),
+                    "seatingPreference": str(""), "serviceId": str(""), "offerId": str(""), "notes": str(""),
+                ]) { $1 }, required: ["restaurantId", "partySize", "reservationTime"])),
+                "patch": op("cancel_reservation (status cancelled; the caller's own when a phone is given) or a restaurant-side status change", tag: "tools", body: obj(rid.merging([
+                    "id": str("Reservation id"), "status": str("cancelled (default) | confirmed | seated | completed | no_show"), "callerPhone": str("Must be the reservation's"),
+                ]) { $1 }, required: ["id"]), security: restaurantSide),
+                "get": op("The restaurant's reservations of a local day", tag: "restaurant", params: [restaurantIdQuery, query("date", "Local YYYY-MM-DD (default today)"), query("days", "1…62"), query("status", "Comma-separated statuses")], security: restaurantSide),
+            ],
+            "/api/reservations/lookup": ["get": op("lookup_reservation: the caller's upcoming reservations", tag: "tools", params: [restaurantIdQuery, query("phone", "Caller number", required: true)])],
+            "/api/planning/timeline": ["get": op("Kitchen timeline: use and capacity per 5-minute slot and resource", tag: "planning", params: [restaurantIdQuery, query("date", "Local day"), query("from", "HH:MM"), query("to", "HH:MM"), query("hours", "Span (default 6 h from now)")], security: restaurantSide)],
+            "/api/planning/available-slots": ["get": op("Times the kitchen can still promise", tag: "planning", params: [restaurantIdQuery, query("mode", "pickup | delivery | dine_in"), query("size", "S | M | L"), query("travelMin", "Delivery minutes"), query("date", "Local day"), query("from", "HH:MM"), query("to", "HH:MM")], security: restaurantSide)],
+            "/api/planning/external-loads": [
+                "get": op("External loads (dine-in rush, incident, prep batch)", tag: "planning", params: [restaurantIdQuery, query("date", "Local day"), query("hours", "Span from now (default 48)")], security: restaurantSide),
+                "post": op("Add a load", tag: "planning", body: obj(rid.merging(["kind": str("dine_in_rush | incident | prep_batch | other"), "startsAt": str("ISO"), "endsAt": str("ISO"), "start": str("HH:MM"), "end": str("HH:MM"), "date": str("YYYY-MM-DD"), "load": ["type": "object", "description": "{cuisine: 2, preparation: 1, …} units per slot"], "notes": str("")]) { $1 }, required: ["restaurantId", "load"]), security: restaurantSide),
+                "patch": op("Change a load", tag: "planning", body: obj(rid.merging(["id": str(""), "kind": str(""), "startsAt": str(""), "endsAt": str(""), "load": ["type": "object"], "notes": str("")]) { $1 }, required: ["restaurantId", "id"]), security: restaurantSide),
+                "delete": op("Delete a load", tag: "planning", params: [restaurantIdQuery, query("id", "Load id", required: true)], security: restaurantSide),
+            ],
+            "/api/planning/config": [
+                "get": op("Planning settings in force (defaults + override)", tag: "planning", params: [restaurantIdQuery], security: restaurantSide),
+                "put": op("Replace the planning override (null = defaults); validated, field named on error", tag: "planning", body: obj(rid.merging(["config": ["type": ["object", "null"], "description": "slotMin, horizonMin, maxShiftMin, capacity, bands, profiles, pickupBufferMin, deliveryBufferMin, roadFactor, deliverySpeedKmh"]]) { $1 }, required: ["restaurantId", "config"]), security: restaurantSide),
+            ],
         ]
         return [
             "openapi": "3.1.0",

@@ -90,15 +90,40 @@ struct OrderRoutes {
         case .failure(let refusal): return try ToolResponse.refusal(refusal)
         }
 
-        // The ready time: the one check_availability announced when it is still ahead, else now + average prep.
-        var readyAt = now.addingTimeInterval(Double(r.avgPrepTimeMin) * 60)
-        if let iso = check?.string("estimatedTimeISO", "estimated_time_iso"), let announced = try? Date(iso, strategy: .iso8601), announced >= now {
-            readyAt = announced
+        // The time: the one check_availability announced is kept exactly (or refused if the kitchen filled up
+        // since); without one, as soon as the kitchen can.
+        let t = session.template
+        var wanted: Date?
+        var exact = false
+        if let iso = check?.string("estimatedTimeISO", "estimated_time_iso"), let announced = try? Date(iso, strategy: .iso8601),
+           announced >= now.addingTimeInterval(-t.planning.slot) {
+            wanted = announced
+            exact = true
+        }
+        var travel = 0
+        var distanceKm = distance
+        if priced.orderType == .delivery {
+            if let minutes = try check?.int("deliveryDurationMin", "delivery_duration_min"), (1...240).contains(minutes) {
+                travel = minutes
+            } else if let d = distance {
+                travel = t.planning.travelMinutes(roadKm: d)
+            } else if let origin = GeoPoint(lat: r.lat, lng: r.lng),
+                      let to = GeoPoint(lat: try check?.double("customerLat") ?? body.double("customer_delivery_lat", "customerLat"),
+                                        lng: try check?.double("customerLng") ?? body.double("customer_delivery_lng", "customerLng")) {
+                let road = origin.distanceKm(to: to) * t.planning.roadFactor
+                distanceKm = (road * 10).rounded() / 10
+                travel = t.planning.travelMinutes(roadKm: road)
+                if let radius = r.deliveryRadiusKm, road > radius {
+                    return try ToolResponse.refusal(Refusal("out_of_range", "Désolé, cette adresse est à \(DeliveryQuote.km(road)) km du restaurant : nous livrons jusqu'à \(DeliveryQuote.km(radius)) km."))
+                }
+            } else {
+                travel = 20
+            }
         }
         let statedTotal = try body.double("total")
         let corrected = statedTotal.map { Money.minor(fromDecimal: $0, currency: r.currency) != priced.totalMinor } ?? false
 
-        var placement = OrderBook.Placement(restaurantId: r.id, order: priced, readyAt: readyAt)
+        var placement = OrderBook.Placement(restaurantId: r.id, order: priced, readyAt: wanted ?? now)
         placement.placedAt = now
         placement.customerPhone = phone
         placement.customerName = body.string("customer_name", "customerName")
@@ -109,18 +134,42 @@ struct OrderRoutes {
             placement.deliveryAddress = check?.string("customerAddressFormatted", "customer_address_formatted") ?? body.string("delivery_address")
             placement.deliveryLat = try check?.double("customerLat") ?? body.double("customer_delivery_lat")
             placement.deliveryLng = try check?.double("customerLng") ?? body.double("customer_delivery_lng")
-            placement.deliveryDistanceKm = distance
+            placement.deliveryDistanceKm = distanceKm
         }
-        let local = RestaurantTime(identifier: r.timezone).local(readyAt).time
+        let clock = t.schedule.time
+        let schedule = t.schedule
         let mode = priced.orderType == .delivery ? "livree" : "prete"
         let currency = r.currency
-        let job = OrderWriter.Job(placement: placement, keys: keys) { placed in
-            let when = priced.orderType == .delivery ? "livrée vers \(local.french)" : "prête à \(local.french)"
+        let (announced, keepExactly) = (wanted, exact)
+        let kitchen = OrderWriter.KitchenRequest(
+            config: t.planning, schedule: t.schedule, now: now, wanted: wanted, exact: exact, travelMin: travel
+        ) { outcome in
+            let refusal: Refusal
+            switch outcome {
+            case .planned: refusal = Refusal("kitchen_full", "La cuisine ne peut pas prendre la commande.")
+            case .closed(let opening, let feasible):
+                var sentence = "Le restaurant est fermé à ce moment-là."
+                if let opening { sentence += " Il ouvre \(AvailabilityRoutes.at(schedule.spoken(opening, now: now)))." }
+                if let feasible { sentence += " La commande pourrait être prête \(AvailabilityRoutes.at(schedule.spoken(feasible, now: now)))." }
+                refusal = Refusal("closed", sentence)
+            case .full(let feasible):
+                var sentence = keepExactly
+                    ? "Le créneau de \(clock.local(announced ?? now).time.french) vient d'être pris."
+                    : "La cuisine est complète pour le moment."
+                if let feasible { sentence += " Le premier horaire possible est \(AvailabilityRoutes.at(schedule.spoken(feasible, now: now))) : est-ce que cela convient ?" }
+                refusal = Refusal(keepExactly ? "slot_taken" : "kitchen_full", sentence)
+            }
+            return try ToolResponse.encodeString(ToolResponse.RefusalBody(error: refusal.message, code: refusal.code))
+        }
+        let job = OrderWriter.Job(placement: placement, keys: keys, kitchen: kitchen) { placed in
+            let local = clock.local(placed.readyAt)
+            let spoken = schedule.spoken(placed.readyAt, now: now)
+            let when = priced.orderType == .delivery ? "livrée \(spoken.contains(" à ") ? spoken : "vers \(spoken)")" : "prête \(AvailabilityRoutes.at(spoken))"
             return try ToolResponse.encodeString(Confirmed(
                 order_id: placed.orderId.uuidString.lowercased(), order_number: placed.orderNumber,
                 message: "Commande numéro \(placed.orderNumber) enregistrée : \(Money.spoken(priced.totalMinor, currency: currency)), \(when)."
                     + (corrected ? " Attention : le total exact est de \(Money.spoken(priced.totalMinor, currency: currency))." : ""),
-                heure_estimee: local.description, mode: mode, total: Money.decimal(priced.totalMinor, currency: currency),
+                heure_estimee: local.time.description, mode: mode, total: Money.decimal(priced.totalMinor, currency: currency),
                 subtotal: Money.decimal(priced.subtotalMinor, currency: currency),
                 delivery_fee: Money.decimal(priced.deliveryFeeMinor, currency: currency),
                 items_summary: priced.summary, total_corrected: corrected))

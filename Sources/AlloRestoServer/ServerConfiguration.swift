@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     public var exchangeRateURL: String?
     public var exchangeRateRefresh: Duration = .seconds(12 * 3600)
     public var defaultMarginPct: Double
+    /// Address → coordinates for deliveries (`GEOCODER`, `GEOCODER_URL`, `GEOCODER_API_KEY`); `.none` by default.
+    public var geocoder: GeocoderSettings = .none
 
     /// Lines to print at start (a generated dev key, …); never contains a secret.
     public var notices: [String] = []
@@ -110,6 +112,20 @@ public struct ServerConfiguration: Sendable {
             }
             refresh = .seconds(hours * 3600)
         }
+        var geocoder = GeocoderSettings.none
+        switch value("GEOCODER")?.lowercased() {
+        case nil, "none": break
+        case "nominatim":
+            geocoder = .nominatim(url: value("GEOCODER_URL") ?? "https://nominatim.openstreetmap.org")
+        case "google":
+            guard let key = value("GEOCODER_API_KEY") else { throw ConfigurationError("GEOCODER_API_KEY: required when GEOCODER=google") }
+            geocoder = .google(url: value("GEOCODER_URL") ?? "https://maps.googleapis.com", apiKey: key)
+        case let other?:
+            throw ConfigurationError("GEOCODER: expected none, nominatim or google, got \"\(other)\"")
+        }
+        if let u = value("GEOCODER_URL"), URL(string: u)?.scheme.map({ ["http", "https"].contains($0) }) != true || URL(string: u)?.host == nil {
+            throw ConfigurationError("GEOCODER_URL: expected an http(s):// URL, got \"\(u)\"")
+        }
         var margin = 30.0
         if let m = value("AI_COST_MARGIN_PCT") {
             guard let v = Double(m), (0...1000).contains(v) else { throw ConfigurationError("AI_COST_MARGIN_PCT: expected a percentage 0-1000, got \"\(m)\"") }
@@ -155,6 +171,7 @@ public struct ServerConfiguration: Sendable {
         config.notices = notices
         config.exchangeRateURL = rateURL
         config.exchangeRateRefresh = refresh
+        config.geocoder = geocoder
         return config
     }
 

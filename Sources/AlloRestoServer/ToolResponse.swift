@@ -18,6 +18,12 @@ enum ToolResponse {
                  body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
+    /// A JSON value written as is (keys in insertion order of the dictionary are sorted by the writer).
+    static func value(_ v: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.encoded(v))))
+    }
+
     struct RefusalBody: Encodable {
         let success = false
         let error: String

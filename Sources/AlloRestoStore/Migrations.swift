@@ -6,7 +6,7 @@ import SQLKit
 public enum AlloRestoMigrations {
     public static var all: [any Migration] {
         [CreateRestaurants(), CreateMenu(), CreateCustomersAndOrders(), CreateReservations(), CreateCommunication(),
-         CreateAccess(), CreatePlatform(), CreateIndexes()]
+         CreateAccess(), CreatePlatform(), CreateIndexes(), CreatePlanningIndexes()]
     }
 }
 
@@ -357,6 +357,26 @@ struct CreateIndexes: AsyncMigration {
         ("idx_calls_restaurant_created", "calls", "restaurant_id, created_at"),
         ("idx_idempotency_created", "idempotency_keys", "created_at"),
         ("idx_external_loads_restaurant_start", "external_loads", "restaurant_id, starts_at"),
+    ]
+
+    func prepare(on db: Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        for i in Self.indexes {
+            try await sql.raw("CREATE INDEX IF NOT EXISTS \(unsafeRaw: i.name) ON \(unsafeRaw: i.table) (\(unsafeRaw: i.columns))").run()
+        }
+    }
+
+    func revert(on db: Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        for i in Self.indexes { try await sql.raw("DROP INDEX IF EXISTS \(unsafeRaw: i.name)").run() }
+    }
+}
+
+/// The kitchen timeline reads the orders still to be made by cook start.
+struct CreatePlanningIndexes: AsyncMigration {
+    static let indexes: [(name: String, table: String, columns: String)] = [
+        ("idx_orders_restaurant_cook", "orders", "restaurant_id, cook_start_at"),
+        ("idx_reservations_restaurant_end", "reservations", "restaurant_id, end_time"),
     ]
 
     func prepare(on db: Database) async throws {

@@ -38,6 +38,8 @@ public enum OrderBook {
         public let orderId: UUID
         public let orderNumber: Int
         public let customerId: UUID?
+        /// The time promised to the customer (as planned by the kitchen when the order was scheduled).
+        public var readyAt: Date
     }
 
     /// The next order number of a restaurant, taken with one atomic UPDATE in the current transaction: numbers
@@ -103,7 +105,7 @@ public enum OrderBook {
             l.notes = line.notes
             try await l.create(on: tx)
         }
-        return Placed(orderId: o.id!, orderNumber: number, customerId: customerId)
+        return Placed(orderId: o.id!, orderNumber: number, customerId: customerId, readyAt: p.readyAt)
     }
 
     /// Cancels a caller's own order when it is still `pending` or `confirmed` (one conditional UPDATE, so a

@@ -13,13 +13,46 @@ public actor OrderWriter {
         public var placement: OrderBook.Placement
         /// Idempotency keys (the first is recorded); see `IdempotencyLedger`.
         public var keys: [String]
+        /// When set, the order is planned on the kitchen timeline inside the writing transaction (after the
+        /// orders before it), and refused with `refusal`'s answer when the kitchen cannot take it.
+        public var kitchen: KitchenRequest?
         public var respond: @Sendable (OrderBook.Placed) throws -> String
 
-        public init(placement: OrderBook.Placement, keys: [String], respond: @escaping @Sendable (OrderBook.Placed) throws -> String) {
+        public init(placement: OrderBook.Placement, keys: [String], kitchen: KitchenRequest? = nil,
+                    respond: @escaping @Sendable (OrderBook.Placed) throws -> String) {
             self.placement = placement
             self.keys = keys
+            self.kitchen = kitchen
             self.respond = respond
         }
+    }
+
+    /// How to plan an order: the restaurant's settings, the wanted time, and the answer when it cannot be planned.
+    public struct KitchenRequest: Sendable {
+        public var config: PlanningConfig
+        public var schedule: OpeningSchedule
+        public var now: Date
+        public var wanted: Date?
+        public var exact: Bool
+        public var travelMin: Int
+        public var refusal: @Sendable (Scheduling) throws -> String
+
+        public init(config: PlanningConfig, schedule: OpeningSchedule, now: Date, wanted: Date?, exact: Bool, travelMin: Int,
+                    refusal: @escaping @Sendable (Scheduling) throws -> String) {
+            self.config = config
+            self.schedule = schedule
+            self.now = now
+            self.wanted = wanted
+            self.exact = exact
+            self.travelMin = travelMin
+            self.refusal = refusal
+        }
+    }
+
+    /// A job's answer: recorded (an order was written) or not (the kitchen refused it; a retry may succeed).
+    public struct Answer: Sendable {
+        public var response: String
+        public var recorded: Bool
     }
 
     private struct Waiting {
@@ -72,7 +105,7 @@ public actor OrderWriter {
                 // Calls already answered (a retry of an earlier batch) are replayed; the others are written.
                 let stored = try await Self.storedResponses(for: jobs.flatMap(\.keys), on: tx)
                 let fresh = jobs.filter { job in !job.keys.contains { stored[$0] != nil } }
-                let written = fresh.isEmpty ? [] : try await Self.writeBatch(fresh, on: tx)
+                let written = fresh.isEmpty ? [] : try await Self.writeBatch(fresh, on: tx).map(\.response)
                 var answers = Dictionary(uniqueKeysWithValues: zip(fresh.map { $0.keys[0] }, written.map(IdempotencyLedger.Outcome.fresh)))
                 for job in jobs where answers[job.keys[0]] == nil {
                     if let previous = job.keys.lazy.compactMap({ stored[$0] }).first { answers[job.keys[0]] = .replayed(previous) }
@@ -90,7 +123,8 @@ public actor OrderWriter {
                 do {
                     let job = w.job
                     let outcome = try await IdempotencyLedger.once(keys: job.keys, restaurantId: job.placement.restaurantId, tool: "confirm_order", on: database.db) { tx in
-                        (try job.respond(try await OrderBook.place(job.placement, on: tx)), true)
+                        let answer = try await Self.writeBatch([job], on: tx, record: false)[0]
+                        return (answer.response, answer.recorded)
                     }
                     w.continuation.resume(returning: outcome)
                 } catch {
@@ -106,9 +140,50 @@ public actor OrderWriter {
         return Dictionary(rows.map { ($0.key, $0.response) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Plans the jobs that ask for it on their restaurant's kitchen timeline, in order, each after the ones before.
+    /// Returns the refusal answers by job index; planned jobs get their cook start, handoff and promised time.
+    static func plan(_ jobs: inout [Job], on tx: any Database) async throws -> [Int: String] {
+        var refused: [Int: String] = [:]
+        let planned = jobs.indices.filter { jobs[$0].kitchen != nil }
+        for restaurantId in Set(planned.map { jobs[$0].placement.restaurantId }) {
+            let indexes = planned.filter { jobs[$0].placement.restaurantId == restaurantId }
+            try await RestaurantLock.lock(restaurantId, on: tx)
+            let first = jobs[indexes[0]].kitchen!
+            var window = KitchenBook.window(now: first.now, wanted: first.wanted, config: first.config)
+            for i in indexes {
+                let k = jobs[i].kitchen!
+                let w = KitchenBook.window(now: k.now, wanted: k.wanted, config: k.config)
+                window = DateInterval(start: min(window.start, w.start), end: max(window.end, w.end))
+            }
+            var kitchen = try await KitchenBook.kitchen(
+                restaurantId: restaurantId, config: first.config, schedule: first.schedule, now: first.now, window: window, on: tx)
+            for i in indexes {
+                let k = jobs[i].kitchen!
+                let order = jobs[i].placement.order
+                let outcome = kitchen.plan(order.orderType, size: order.size, wanted: k.wanted, travelMin: k.travelMin, exact: k.exact)
+                if case .planned(let p) = outcome {
+                    kitchen.book(p.booking)
+                    jobs[i].placement.cookStartAt = p.booking.cookStart
+                    jobs[i].placement.handoffAt = p.booking.handoff
+                    jobs[i].placement.readyAt = p.promised
+                } else {
+                    refused[i] = try k.refusal(outcome)
+                }
+            }
+        }
+        return refused
+    }
+
     /// Writes distinct orders in the current transaction with multi-row statements; returns their answers in order.
-    static func writeBatch(_ jobs: [Job], on tx: any Database) async throws -> [String] {
+    /// `record` stores each answer under its idempotency key (the caller records it otherwise).
+    static func writeBatch(_ all: [Job], on tx: any Database, record: Bool = true) async throws -> [Answer] {
         guard let sql = tx as? any SQLDatabase else { throw StoreError.invalid("order writing needs an SQL database") }
+        var all = all
+        let refused = try await plan(&all, on: tx)
+        let accepted = all.indices.filter { refused[$0] == nil }
+        let jobs = accepted.map { all[$0] }
+        var answers = all.indices.map { Answer(response: refused[$0] ?? "", recorded: false) }
+        guard !jobs.isEmpty else { return answers }
         // 1. Numbers: one UPDATE per restaurant reserves a contiguous block.
         var numbers: [Int] = Array(repeating: 0, count: jobs.count)
         for restaurantId in Set(jobs.map(\.placement.restaurantId)) {
@@ -171,7 +246,7 @@ public actor OrderWriter {
             let p = job.placement
             let orderId = UUID()
             let customerId = p.customerPhone.flatMap { customerIds[CustomerKey(restaurantId: p.restaurantId, phone: $0)] }
-            placed.append(OrderBook.Placed(orderId: orderId, orderNumber: numbers[i], customerId: customerId))
+            placed.append(OrderBook.Placed(orderId: orderId, orderNumber: numbers[i], customerId: customerId, readyAt: p.readyAt))
             orders.values([
                 orderId, p.restaurantId, customerId, numbers[i], p.status, p.order.orderType.rawValue, p.order.subtotalMinor,
                 p.order.deliveryFeeMinor, p.order.totalMinor, p.customerName, p.customerPhone, p.deliveryAddress, p.deliveryLat,
@@ -190,14 +265,13 @@ public actor OrderWriter {
         if lineCount > 0 { try await lines.run() }
 
         // 5. The answers, recorded under their idempotency keys in the same transaction.
-        var responses: [String] = []
         let records = sql.insert(into: "idempotency_keys").columns("id", "restaurant_id", "key", "tool", "response", "created_at")
-        for (job, p) in zip(jobs, placed) {
+        for ((job, p), index) in zip(zip(jobs, placed), accepted) {
             let response = try job.respond(p)
-            responses.append(response)
+            answers[index] = Answer(response: response, recorded: true)
             records.values([UUID(), job.placement.restaurantId, job.keys[0], "confirm_order", response, job.placement.placedAt] as [any Encodable & Sendable])
         }
-        try await records.run()
-        return responses
+        if record { try await records.run() }
+        return answers
     }
 }

@@ -57,6 +57,7 @@ extension Restaurant {
         p.transferAutomatic = transferAutomatic
         p.transferCases = JSONText.decode([String].self, transferCases, default: [])
         p.aiCostMarginPct = aiCostMarginPct
+        p.planningConfig = planningConfig.flatMap { try? JSONReader.parse(Array($0.utf8)) }
         return p
     }
 
@@ -96,6 +97,7 @@ extension Restaurant {
         transferAutomatic = p.transferAutomatic
         transferCases = JSONText.encode(p.transferCases)
         aiCostMarginPct = p.aiCostMarginPct
+        planningConfig = p.planningConfig.map { String(decoding: JSONWriter.encoded($0), as: UTF8.self) }
     }
 
     /// A new row for a profile, active, version 1.

@@ -180,6 +180,7 @@ public enum RestaurantSnapshotLoader {
         let items: [MenuItem] = try await MenuItem.query(on: db).filter(\.$restaurant.$id == id).all()
         let services: [DiningService] = try await DiningService.query(on: db).filter(\.$restaurant.$id == id).all()
         let offers: [Offer] = try await Offer.query(on: db).filter(\.$restaurant.$id == id).all()
+        let tables: [DiningTable] = try await DiningTable.query(on: db).filter(\.$restaurant.$id == id).filter(\.$isActive == true).all()
         let faqs: [Faq] = try await Faq.query(on: db)
             .filter(\.$restaurant.$id == id).filter(\.$status == "answered")
             .sort(\.$askCount, .descending).all()
@@ -188,6 +189,7 @@ public enum RestaurantSnapshotLoader {
             menu: Menu(categories: categories.map(\.info), items: items.map(\.info)),
             services: services.compactMap(\.info),
             offers: offers.map(\.info),
-            faqs: faqs.compactMap { f in f.answer.map { FaqEntry(question: f.question, answer: $0, category: f.category) } })
+            faqs: faqs.compactMap { f in f.answer.map { FaqEntry(question: f.question, answer: $0, category: f.category) } },
+            tableSeats: tables.isEmpty ? nil : tables.reduce(0) { $0 + $1.seats })
     }
 }

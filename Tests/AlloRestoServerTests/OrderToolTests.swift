@@ -140,6 +140,11 @@ import Testing
     @Test(arguments: TestDatabases.kinds)
     func concurrentDistinctOrdersGetGapFreeUniqueNumbers(_ kind: String) async throws {
         try await TestApp.with(kind) { app, client throws in
+            // A kitchen big enough for 200 orders at once: this test is about numbering, not capacity.
+            let big = try await client.execute(
+                uri: "/api/planning/config", method: .put, headers: [.authorization: "Bearer \(app.token)"],
+                body: ByteBuffer(string: #"{"restaurantId": "\#(app.id)", "config": {"capacity": {"cuisine": 1000, "preparation": 1000, "comptoir": 1000}}}"#))
+            #expect(big.status == .ok)
             let numbers = try await withThrowingTaskGroup(of: Int?.self) { group in
                 for i in 0..<200 {
                     group.addTask {
@@ -205,7 +210,8 @@ import Testing
             #expect(status["orders"]?.arrayValue?.count == 1)
             #expect(status["orders"]?.arrayValue?.first?["orderNumber"] == number)
             #expect(status["orders"]?.arrayValue?.first?["status"] == "confirmed")
-            #expect(status["orders"]?.arrayValue?.first?["estimatedReadyTime"] == "13:30")
+            // Two items = size S: 5 min preparation + 15 min cooking from 13:05 → 13:25 (planned by the kitchen).
+            #expect(status["orders"]?.arrayValue?.first?["estimatedReadyTime"] == "13:25")
             #expect(status["orders"]?.arrayValue?.first?["itemsSummary"] == "2× Bruschetta")
 
             // Someone else cannot cancel it.

@@ -26,12 +26,12 @@ struct TestApp {
     }
 
     static func with<T: Sendable>(
-        _ kind: String = "sqlite", now: @escaping @Sendable () -> Date = { fixedNow },
+        _ kind: String = "sqlite", now: @escaping @Sendable () -> Date = { fixedNow }, geocoder: (any Geocoder)? = nil,
         _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> T
     ) async throws -> T {
         try await TestDatabases.with(kind) { database in
             let config = configuration()
-            let services = try AppServices(configuration: config, database: database, now: now)
+            let services = try AppServices(configuration: config, database: database, now: now, geocoder: geocoder)
             let demo = try await DemoRestaurant.load(on: database.db, cipher: services.cipher, now: now())
             let app = TestApp(database: database, restaurantId: demo.restaurantId, token: demo.agentToken!, services: services)
             let application = try await buildApplication(services: services)

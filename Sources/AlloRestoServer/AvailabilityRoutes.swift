@@ -1,0 +1,290 @@
+import AlloRestoCore
+import AlloRestoStore
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// A time the caller asked for, in the restaurant's local time.
+enum RequestedTime {
+    /// `nil` for "as soon as possible". Accepts `HH:MM` (and `19h30`, `19h`), an ISO 8601 instant (what
+    /// check_availability returned), and a date: `YYYY-MM-DD`, `aujourd'hui`, `demain`, `après-demain`, a weekday
+    /// name (the next one). A time already past today means tomorrow, except within `grace` (a caller asking for
+    /// "12h" at 12h02 means now).
+    static func resolve(time: String?, date: String?, clock: RestaurantTime, now: Date, grace: TimeInterval = 600) throws -> Date? {
+        guard let text = time?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+            if date != nil { throw ToolBody.invalid("requestedTime", "une heure HH:MM quand une date est donnée") }
+            return nil
+        }
+        let lowered = text.lowercased()
+        if ["maintenant", "asap", "des que possible", "dès que possible", "now", "au plus tot", "au plus tôt"].contains(lowered) { return nil }
+        if text.contains("T"), let instant = try? Date(text, strategy: .iso8601) { return instant }
+        guard let tod = TimeOfDay(parsing: text), tod.minutes < 1440 else { throw ToolBody.invalid("requestedTime", "une heure HH:MM") }
+        guard let date else { return clock.upcoming(tod, now: now, grace: grace) }
+        return clock.instant(try day(date, clock: clock, now: now, time: tod), tod)
+    }
+
+    static func day(_ text: String, clock: RestaurantTime, now: Date, time: TimeOfDay) throws -> LocalDate {
+        let today = clock.localDate(now)
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if let iso = LocalDate(iso: t) { return iso }
+        switch t {
+        case "aujourd'hui", "aujourdhui", "today", "ce soir", "ce midi": return today
+        case "demain", "tomorrow": return today.adding(days: 1)
+        case "après-demain", "apres-demain", "après demain", "apres demain": return today.adding(days: 2)
+        default: break
+        }
+        if let wd = Weekday.allCases.first(where: { $0.french == t || $0.key == t }) {
+            var offset = (wd.rawValue - today.weekday.rawValue + 7) % 7
+            if offset == 0 && clock.instant(today, time) < now { offset = 7 }
+            return today.adding(days: offset)
+        }
+        throw ToolBody.invalid("requestedDate", "une date AAAA-MM-JJ, « demain » ou un jour de la semaine")
+    }
+}
+
+/// Distance, duration and fee of a delivery, from the best location available.
+struct DeliveryQuote: Sendable {
+    var roadKm: Double?
+    var travelMin: Int
+    var point: GeoPoint?
+    var formattedAddress: String?
+
+    static func km(_ d: Double) -> String {
+        let rounded = (d * 10).rounded() / 10
+        return (rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)).replacingOccurrences(of: ".", with: ",")
+    }
+
+    /// Given coordinates, else the address geocoded (the saved coordinates when it is the saved address), else the
+    /// saved coordinates. Outside the radius, unknown address or a geocoder down → a sentence, never a crash.
+    static func quote(
+        restaurant r: RestaurantProfile, config: PlanningConfig, lat: Double?, lng: Double?, address: String?, phone: String?,
+        services: AppServices
+    ) async throws -> Result<DeliveryQuote, Refusal> {
+        var point = GeoPoint(lat: lat, lng: lng)
+        var formatted = address
+        if point == nil {
+            var saved: Customer?
+            if let phone {
+                saved = try await Customer.query(on: services.database.readDB).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first()
+            }
+            let savedPoint = GeoPoint(lat: saved?.deliveryLat, lng: saved?.deliveryLng)
+            let sameAsSaved = address.map { a in saved?.deliveryAddress.map { Self.same(a, $0) } ?? false } ?? true
+            if let savedPoint, sameAsSaved {
+                point = savedPoint
+                formatted = saved?.deliveryAddress.map { [$0, saved?.deliveryPostalCode, saved?.deliveryCity].compactMap { $0 }.joined(separator: " ") } ?? address
+            } else if let address {
+                guard let geocoder = services.geocoder else {
+                    return .failure(Refusal("address_not_found", "Je n'arrive pas à situer cette adresse. Pouvez-vous me redonner le numéro, la rue et la ville ?"))
+                }
+                do {
+                    guard let found = try await geocoder.geocode(address) else {
+                        return .failure(Refusal("address_not_found", "Je ne trouve pas cette adresse. Pouvez-vous me redonner le numéro, la rue et la ville ?"))
+                    }
+                    point = found.point
+                    formatted = found.formatted
+                } catch {
+                    services.logger.warning("geocoder failed", metadata: ["error": "\(error)"])
+                    return .failure(Refusal("geocoder_unavailable", "Je ne peux pas vérifier l'adresse pour le moment. Je peux vous proposer de venir chercher la commande, ou laisser un message au restaurant."))
+                }
+            } else {
+                return .failure(Refusal("address_missing", "Quelle est l'adresse de livraison ?"))
+            }
+        }
+        guard let origin = GeoPoint(lat: r.lat, lng: r.lng), let point else {
+            // No restaurant coordinates: no radius check possible; the slowest usual trip is assumed.
+            return .success(DeliveryQuote(roadKm: nil, travelMin: 20, point: point, formattedAddress: formatted))
+        }
+        let road = origin.distanceKm(to: point) * config.roadFactor
+        if let radius = r.deliveryRadiusKm, road > radius {
+            return .failure(Refusal("out_of_range", "Désolé, cette adresse est à \(km(road)) km du restaurant : nous livrons jusqu'à \(km(radius)) km."))
+        }
+        return .success(DeliveryQuote(roadKm: (road * 10).rounded() / 10, travelMin: config.travelMinutes(roadKm: road), point: point, formattedAddress: formatted))
+    }
+
+    static func same(_ a: String, _ b: String) -> Bool {
+        func n(_ s: String) -> String { s.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).filter { $0.isLetter || $0.isNumber } }
+        let x = n(a), y = n(b)
+        return !x.isEmpty && (x == y || x.hasPrefix(y) || y.hasPrefix(x))
+    }
+}
+
+/// `check_availability`: pickup and delivery through the kitchen planner, reservations through the booking rules.
+struct AvailabilityRoutes {
+    let services: AppServices
+
+    func register(on router: Router<AppContext>) {
+        router.post("/api/availability/check") { request, context in try await self.check(request, context: context) }
+    }
+
+    enum Mode: String { case pickup, delivery, reservation }
+
+    static func size(_ body: ToolBody) throws -> OrderSize {
+        if let s = body.string("orderSize", "order_size")?.uppercased(), let size = OrderSize(rawValue: s) { return size }
+        if let n = try body.int("itemCount", "item_count", "items_count") { return OrderSize(itemCount: max(1, n)) }
+        return .m
+    }
+
+    func check(_ request: Request, context: AppContext) async throws -> Response {
+        let body = try await ToolBody.read(request, context: context)
+        let (session, _) = try await ToolAuth.authorize(
+            token: AgentAuth.presentedToken(request), rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let t = session.template
+        let r = t.restaurant
+        let now = services.now()
+        let mode = try body.choice(["mode", "type", "orderType", "order_type"], Mode.self, synonyms: [
+            "emporter": .pickup, "a_emporter": .pickup, "takeaway": .pickup, "retrait": .pickup, "livraison": .delivery,
+            "table": .reservation, "réservation": .reservation, "reserver": .reservation, "dine_in": .reservation,
+        ]) ?? .pickup
+        let wanted = try RequestedTime.resolve(
+            time: body.string("requestedTime", "requested_time", "time", "reservationTime"), date: body.string("requestedDate", "requested_date", "date"),
+            clock: t.schedule.time, now: now)
+        if mode == .reservation { return try await reservation(body, template: t, wanted: wanted, now: now) }
+
+        var fields: [String: JSONValue] = ["success": true, "mode": .string(mode.rawValue)]
+        func unavailable(_ reason: String, _ message: String, extra: [String: JSONValue] = [:]) -> Response {
+            fields["available"] = false
+            fields["reason"] = .string(reason)
+            fields["message"] = .string(message)
+            fields["estimatedTime"] = .null
+            fields["estimatedTimeISO"] = .null
+            return ToolResponse.value(.object(fields.merging(extra) { $1 }))
+        }
+        var travel = 0
+        if mode == .delivery {
+            guard r.deliveryEnabled else { return unavailable("delivery_disabled", "Le restaurant ne livre pas : la commande est à venir chercher sur place.") }
+            let address = [body.string("customerAddress", "customer_address", "address"), body.string("customerPostalCode", "customer_postal_code"),
+                           body.string("customerCity", "customer_city")].compactMap { $0 }.joined(separator: " ")
+            let phone = body.string("customerPhone", "callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
+            let quote = try await DeliveryQuote.quote(
+                restaurant: r, config: t.planning, lat: try body.double("customerLat", "customer_lat", "lat"), lng: try body.double("customerLng", "customer_lng", "lng"),
+                address: address.isEmpty ? nil : address, phone: phone, services: services)
+            switch quote {
+            case .failure(let refusal): return unavailable(refusal.code, refusal.message)
+            case .success(let q):
+                travel = q.travelMin
+                fields["deliveryDistanceKm"] = q.roadKm.map(JSONValue.double) ?? .null
+                fields["deliveryDurationMin"] = .int(q.travelMin)
+                fields["deliveryFee"] = .double(Money.decimal(r.deliveryFeeMinor, currency: r.currency))
+                fields["deliveryFreeAbove"] = r.deliveryFreeAboveMinor.map { .double(Money.decimal($0, currency: r.currency)) } ?? .null
+                fields["minOrderAmount"] = .double(Money.decimal(r.minOrderAmountMinor, currency: r.currency))
+                fields["customerAddressFormatted"] = q.formattedAddress.map(JSONValue.string) ?? .null
+                fields["customerLat"] = q.point.map { .double($0.lat) } ?? .null
+                fields["customerLng"] = q.point.map { .double($0.lng) } ?? .null
+            }
+        }
+        let size = try Self.size(body)
+        let type: OrderType = mode == .delivery ? .delivery : .pickup
+        let window = KitchenBook.window(now: now, wanted: wanted, config: t.planning)
+        let kitchen = try await KitchenBook.kitchen(
+            restaurantId: r.id, config: t.planning, schedule: t.schedule, now: now, window: window, on: services.database.readDB)
+        fields["orderSize"] = .string(size.rawValue)
+        let schedule = t.schedule
+        switch kitchen.plan(type, size: size, wanted: wanted, travelMin: travel) {
+        case .planned(let plan):
+            let local = schedule.time.local(plan.promised)
+            fields["available"] = true
+            fields["estimatedTime"] = .string(local.time.description)
+            fields["estimatedTimeISO"] = .string(plan.promised.formatted(.iso8601))
+            fields["estimatedDate"] = .string(local.date.description)
+            fields["shiftedMin"] = .int(plan.shiftedMin)
+            let when = schedule.spoken(plan.promised, now: now)
+            var message = mode == .delivery ? "Livraison possible \(when.hasPrefix("demain") || when.contains(" à ") ? when : "vers \(when)")" : "La commande peut être prête \(when.contains(" à ") || when.hasPrefix("demain") ? when : "à \(when)")"
+            if wanted != nil && plan.shiftedMin > 0 { message = "Pas à l'heure demandée : la cuisine est chargée. " + message }
+            if mode == .delivery, let km = fields["deliveryDistanceKm"], case .double(let d) = km {
+                message += " (\(DeliveryQuote.km(d)) km)"
+            }
+            if mode == .delivery {
+                message += ". Frais de livraison : \(Money.spoken(r.deliveryFeeMinor, currency: r.currency))"
+                if let free = r.deliveryFreeAboveMinor { message += ", offerts dès \(Money.spoken(free, currency: r.currency))" }
+                if r.minOrderAmountMinor > 0 { message += ", minimum de commande \(Money.spoken(r.minOrderAmountMinor, currency: r.currency))" }
+            }
+            fields["message"] = .string(message + ".")
+            fields["reason"] = .null
+            return ToolResponse.value(.object(fields))
+        case .closed(let opening, let feasible):
+            var extra: [String: JSONValue] = [:]
+            var message = "Le restaurant est fermé à ce moment-là."
+            if let opening {
+                extra["nextOpeningTime"] = .string(schedule.time.local(opening).time.description)
+                extra["nextOpeningTimeISO"] = .string(opening.formatted(.iso8601))
+                message += " Il ouvre \(Self.at(schedule.spoken(opening, now: now)))."
+            }
+            if let feasible {
+                extra["nextAvailableTime"] = .string(schedule.time.local(feasible).time.description)
+                extra["nextAvailableTimeISO"] = .string(feasible.formatted(.iso8601))
+                message += " Je peux vous proposer \(Self.at(schedule.spoken(feasible, now: now)))."
+            }
+            return unavailable("closed", message, extra: extra)
+        case .full(let feasible):
+            var extra: [String: JSONValue] = [:]
+            var message = "La cuisine est complète à ce moment-là."
+            if let feasible {
+                extra["nextAvailableTime"] = .string(schedule.time.local(feasible).time.description)
+                extra["nextAvailableTimeISO"] = .string(feasible.formatted(.iso8601))
+                message += " Le premier horaire possible est \(Self.at(schedule.spoken(feasible, now: now)))."
+            }
+            return unavailable("kitchen_full", message, extra: extra)
+        }
+    }
+
+    /// `19h` → `à 19h`; `demain à 11h30` stays.
+    static func at(_ spoken: String) -> String { spoken.contains(" à ") ? spoken : "à \(spoken)" }
+
+    func reservation(_ body: ToolBody, template t: SessionTemplate, wanted: Date?, now: Date) async throws -> Response {
+        guard let wanted else { throw APIError(.unprocessableContent, code: "missing_time", "Pour une réservation, l'heure souhaitée (requestedTime) est obligatoire.") }
+        let party = try body.int("partySize", "party_size", "guests", "covers") ?? 2
+        var fields: [String: JSONValue] = ["success": true, "mode": "reservation", "partySize": .int(party)]
+        let rules = t.reservations
+        let clock = rules.time
+        switch rules.slot(at: wanted, partySize: party, now: now) {
+        case .failure(let refusal):
+            fields["available"] = false
+            fields["reason"] = .string(refusal.code)
+            fields["message"] = .string(refusal.message)
+            fields["estimatedTime"] = .null
+            fields["estimatedTimeISO"] = .null
+            return ToolResponse.value(.object(fields))
+        case .success(let slot):
+            let taken = try await ReservationBook.seatsTaken(restaurantId: t.restaurant.id, start: slot.start, end: slot.end, on: services.database.readDB)
+            let left = max(0, slot.capacity - taken)
+            let local = clock.local(wanted)
+            fields["estimatedTime"] = .string(local.time.description)
+            fields["estimatedTimeISO"] = .string(wanted.formatted(.iso8601))
+            fields["estimatedDate"] = .string(local.date.description)
+            fields["seatsAvailable"] = .int(left)
+            fields["serviceId"] = slot.service.map { .string($0.id.uuidString.lowercased()) } ?? .null
+            fields["serviceName"] = slot.service.map { .string($0.name) } ?? .null
+            let offers = rules.offers(t.offers, partySize: party, date: local.date)
+            fields["offers"] = .array(offers.map { o in
+                .object(["id": .string(o.id.uuidString.lowercased()), "name": .string(o.name), "description": o.description.map(JSONValue.string) ?? .null,
+                         "price": o.priceMinor.map { .double(Money.decimal($0, currency: t.restaurant.currency)) } ?? .null])
+            })
+            let when = rules.schedule.spoken(wanted, now: now)
+            if party <= left {
+                fields["available"] = true
+                fields["reason"] = .null
+                var message = "Une table pour \(party) personne\(party > 1 ? "s" : "") est disponible \(Self.at(when))."
+                if !offers.isEmpty { message += " Nous proposons aussi : " + offers.map(\.name).joined(separator: ", ") + "." }
+                fields["message"] = .string(message)
+            } else {
+                fields["available"] = false
+                fields["reason"] = "full"
+                // Nearby times in the same rules, so the agent can offer one.
+                var alternatives: [JSONValue] = []
+                for minutes in [-30, 30, -60, 60, -15, 15, 90, -90] where alternatives.count < 3 {
+                    let other = wanted.addingTimeInterval(TimeInterval(minutes * 60))
+                    guard case .success(let s) = rules.slot(at: other, partySize: party, now: now) else { continue }
+                    let used = try await ReservationBook.seatsTaken(restaurantId: t.restaurant.id, start: s.start, end: s.end, on: services.database.readDB)
+                    if party <= s.capacity - used { alternatives.append(.string(clock.local(other).time.description)) }
+                }
+                fields["alternatives"] = .array(alternatives)
+                var message = left == 0 ? "C'est complet \(Self.at(when))." : "Il ne reste que \(left) place\(left > 1 ? "s" : "") \(Self.at(when))."
+                if !alternatives.isEmpty {
+                    message += " Je peux vous proposer " + alternatives.compactMap { $0.stringValue.flatMap(TimeOfDay.init(parsing:))?.french }.joined(separator: " ou ") + "."
+                }
+                fields["message"] = .string(message)
+            }
+            return ToolResponse.value(.object(fields))
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import AlloRestoCore
+import AlloRestoStore
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `confirm_reservation`, `cancel_reservation`, `lookup_reservation` and the restaurant's reservation list.
+struct ReservationRoutes {
+    let services: AppServices
+
+    func register(on router: Router<AppContext>) {
+        router.post("/api/reservations") { request, context in try await self.create(request, context: context) }
+        router.patch("/api/reservations") { request, context in try await self.update(request, context: context) }
+        router.get("/api/reservations/lookup") { request, _ in try await self.lookup(request) }
+        router.get("/api/reservations") { request, _ in try await self.list(request) }
+    }
+
+    static func out(_ r: Reservation, clock: RestaurantTime, services: [DiningServiceInfo]) -> JSONValue {
+        let local = clock.local(r.reservationTime)
+        func opt(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+        func id(_ u: UUID?) -> JSONValue { opt(u?.uuidString.lowercased()) }
+        let serviceName: String? = r.serviceId.flatMap { sid in services.first { $0.id == sid }?.name }
+        var o: [String: JSONValue] = [:]
+        o["id"] = id(r.id)
+        o["date"] = .string(local.date.description)
+        o["time"] = .string(local.time.description)
+        o["dateSpoken"] = .string("\(local.date.french) à \(local.time.french)")
+        o["reservationTime"] = .string(r.reservationTime.formatted(.iso8601))
+        o["endTime"] = .string(r.endTime.formatted(.iso8601))
+        o["partySize"] = .int(r.partySize)
+        o["status"] = .string(r.status)
+        o["customerName"] = opt(r.customerName)
+        o["customerPhone"] = opt(r.customerPhone)
+        o["serviceId"] = id(r.serviceId)
+        o["serviceName"] = opt(serviceName)
+        o["seatingPreference"] = opt(r.seatingPreference)
+        o["notes"] = opt(r.notes)
+        o["offerId"] = id(r.offerId)
+        o["source"] = .string(r.source)
+        return .object(o)
+    }
+
+    /// The parts of the body that define the reservation, for the idempotency digest.
+    static func canonical(_ body: ToolBody) -> Data {
+        var defining: [String: JSONValue] = [:]
+        for k in ["partySize", "party_size", "reservationTime", "reservation_time", "reservationDate", "date", "seatingPreference", "offerId", "notes"] {
+            defining[k] = body.fields[k]
+        }
+        return Data(JSONWriter.encoded(JSONValue.object(defining)))
+    }
+
+    func create(_ request: Request, context: AppContext) async throws -> Response {
+        let body = try await ToolBody.read(request, context: context)
+        let (session, _) = try await ToolAuth.authorize(
+            token: AgentAuth.presentedToken(request), rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let t = session.template
+        let r = t.restaurant
+        let now = services.now()
+        guard let party = try body.int("partySize", "party_size", "guests", "covers") else {
+            throw APIError(.unprocessableContent, code: "missing_party_size", "Le champ partySize (nombre de personnes) est obligatoire.")
+        }
+        var timeText = body.string("reservationTime", "reservation_time", "requestedTime", "time")
+        if timeText == nil, let check = body.object("last_availability_check", "lastAvailabilityCheck") {
+            timeText = ToolBody(fields: check).string("estimatedTimeISO")
+        }
+        guard let wanted = try RequestedTime.resolve(
+            time: timeText, date: body.string("reservationDate", "reservation_date", "date"), clock: t.reservations.time, now: now, grace: 0)
+        else {
+            throw APIError(.unprocessableContent, code: "missing_time", "Le champ reservationTime (heure HH:MM ou ISO) est obligatoire.")
+        }
+        let phone = body.string("customerPhone", "customer_phone", "callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
+        let slot: ReservationSlot
+        switch t.reservations.slot(at: wanted, partySize: party, now: now) {
+        case .failure(let refusal): return try ToolResponse.refusal(refusal)
+        case .success(let s): slot = s
+        }
+        if let asked = try body.uuid("serviceId", "service_id"), let matched = slot.service?.id, asked != matched {
+            services.logger.info("reservation service differs from the one matching the time; keeping the matching one")
+        }
+        var req = ReservationBook.Request(restaurantId: r.id, slot: slot, partySize: party, status: slot.service?.prepaymentRequired == true ? "pending" : "confirmed")
+        req.customerName = body.string("customerName", "customer_name", "name")
+        req.customerPhone = phone
+        req.customerId = try body.uuid("customerId", "customer_id")
+        req.seatingPreference = body.string("seatingPreference", "seating_preference")
+        req.offerId = try body.uuid("offerId", "offer_id").flatMap { id in t.offers.contains { $0.id == id && $0.isActive } ? id : nil }
+        req.notes = body.string("notes")
+        req.callId = body.string("callId", "call_id")
+        let keys = IdempotencyLedger.keys(
+            callId: req.callId, restaurantId: r.id, phone: phone, tool: "confirm_reservation",
+            digest: IdempotencyLedger.digest(Self.canonical(body)), now: now)
+        let clock = t.reservations.time
+        let serviceList = t.services
+        let schedule = t.reservations.schedule
+        let request = req
+        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: "confirm_reservation", on: services.database.db) { tx in
+            switch try await ReservationBook.create(request, on: tx) {
+            case .failure(let refusal):
+                return (try ToolResponse.encodeString(ToolResponse.RefusalBody(error: refusal.message, code: refusal.code)), false)
+            case .success(let row):
+                var sentence = "C'est noté : une table pour \(party) personne\(party > 1 ? "s" : "") \(AvailabilityRoutes.at(schedule.spoken(row.reservationTime, now: now)))"
+                if let name = row.customerName { sentence += ", au nom de \(name)" }
+                sentence += "."
+                if row.status == "pending" { sentence += " Ce service demande un prépaiement : le restaurant vous recontactera pour confirmer." }
+                let out = Self.out(row, clock: clock, services: serviceList)
+                var answer: [String: JSONValue] = ["success": true, "message": .string(sentence), "reservation": out]
+                answer["id"] = out["id"]
+                return (String(decoding: JSONWriter.encoded(JSONValue.object(answer)), as: UTF8.self), true)
+            }
+        }
+        // Created (or the creation replayed): 201; a refusal: 200 with the sentence.
+        let created: Bool
+        switch outcome {
+        case .replayed: created = true
+        case .fresh(let text): created = (try? JSONReader.parse(Array(text.utf8)))?["success"] == .bool(true)
+        }
+        return ToolResponse.raw(outcome.response, status: created ? .created : .ok)
+    }
+
+    /// The restaurant a call is for: the body's, or the token's own when the tool did not send it.
+    func restaurantId(_ explicit: String?, request: Request) async throws -> String? {
+        if let explicit { return explicit }
+        guard let token = AgentAuth.presentedToken(request) else { return nil }
+        return try await AgentTokens.restaurant(ofToken: token, on: services.database.db)?.uuidString
+    }
+
+    func update(_ request: Request, context: AppContext) async throws -> Response {
+        let body = try await ToolBody.read(request, context: context)
+        let session = try await RestaurantAccess.authorize(
+            request, rawId: try await restaurantId(body.string("restaurantId", "restaurant_id"), request: request), services: services)
+        let t = session.template
+        guard let id = try body.uuid("id", "reservationId", "reservation_id") else {
+            throw APIError(.unprocessableContent, code: "missing_id", "Le champ id de la réservation est obligatoire.")
+        }
+        let status = body.string("status")?.lowercased() ?? "cancelled"
+        guard ["pending", "confirmed", "seated", "completed", "cancelled", "no_show"].contains(status) else {
+            throw ToolBody.invalid("status", "pending, confirmed, seated, completed, cancelled ou no_show")
+        }
+        let phone = body.string("customerPhone", "customer_phone", "callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: t.restaurant.country) }
+        switch try await ReservationBook.change(id: id, restaurantId: t.restaurant.id, to: status, phone: phone, now: services.now(), on: services.database.db) {
+        case .failure(let refusal): return try ToolResponse.refusal(refusal)
+        case .success(let row):
+            let local = t.reservations.time.local(row.reservationTime)
+            let message = status == "cancelled"
+                ? "La réservation du \(local.date.french) à \(local.time.french) pour \(row.partySize) personne\(row.partySize > 1 ? "s" : "") est annulée."
+                : "La réservation est maintenant \(status)."
+            return ToolResponse.value(.object(["success": true, "message": .string(message), "reservation": Self.out(row, clock: t.reservations.time, services: t.services)]))
+        }
+    }
+
+    func lookup(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let (session, _) = try await ToolAuth.authorize(
+            token: AgentAuth.presentedToken(request), rawId: q["restaurantId"].map(String.init), services: services)
+        let t = session.template
+        guard let phone = (q["phone"] ?? q["callerPhone"]).flatMap({ PhoneNumber.normalize(String($0), defaultCountry: t.restaurant.country) }) else {
+            return ToolResponse.value(.object(["success": true, "found": false, "reservations": [], "message": "Je n'ai pas votre numéro : je ne peux pas retrouver la réservation."]))
+        }
+        let rows = try await ReservationBook.upcoming(restaurantId: t.restaurant.id, phone: phone, now: services.now(), on: services.database.readDB)
+        let list = rows.map { Self.out($0, clock: t.reservations.time, services: t.services) }
+        let message: String
+        if let first = rows.first {
+            let local = t.reservations.time.local(first.reservationTime)
+            message = rows.count == 1
+                ? "Vous avez une réservation le \(local.date.french) à \(local.time.french) pour \(first.partySize) personne\(first.partySize > 1 ? "s" : "")."
+                : "Vous avez \(rows.count) réservations ; la prochaine le \(local.date.french) à \(local.time.french)."
+        } else {
+            message = "Je ne trouve aucune réservation à venir à votre numéro."
+        }
+        return ToolResponse.value(.object(["success": true, "found": .bool(!rows.isEmpty), "reservations": .array(list), "message": .string(message)]))
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let t = session.template
+        let clock = t.reservations.time
+        let now = services.now()
+        let day: LocalDate
+        if let d = q["date"].map(String.init) {
+            guard let parsed = LocalDate(iso: d) else { throw ToolBody.invalid("date", "une date AAAA-MM-JJ") }
+            day = parsed
+        } else {
+            day = clock.localDate(now)
+        }
+        let days = try q["days"].map { v -> Int in
+            guard let n = Int(v), (1...62).contains(n) else { throw ToolBody.invalid("days", "un nombre de jours entre 1 et 62") }
+            return n
+        } ?? 1
+        let statuses = q["status"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+        let rows = try await ReservationBook.list(
+            restaurantId: t.restaurant.id, from: clock.instant(day, TimeOfDay(minutes: 0)), to: clock.instant(day.adding(days: days), TimeOfDay(minutes: 0)),
+            statuses: statuses, on: services.database.db)
+        let covers = rows.filter { ReservationBook.holdingStatuses.contains($0.status) }.reduce(0) { $0 + $1.partySize }
+        return ToolResponse.value(.object([
+            "success": true, "date": .string(day.description), "covers": .int(covers),
+            "reservations": .array(rows.map { Self.out($0, clock: clock, services: t.services) }),
+        ]))
+    }
+}

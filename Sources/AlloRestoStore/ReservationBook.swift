@@ -1,0 +1,139 @@
+import AlloRestoCore
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Stores reservations. Capacity is counted and the reservation inserted in the same transaction, with the
+/// restaurant locked (PostgreSQL) or the single SQLite writer: simultaneous callers cannot overbook.
+public enum ReservationBook {
+    /// Statuses that hold seats.
+    public static let holdingStatuses = ["pending", "confirmed", "seated"]
+
+    /// Covers of the reservations overlapping `[start, end)`.
+    public static func seatsTaken(restaurantId: UUID, start: Date, end: Date, on db: any Database) async throws -> Int {
+        guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("reservations need an SQL database") }
+        let row = try await sql.raw("""
+            SELECT COALESCE(SUM(party_size), 0) AS taken FROM reservations
+            WHERE restaurant_id = \(bind: restaurantId) AND status IN (\(binds: holdingStatuses))
+              AND reservation_time < \(bind: end) AND end_time > \(bind: start)
+            """).first()
+        return try row?.decode(column: "taken", as: Int.self) ?? 0
+    }
+
+    public struct Request: Sendable {
+        public var restaurantId: UUID
+        public var slot: ReservationSlot
+        public var partySize: Int
+        public var customerName: String?
+        public var customerPhone: String?
+        public var customerId: UUID?
+        public var seatingPreference: String?
+        public var offerId: UUID?
+        public var notes: String?
+        public var callId: String?
+        public var source: String
+        public var status: String
+
+        public init(restaurantId: UUID, slot: ReservationSlot, partySize: Int, source: String = "phone_ai", status: String = "confirmed") {
+            self.restaurantId = restaurantId
+            self.slot = slot
+            self.partySize = partySize
+            self.source = source
+            self.status = status
+        }
+    }
+
+    /// Creates the reservation if the seats are still there, inside `tx`. Returns the seats left otherwise.
+    public static func create(_ r: Request, on tx: any Database) async throws -> Result<Reservation, Refusal> {
+        try await RestaurantLock.lock(r.restaurantId, on: tx)
+        let taken = try await seatsTaken(restaurantId: r.restaurantId, start: r.slot.start, end: r.slot.end, on: tx)
+        let left = max(0, r.slot.capacity - taken)
+        guard r.partySize <= left else {
+            return .failure(Refusal("full", left == 0
+                ? "C'est complet à cette heure-là."
+                : "Il ne reste que \(left) place\(left > 1 ? "s" : "") à cette heure-là, pas assez pour \(r.partySize) personnes."))
+        }
+        var customerId = r.customerId
+        if let phone = r.customerPhone {
+            let customer = try await Customer.findOrNew(restaurantId: r.restaurantId, phone: phone, on: tx)
+            if (customer.firstName ?? "").isEmpty, let name = r.customerName { customer.firstName = name }
+            try await customer.save(on: tx)
+            customerId = customer.id
+        } else if let id = customerId, try await Customer.find(id, ownedBy: r.restaurantId, on: tx) == nil {
+            customerId = nil
+        }
+        let row = Reservation()
+        row.$restaurant.id = r.restaurantId
+        row.$customer.id = customerId
+        row.customerName = r.customerName
+        row.customerPhone = r.customerPhone
+        row.partySize = r.partySize
+        row.reservationTime = r.slot.start
+        row.endTime = r.slot.end
+        row.status = r.status
+        row.seatingPreference = r.seatingPreference
+        row.serviceId = r.slot.service?.id
+        row.offerId = r.offerId
+        row.notes = r.notes
+        row.callId = r.callId
+        row.source = r.source
+        try await row.create(on: tx)
+        return .success(row)
+    }
+
+    /// Status moves that make sense; `cancelled`, `completed` and `no_show` are final.
+    public static let transitions: [String: Set<String>] = [
+        "pending": ["confirmed", "seated", "cancelled", "no_show"],
+        "confirmed": ["seated", "cancelled", "no_show"],
+        "seated": ["completed"],
+    ]
+
+    /// Changes a reservation's status with one conditional UPDATE (two people acting at once cannot both win).
+    /// `phone`, when given, must be the reservation's (a caller only touches their own).
+    public static func change(
+        id: UUID, restaurantId: UUID, to status: String, phone: String?, now: Date, on db: any Database
+    ) async throws -> Result<Reservation, Refusal> {
+        guard let row = try await Reservation.query(on: db).filter(\.$id == id).filter(\.$restaurant.$id == restaurantId).first(),
+              phone == nil || row.customerPhone == phone
+        else {
+            return .failure(Refusal("reservation_not_found", "Je ne trouve pas cette réservation à votre numéro de téléphone."))
+        }
+        if row.status == status {
+            return status == "cancelled" ? .failure(Refusal("already_cancelled", "Cette réservation est déjà annulée.")) : .success(row)
+        }
+        let allowedFrom = transitions.filter { $0.value.contains(status) }.map(\.key)
+        guard allowedFrom.contains(row.status) else {
+            return .failure(Refusal("invalid_transition", status == "cancelled"
+                ? "Cette réservation ne peut plus être annulée."
+                : "Une réservation \(row.status) ne peut pas passer à \(status)."))
+        }
+        guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("reservations need an SQL database") }
+        let changed = try await sql.raw("""
+            UPDATE reservations SET status = \(bind: status), updated_at = \(bind: now)
+            WHERE id = \(bind: id) AND status IN (\(binds: allowedFrom)) RETURNING id
+            """).all()
+        guard !changed.isEmpty else { return .failure(Refusal("invalid_transition", "Cette réservation vient d'être modifiée : elle ne peut plus changer.")) }
+        row.status = status
+        return .success(row)
+    }
+
+    /// A caller's upcoming reservations (not yet over, still holding seats), soonest first.
+    public static func upcoming(restaurantId: UUID, phone: String, now: Date, on db: any Database) async throws -> [Reservation] {
+        try await Reservation.query(on: db)
+            .filter(\.$restaurant.$id == restaurantId).filter(\.$customerPhone == phone)
+            .filter(\.$status ~~ ["pending", "confirmed"]).filter(\.$endTime > now)
+            .sort(\.$reservationTime).limit(20).all()
+    }
+
+    /// The restaurant's reservations starting in `[from, to)`, in time order.
+    public static func list(restaurantId: UUID, from: Date, to: Date, statuses: [String]?, on db: any Database) async throws -> [Reservation] {
+        var q = Reservation.query(on: db).filter(\.$restaurant.$id == restaurantId)
+            .filter(\.$reservationTime >= from).filter(\.$reservationTime < to)
+        if let statuses, !statuses.isEmpty { q = q.filter(\.$status ~~ statuses) }
+        return try await q.sort(\.$reservationTime).limit(1000).all()
+    }
+}
+
+extension Customer: RestaurantOwned { public var ownerId: UUID { $restaurant.id } }
+extension Reservation: RestaurantOwned { public var ownerId: UUID { $restaurant.id } }
+extension ExternalLoad: RestaurantOwned { public var ownerId: UUID { $restaurant.id } }
