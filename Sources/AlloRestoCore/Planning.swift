@@ -235,9 +235,15 @@ public struct Kitchen: Sendable {
         for u in b.uses(config) { add(u.resource, u.start, u.end, u.units) }
     }
 
+    /// Whether a booking fits. An order needing more units than a resource has at all takes all of it (a large
+    /// order with one cook occupies the cook), so it needs the resource free rather than being impossible.
     public func fits(_ b: KitchenBooking) -> Bool {
         for u in b.uses(config) {
-            for k in slots(u.start, u.end) where used[u.resource.index][k] + u.units > caps[u.resource.index][k] { return false }
+            for k in slots(u.start, u.end) {
+                let cap = caps[u.resource.index][k]
+                let need = cap > 0 ? min(u.units, cap) : u.units
+                if used[u.resource.index][k] + need > cap { return false }
+            }
         }
         return true
     }
