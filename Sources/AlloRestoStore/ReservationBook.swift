@@ -13,7 +13,7 @@ public enum ReservationBook {
     public static func seatsTaken(restaurantId: UUID, start: Date, end: Date, on db: any Database) async throws -> Int {
         guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("reservations need an SQL database") }
         let row = try await sql.raw("""
-            SELECT COALESCE(SUM(party_size), 0) AS taken FROM reservations
+            SELECT CAST(COALESCE(SUM(party_size), 0) AS BIGINT) AS taken FROM reservations
             WHERE restaurant_id = \(bind: restaurantId) AND status IN (\(binds: holdingStatuses))
               AND reservation_time < \(bind: end) AND end_time > \(bind: start)
             """).first()

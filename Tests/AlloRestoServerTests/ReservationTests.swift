@@ -20,6 +20,7 @@ import Testing
     func checkBookLookUpAndCancel(_ kind: String) async throws {
         try await TestApp.with(kind) { app, client throws in
             let check = try await AvailabilityTests.check(client, app, ["mode": "reservation", "requestedTime": "20:00", "partySize": "4"])
+            #expect(check["success"] == true, "\(check)")
             #expect(check["available"] == true)
             #expect(check["serviceName"] == "Dîner")
             #expect(check["seatsAvailable"] == 50)
