@@ -26,6 +26,7 @@ let benchmarks: @Sendable () -> Void = {
     }
     partBenchmarks()
     promptBenchmarks()
+    planningBenchmarks()
 }
 
 /// The parts of one `/api/ai` call, measured alone, to see where its time goes.
