@@ -120,7 +120,7 @@ struct AvailabilityRoutes {
 
     static func size(_ body: ToolBody) throws -> OrderSize {
         if let s = body.string("orderSize", "order_size")?.uppercased(), let size = OrderSize(rawValue: s) { return size }
-        if let n = try body.int("itemCount", "item_count", "items_count") { return OrderSize(itemCount: max(1, n)) }
+        if let n = try body.int("itemCount", "orderItemCount", "order_item_count", "item_count", "items_count") { return OrderSize(itemCount: max(1, n)) }
         return .m
     }
 

@@ -19,14 +19,41 @@ struct LoadTest: AsyncParsableCommand {
     @Option(help: "The #N of an item without required options to order.") var item = 1
     @Option(help: "Open-loop rate in orders/s spread over the calls (0: each call orders again as soon as answered).")
     var rate: Double = 0
+    @Option(help: "Kitchen capacity (units per resource) set for the run and restored after, so the planner does not refuse thousands of orders in minutes; 0 keeps the restaurant's planning.")
+    var kitchenCapacity = 100_000
+
+    /// GET or PUT the restaurant's planning override.
+    func planning(_ client: HTTPClient, put: JSONValue?) async throws -> JSONValue {
+        var request = HTTPClientRequest(url: baseURL + "/api/planning/config" + (put == nil ? "?restaurantId=\(restaurant)" : ""))
+        request.method = put == nil ? .GET : .PUT
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let put {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: JSONWriter.encoded(JSONValue.object(["restaurantId": .string(restaurant), "config": put]))))
+        }
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok else { throw ValidationError("planning config: HTTP \(response.status.code) \(String(buffer: body))") }
+        return try JSONReader.parse(Array(buffer: body))
+    }
 
     func run() async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
             connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)))
         let url = baseURL + "/api/ai/tools/confirm-order"
+        var previous: JSONValue?
+        if kitchenCapacity > 0 {
+            previous = try await planning(client, put: nil)["override"] ?? .null
+            var override = previous?.objectValue ?? [:]
+            override["capacity"] = .object(["cuisine": .int(kitchenCapacity), "preparation": .int(kitchenCapacity), "comptoir": .int(kitchenCapacity), "livraison": .int(kitchenCapacity)])
+            override["maxShiftMin"] = 240
+            _ = try await planning(client, put: .object(override))
+            print("kitchen capacity set to \(kitchenCapacity) units for the run (restored after)")
+        }
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let started = ContinuousClock.now
-        let results = try await withThrowingTaskGroup(of: [(Duration, Int?)].self) { group in
+        let results: [(Duration, Int?)]
+        do { results = try await withThrowingTaskGroup(of: [(Duration, Int?)].self) { group in
             for worker in 0..<concurrency {
                 group.addTask {
                     var mine: [(Duration, Int?)] = []
@@ -57,8 +84,14 @@ struct LoadTest: AsyncParsableCommand {
                 }
             }
             return try await group.reduce(into: [(Duration, Int?)]()) { $0 += $1 }
+        } } catch {
+            // Leave the restaurant as it was even when the run fails.
+            if let previous { _ = try? await planning(client, put: previous) }
+            try? await client.shutdown()
+            throw error
         }
         let total = ContinuousClock.now - started
+        if let previous { _ = try await planning(client, put: previous) }
         try await client.shutdown()
 
         let latencies = results.map(\.0).sorted()

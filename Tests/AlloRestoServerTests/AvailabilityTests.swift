@@ -132,6 +132,9 @@ import Testing
             let bad = try await Self.send(client, app, .post, "/api/planning/external-loads", ["start": "13:00", "end": "14:00", "load": ["four": 1]])
             #expect(bad.status == .unprocessableContent)
             #expect(try bad.json()["error"]?.stringValue?.contains("load.four") == true)
+            let moved = try await Self.send(client, app, .patch, "/api/planning/external-loads", ["id": .string(loadId), "start": "15:00", "end": "16:00"])
+            #expect(try moved.json()["load"]?["start"] == "15:00")
+            #expect(try await Self.check(client, app, ["mode": "pickup", "itemCount": 1])["estimatedTime"] == "13:25")
             let deleted = try await client.execute(uri: "/api/planning/external-loads?restaurantId=\(app.id)&id=\(loadId)", method: .delete, headers: app.bearer)
             #expect(deleted.status == .ok)
             #expect(try await Self.check(client, app, ["mode": "pickup", "itemCount": 1])["estimatedTime"] == "13:25")
@@ -196,6 +199,23 @@ import Testing
                 #expect(order["success"] == false, "\(order)")
                 #expect(order["code"] == "out_of_range")
             }
+        }
+    }
+
+    /// The evening after each daylight-saving change, asked the day before: the wall-clock time is kept.
+    @Test(arguments: [
+        (1774699200.0, "2026-03-29T17:00:00Z"),  // Saturday 2026-03-28 13:00 CET → Sunday 19:00 CEST
+        (1792839600.0, "2026-10-25T18:00:00Z"),  // Saturday 2026-10-24 13:00 CEST → Sunday 19:00 CET
+    ])
+    func tomorrowEveningAcrossDaylightSavingChanges(_ now: Double, _ expected: String) async throws {
+        try await TestApp.with(now: { Date(timeIntervalSince1970: now) }) { app, client throws in
+            let check = try await Self.check(client, app, ["mode": "pickup", "requestedTime": "19:00", "requestedDate": "demain"])
+            #expect(check["available"] == true)
+            #expect(check["estimatedTime"] == "19:00")
+            #expect(check["estimatedTimeISO"] == .string(expected))
+            let table = try await Self.check(client, app, ["mode": "reservation", "requestedTime": "20:00", "requestedDate": "dimanche", "partySize": 2])
+            #expect(table["available"] == true)
+            #expect(table["estimatedDate"]?.stringValue == String(expected.prefix(10)))
         }
     }
 
