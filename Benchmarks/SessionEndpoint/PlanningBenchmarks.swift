@@ -42,7 +42,9 @@ enum PlanningFixture {
 
     static var config: PlanningConfig {
         var c = PlanningConfig(avgPrepTimeMin: 20)
-        c.capacity = [.cuisine: 40, .preparation: 20, .comptoir: 40, .livraison: 20]
+        // Ample: the benchmark runs its body many times and every confirm-order stays on the timeline, so a
+        // realistic kitchen would fill up and the measurement would become one of refusals.
+        c.capacity = [.cuisine: 100_000, .preparation: 100_000, .comptoir: 100_000, .livraison: 100_000]
         c.maxShiftMin = 120
         return c
     }
