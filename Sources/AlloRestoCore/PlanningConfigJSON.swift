@@ -36,7 +36,7 @@ extension PlanningConfig {
                 guard let r = KitchenResource(rawValue: key.lowercased()) else {
                     throw PlanningConfigError(path: "\(path).\(key)", message: "ressource inconnue (cuisine, preparation, comptoir, livraison)")
                 }
-                out[r] = try int(key, 0...1000, in: m, path: path + ".")
+                out[r] = try int(key, 0...1_000_000, in: m, path: path + ".")
             }
             return out
         }
