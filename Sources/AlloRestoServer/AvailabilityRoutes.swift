@@ -54,28 +54,27 @@ struct DeliveryQuote: Sendable {
         return (rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)).replacingOccurrences(of: ".", with: ",")
     }
 
-    /// Given coordinates, else the address geocoded (the saved coordinates when it is the saved address), else the
-    /// saved coordinates. Outside the radius, unknown address or a geocoder down → a sentence, never a crash.
+    /// Where the customer is. With an address: the saved coordinates when it is the caller's saved address, else
+    /// the address geocoded (given coordinates only when no geocoder is configured). Without one: the given
+    /// coordinates, else the saved ones. Outside the radius, unknown address or a geocoder down → a sentence.
     static func quote(
         restaurant r: RestaurantProfile, config: PlanningConfig, lat: Double?, lng: Double?, address: String?, phone: String?,
         services: AppServices
     ) async throws -> Result<DeliveryQuote, Refusal> {
-        var point = GeoPoint(lat: lat, lng: lng)
+        let given = GeoPoint(lat: lat, lng: lng)
+        var saved: Customer?
+        if let phone {
+            saved = try await Customer.query(on: services.database.readDB).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first()
+        }
+        let savedPoint = GeoPoint(lat: saved?.deliveryLat, lng: saved?.deliveryLng)
+        let savedAddress = saved?.deliveryAddress.map { [$0, saved?.deliveryPostalCode, saved?.deliveryCity].compactMap { $0 }.joined(separator: " ") }
+        var point: GeoPoint?
         var formatted = address
-        if point == nil {
-            var saved: Customer?
-            if let phone {
-                saved = try await Customer.query(on: services.database.readDB).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first()
-            }
-            let savedPoint = GeoPoint(lat: saved?.deliveryLat, lng: saved?.deliveryLng)
-            let sameAsSaved = address.map { a in saved?.deliveryAddress.map { Self.same(a, $0) } ?? false } ?? true
-            if let savedPoint, sameAsSaved {
+        if let address {
+            if let savedPoint, let street = saved?.deliveryAddress, Self.same(address, street) {
                 point = savedPoint
-                formatted = saved?.deliveryAddress.map { [$0, saved?.deliveryPostalCode, saved?.deliveryCity].compactMap { $0 }.joined(separator: " ") } ?? address
-            } else if let address {
-                guard let geocoder = services.geocoder else {
-                    return .failure(Refusal("address_not_found", "Je n'arrive pas à situer cette adresse. Pouvez-vous me redonner le numéro, la rue et la ville ?"))
-                }
+                formatted = savedAddress
+            } else if let geocoder = services.geocoder {
                 do {
                     guard let found = try await geocoder.geocode(address) else {
                         return .failure(Refusal("address_not_found", "Je ne trouve pas cette adresse. Pouvez-vous me redonner le numéro, la rue et la ville ?"))
@@ -86,9 +85,18 @@ struct DeliveryQuote: Sendable {
                     services.logger.warning("geocoder failed", metadata: ["error": "\(error)"])
                     return .failure(Refusal("geocoder_unavailable", "Je ne peux pas vérifier l'adresse pour le moment. Je peux vous proposer de venir chercher la commande, ou laisser un message au restaurant."))
                 }
+            } else if let given {
+                point = given
             } else {
-                return .failure(Refusal("address_missing", "Quelle est l'adresse de livraison ?"))
+                return .failure(Refusal("address_not_found", "Je n'arrive pas à situer cette adresse. Pouvez-vous me redonner le numéro, la rue et la ville ?"))
             }
+        } else if let given {
+            point = given
+        } else if let savedPoint {
+            point = savedPoint
+            formatted = savedAddress
+        } else {
+            return .failure(Refusal("address_missing", "Quelle est l'adresse de livraison ?"))
         }
         guard let origin = GeoPoint(lat: r.lat, lng: r.lng), let point else {
             // No restaurant coordinates: no radius check possible; the slowest usual trip is assumed.

@@ -339,9 +339,28 @@ struct CreatePlatform: AsyncMigration {
     }
 }
 
+/// A migration that creates plain SQL indexes (FluentKit's schema builder has no index API; this syntax is
+/// shared by SQLite and PostgreSQL).
+protocol IndexMigration: AsyncMigration {
+    static var indexes: [(name: String, table: String, columns: String)] { get }
+}
+
+extension IndexMigration {
+    func prepare(on db: Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        for i in Self.indexes {
+            try await sql.raw("CREATE INDEX IF NOT EXISTS \(unsafeRaw: i.name) ON \(unsafeRaw: i.table) (\(unsafeRaw: i.columns))").run()
+        }
+    }
+
+    func revert(on db: Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        for i in Self.indexes { try await sql.raw("DROP INDEX IF EXISTS \(unsafeRaw: i.name)").run() }
+    }
+}
+
 /// Indexes for the lookups made while a caller waits (by phone, by customer, by order) and by the back office.
-/// Plain SQL: FluentKit's schema builder has no index API; this syntax is shared by SQLite and PostgreSQL.
-struct CreateIndexes: AsyncMigration {
+struct CreateIndexes: IndexMigration {
     static let indexes: [(name: String, table: String, columns: String)] = [
         ("idx_orders_customer_created", "orders", "customer_id, created_at"),
         ("idx_orders_restaurant_created", "orders", "restaurant_id, created_at"),
@@ -358,36 +377,12 @@ struct CreateIndexes: AsyncMigration {
         ("idx_idempotency_created", "idempotency_keys", "created_at"),
         ("idx_external_loads_restaurant_start", "external_loads", "restaurant_id, starts_at"),
     ]
-
-    func prepare(on db: Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
-        for i in Self.indexes {
-            try await sql.raw("CREATE INDEX IF NOT EXISTS \(unsafeRaw: i.name) ON \(unsafeRaw: i.table) (\(unsafeRaw: i.columns))").run()
-        }
-    }
-
-    func revert(on db: Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
-        for i in Self.indexes { try await sql.raw("DROP INDEX IF EXISTS \(unsafeRaw: i.name)").run() }
-    }
 }
 
 /// The kitchen timeline reads the orders still to be made by cook start.
-struct CreatePlanningIndexes: AsyncMigration {
+struct CreatePlanningIndexes: IndexMigration {
     static let indexes: [(name: String, table: String, columns: String)] = [
         ("idx_orders_restaurant_cook", "orders", "restaurant_id, cook_start_at"),
         ("idx_reservations_restaurant_end", "reservations", "restaurant_id, end_time"),
     ]
-
-    func prepare(on db: Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
-        for i in Self.indexes {
-            try await sql.raw("CREATE INDEX IF NOT EXISTS \(unsafeRaw: i.name) ON \(unsafeRaw: i.table) (\(unsafeRaw: i.columns))").run()
-        }
-    }
-
-    func revert(on db: Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
-        for i in Self.indexes { try await sql.raw("DROP INDEX IF EXISTS \(unsafeRaw: i.name)").run() }
-    }
 }

@@ -50,6 +50,17 @@ struct LoadTest: AsyncParsableCommand {
             _ = try await planning(client, put: .object(override))
             print("kitchen capacity set to \(kitchenCapacity) units for the run (restored after)")
         }
+        // The time every order asks for: the one check_availability gives now (the next opening when closed), as a
+        // call would announce it, so the run does not depend on the restaurant's hours at the time it is made.
+        var check = HTTPClientRequest(url: baseURL + "/api/availability/check")
+        check.method = .POST
+        check.headers.add(name: "Authorization", value: "Bearer \(token)")
+        check.body = .bytes(ByteBuffer(string: #"{"restaurantId":"\#(restaurant)","mode":"pickup","itemCount":1}"#))
+        let checked = try JSONReader.parse(Array(buffer: try await client.execute(check, timeout: .seconds(10)).body.collect(upTo: 1 << 20)))
+        guard let slot = checked["estimatedTimeISO"]?.stringValue ?? checked["nextAvailableTimeISO"]?.stringValue else {
+            throw ValidationError("check_availability gave no time: \(String(decoding: JSONWriter.encoded(checked), as: UTF8.self))")
+        }
+        print("orders ask for \(slot) (check_availability's time)")
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let started = ContinuousClock.now
         let results: [(Duration, Int?)]
@@ -64,7 +75,7 @@ struct LoadTest: AsyncParsableCommand {
                             let due = started + .milliseconds(Int64(Double(i) * 1000 / rate))
                             try await Task.sleep(until: due, clock: .continuous)
                         }
-                        let body = #"{"restaurantId":"\#(restaurant)","order_type":"pickup","items":[{"id":\#(item),"quantity":1}],"call_id":"load-\#(run)-\#(i)","caller_phone":"06\#(String(format: "%08d", i))"}"#
+                        let body = #"{"restaurantId":"\#(restaurant)","order_type":"pickup","items":[{"id":\#(item),"quantity":1}],"call_id":"load-\#(run)-\#(i)","caller_phone":"06\#(String(format: "%08d", i))","last_availability_check":{"estimatedTimeISO":"\#(slot)"}}"#
                         var request = HTTPClientRequest(url: url)
                         request.method = .POST
                         request.headers.add(name: "Authorization", value: "Bearer \(token)")

@@ -178,6 +178,9 @@ import Testing
                 let far = try await Self.check(client, app, ["mode": "delivery", "customerAddress": "1 place de la Défense"])
                 #expect(far["available"] == false && far["reason"] == "out_of_range")
                 #expect(far["message"] == "Désolé, cette adresse est à 10,2 km du restaurant : nous livrons jusqu'à 4 km.")
+                // A new address wins over the saved coordinates the call context still carries.
+                let moved = try await Self.check(client, app, ["mode": "delivery", "customerAddress": "1 place de la Défense", "customerLat": 48.8532, "customerLng": 2.3692])
+                #expect(moved["reason"] == "out_of_range")
                 // Not found, and provider failure: a sentence, never a crash.
                 let unknown = try await Self.check(client, app, ["mode": "delivery", "customerAddress": "introuvable"])
                 #expect(unknown["reason"] == "address_not_found")
