@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "AlloRestoServer", "AlloRestoStore", "AlloRestoCore", "AlloRestoTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Runs the built `alloresto` binary as a user would (import, demo, start-up errors).

@@ -34,5 +34,6 @@ public func buildRouter(services: AppServices) async throws -> Router<AppContext
     PlanningRoutes(services: services).register(on: router)
     OpenAPIDocument.register(on: router)
     AdminRoutes(services: services, pages: pages).register(on: router)
+    IntegrationRoutes(services: services, pages: pages).register(on: router)
     return router
 }

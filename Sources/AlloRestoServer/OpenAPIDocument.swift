@@ -84,6 +84,17 @@ enum OpenAPIDocument {
                 "patch": op("Change an order's status (forward only; no un-cancelling)", tag: "restaurant", body: obj(rid.merging(["id": str(""), "orderNumber": int(""), "status": str("")]) { $1 }, required: ["restaurantId", "status"]), security: restaurantSide),
             ],
             "/api/admin/me": ["get": op("The logged-in admin", tag: "admin", security: ["adminSession"])],
+            "/api/admin/servers": ["get": op("sip-agent-server's workers and agents (queried server-side, in parallel, 3 s); offline → serverOnline:false and empty lists", tag: "admin", security: ["adminSession"])],
+            "/api/calls": [
+                "post": op("End-of-call webhook from sip-agent-server: the call record, idempotent by callId (201 first, 200 duplicate)", tag: "integration", body: obj(rid.merging([
+                    "callId": str(""), "finalContext": ["type": "object", "description": "restaurant_id, caller_phone…"], "callerPhone": str(""),
+                    "startedAt": str("ISO"), "endedAt": str("ISO"), "durationSec": int(""), "durationMs": int(""), "outcome": str(""),
+                    "tokens": ["type": "object", "description": "{input, output}"], "costs": ["type": "object", "description": "{usd, local}"],
+                    "transcriptSummary": str(""),
+                ]) { $1 }, required: ["callId"])),
+                "get": op("The restaurant's call log, newest first", tag: "restaurant", params: [restaurantIdQuery, query("limit", "1…500")], security: restaurantSide),
+            ],
+            "/api/sip/agents": ["get": op("Active restaurants with their phone line (decrypted) for the SIP bridge; ALLORESTO_SERVICE_TOKEN as Bearer", tag: "integration", security: ["serviceToken"])],
             "/api/availability/check": ["post": op("check_availability: pickup/delivery through the kitchen planner, reservation through the booking rules", tag: "tools", body: obj(rid.merging([
                 "mode": str("pickup | delivery | reservation"), "requestedTime": str("Local HH:MM (past today = tomorrow) or ISO; absent = as soon as possible"),
                 "requestedDate": str("YYYY-MM-DD, demain, a weekday name"), "customerAddress": str(""), "customerCity": str(""), "customerPostalCode": str(""),
@@ -123,6 +134,7 @@ enum OpenAPIDocument {
                 "securitySchemes": [
                     "agentToken": ["type": "http", "scheme": "bearer", "description": "Agent token (also accepted as X-API-Key or ?token=)"],
                     "adminSession": ["type": "apiKey", "in": "cookie", "name": .string(AdminAccounts.cookieName)],
+                    "serviceToken": ["type": "http", "scheme": "bearer", "description": "ALLORESTO_SERVICE_TOKEN (the SIP bridge)"],
                 ],
                 "schemas": ["Error": obj(["success": bool("Always false"), "error": str("Sentence"), "code": str("Machine code")], required: ["success", "error", "code"])],
             ],

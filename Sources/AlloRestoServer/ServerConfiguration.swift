@@ -27,6 +27,10 @@ public struct ServerConfiguration: Sendable {
     public var defaultMarginPct: Double
     /// Address → coordinates for deliveries (`GEOCODER`, `GEOCODER_URL`, `GEOCODER_API_KEY`); `.none` by default.
     public var geocoder: GeocoderSettings = .none
+    /// `ALLORESTO_SERVICE_TOKEN`: the SIP bridge's token for `GET /api/sip/agents` (unset: that route is off).
+    public var serviceToken: String?
+    /// Whether `SIP_AGENT_SERVER_URL` was set (background provisioning only talks to a server someone configured).
+    public var sipAgentServerConfigured = false
 
     /// Lines to print at start (a generated dev key, …); never contains a secret.
     public var notices: [String] = []
@@ -172,6 +176,11 @@ public struct ServerConfiguration: Sendable {
         config.exchangeRateURL = rateURL
         config.exchangeRateRefresh = refresh
         config.geocoder = geocoder
+        config.sipAgentServerConfigured = value("SIP_AGENT_SERVER_URL") != nil
+        if let t = value("ALLORESTO_SERVICE_TOKEN") {
+            guard t.count >= 24 else { throw ConfigurationError("ALLORESTO_SERVICE_TOKEN: at least 24 characters (e.g. `openssl rand -hex 24`)") }
+            config.serviceToken = t
+        }
         return config
     }
 

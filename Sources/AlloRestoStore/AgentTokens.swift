@@ -39,6 +39,34 @@ public enum AgentTokens {
         return token
     }
 
+    /// The sealed provisioning token when there is a valid one (nothing is written).
+    public static func sealedProvisioningToken(for restaurantId: UUID, cipher: LineSecretCipher, on db: any Database) async throws -> String? {
+        let label = "agent-token:\(restaurantId.uuidString.lowercased())"
+        let records: [AgentTokenRecord] = try await AgentTokenRecord.query(on: db)
+            .filter(\.$restaurant.$id == restaurantId).filter(\.$revokedAt == nil).filter(\.$sealedToken != nil)
+            .sort(\.$createdAt, .descending).all()
+        for r in records {
+            if let sealed = r.sealedToken, let token = try? cipher.decrypt(sealed, lineId: label), hash(token) == r.tokenHash { return token }
+        }
+        return nil
+    }
+
+    /// The token provisioning gives sip-agent-server for a restaurant: the one kept sealed when it is still valid,
+    /// else a new one (issued and sealed). The same token on every run keeps re-provisioning a no-op.
+    public static func provisioningToken(for restaurantId: UUID, cipher: LineSecretCipher, on db: any Database) async throws -> String {
+        if let token = try await sealedProvisioningToken(for: restaurantId, cipher: cipher, on: db) { return token }
+        let label = "agent-token:\(restaurantId.uuidString.lowercased())"
+        let token = generate()
+        let record = AgentTokenRecord()
+        record.$restaurant.id = restaurantId
+        record.tokenHash = hash(token)
+        record.tokenPrefix = String(token.prefix(10))
+        record.sealedToken = try cipher.encrypt(token, lineId: label)
+        try await record.create(on: db)
+        try await RestaurantVersion.bump(restaurantId, on: db)
+        return token
+    }
+
     /// Revokes every token of a restaurant and issues a new one.
     public static func rotate(for restaurantId: UUID, on db: any Database, now: Date = Date()) async throws -> String {
         try await db.transaction { tx in

@@ -6,7 +6,7 @@ import SQLKit
 public enum AlloRestoMigrations {
     public static var all: [any Migration] {
         [CreateRestaurants(), CreateMenu(), CreateCustomersAndOrders(), CreateReservations(), CreateCommunication(),
-         CreateAccess(), CreatePlatform(), CreateIndexes(), CreatePlanningIndexes()]
+         CreateAccess(), CreatePlatform(), CreateIndexes(), CreatePlanningIndexes(), AddSealedAgentToken()]
     }
 }
 
@@ -385,4 +385,16 @@ struct CreatePlanningIndexes: IndexMigration {
         ("idx_orders_restaurant_cook", "orders", "restaurant_id, cook_start_at"),
         ("idx_reservations_restaurant_end", "reservations", "restaurant_id, end_time"),
     ]
+}
+
+/// The agent token that provisioning writes into sip-agent-server (ToolConfig headers, session URL) must be sent
+/// again on every run, so that one is also kept encrypted (AES-GCM with the master key), never in clear.
+struct AddSealedAgentToken: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await db.schema("agent_tokens").field("sealed_token", .string).update()
+    }
+
+    func revert(on db: Database) async throws {
+        try await db.schema("agent_tokens").deleteField("sealed_token").update()
+    }
 }

@@ -10,7 +10,7 @@ struct Alloresto: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alloresto",
         abstract: "AlloResto: restaurant data and rules for the AI phone agent (sip-agent-server).",
-        subcommands: [Serve.self, Demo.self, Import.self, Admin.self, Token.self, LoadTest.self])
+        subcommands: [Serve.self, Demo.self, Import.self, Provision.self, Admin.self, Token.self, LoadTest.self])
 }
 
 /// Prints a start-up problem in one line and exits non-zero.
@@ -86,6 +86,17 @@ struct Serve: AsyncParsableCommand {
         logger.info("AlloResto listening", metadata: ["address": "http://\(config.host):\(config.port)", "database": "\(config.database)"])
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
+                if config.sipAgentServerConfigured {
+                    // Restaurants without an agent (created while sip-agent-server was down) are caught up at start
+                    // and every 5 minutes, beside the server.
+                    let queue = ProvisioningQueue(provisioner: Provisioner(services: services))
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await queue.catchUp()
+                            try? await Task.sleep(for: .seconds(300))
+                        }
+                    }
+                }
                 if let url = config.exchangeRateURL {
                     // Refreshed beside the server, never on a request's path.
                     let every = config.exchangeRateRefresh, log = logger
@@ -132,6 +143,9 @@ struct Import: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Flag(help: "Do not provision the restaurant in sip-agent-server after the import.")
+    var noProvision = false
+
     func run() async throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw fail("cannot read \(file)") }
         let imp: RestaurantImport
@@ -151,6 +165,16 @@ struct Import: AsyncParsableCommand {
             await database.close()
             throw fail("\(file): nothing was written: \(error)")
         }
+        // Provisioning never fails the import: the restaurant is written; a failure is reported and caught up later.
+        var provisioned: String?
+        if !noProvision, config.sipAgentServerConfigured, let key = try? config.masterKey() {
+            var logger = Logger(label: "alloresto.provision")
+            logger.logLevel = .critical
+            let provisioner = Provisioner(
+                database: database, cipher: LineSecretCipher(master: key), publicURL: config.publicURL,
+                api: SipAgentServerClient(baseURL: config.sipAgentServerURL, apiKey: config.sipAgentServerAPIKey), logger: logger)
+            provisioned = await provisioner.provision(outcome.restaurantId).line
+        }
         await database.close()
         if json {
             struct Out: Encodable { let restaurantId: String; let created: Bool; let agentToken: String?; let categories: Int; let items: Int }
@@ -166,6 +190,7 @@ struct Import: AsyncParsableCommand {
             } else {
                 print("agent token:   unchanged (shown at first import; `alloresto token rotate --restaurant ID` issues a new one)")
             }
+            if let provisioned { print("sip-agent-server: \(provisioned)") }
         }
     }
 }

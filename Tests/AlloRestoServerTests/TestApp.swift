@@ -39,6 +39,25 @@ struct TestApp {
         }
     }
 
+    /// The same app served over real HTTP on an ephemeral port; `body` gets the base URL.
+    static func live<T: Sendable>(
+        _ kind: String = "sqlite", now: @escaping @Sendable () -> Date = { fixedNow },
+        configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (TestApp, String) async throws -> T
+    ) async throws -> T {
+        try await TestDatabases.with(kind) { database in
+            var config = configuration()
+            configure(&config)
+            config.host = "127.0.0.1"
+            config.port = 0
+            let services = try AppServices(configuration: config, database: database, now: now)
+            let demo = try await DemoRestaurant.load(on: database.db, cipher: services.cipher, now: now())
+            let app = TestApp(database: database, restaurantId: demo.restaurantId, token: demo.agentToken!, services: services)
+            let application = try await buildApplication(services: services)
+            return try await application.test(.live) { client in try await body(app, "http://127.0.0.1:\(client.port!)") }
+        }
+    }
+
     func aiURI(phone: String? = nil, restaurantId: String? = nil) -> String {
         var uri = "/api/ai?restaurantId=\(restaurantId ?? id)"
         if let phone { uri += "&callerPhone=" + (phone.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? phone) }

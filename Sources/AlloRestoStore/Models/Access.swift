@@ -41,6 +41,8 @@ public final class AgentTokenRecord: Model, @unchecked Sendable {
     /// First characters, to recognize a token in a list without revealing it.
     @Field(key: "token_prefix") public var tokenPrefix: String
     @OptionalField(key: "revoked_at") public var revokedAt: Date?
+    /// Provisioning's token only: the token encrypted with the master key, to send it to sip-agent-server again.
+    @OptionalField(key: "sealed_token") public var sealedToken: String?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
 
     public init() {}

@@ -1,0 +1,178 @@
+import AlloRestoCore
+import AlloRestoStore
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// The routes sip-agent-server and the SIP bridge use besides the tools: the end-of-call webhook, the call log,
+/// the lines to register; and the operators' view of the voice servers.
+struct IntegrationRoutes {
+    let services: AppServices
+    let pages: Pages
+
+    func register(on router: Router<AppContext>) {
+        router.post("/api/calls") { request, context in try await self.callEnded(request, context: context) }
+        router.get("/api/calls") { request, _ in try await self.calls(request) }
+        router.get("/api/sip/agents") { request, _ in try await self.sipAgents(request) }
+        let admin = router.group().add(middleware: AdminGuard(services: services))
+        admin.get("/api/admin/servers") { _, _ in ToolResponse.value(await self.servers()) }
+        admin.get("/admin/servers") { _, context in
+            pages.html(pages.render("servers", ["title": "Serveurs vocaux", "email": context.admin!.email]))
+        }
+    }
+
+    // MARK: end-of-call webhook
+
+    static func number(_ v: JSONValue?) -> Double? {
+        switch v {
+        case .int(let i)?: Double(i)
+        case .double(let d)?: d
+        case .string(let s)?: Double(s.trimmingCharacters(in: .whitespaces))
+        default: nil
+        }
+    }
+
+    func callEnded(_ request: Request, context: AppContext) async throws -> Response {
+        let body = try await ToolBody.read(request, context: context)
+        guard let token = AgentAuth.presentedToken(request) else { throw APIError.unauthorized() }
+        let final = body.object("finalContext", "final_context").map(ToolBody.init(fields:))
+        var rawId = body.string("restaurantId", "restaurant_id") ?? final?.string("restaurant_id", "restaurantId")
+        if rawId == nil { rawId = try await AgentTokens.restaurant(ofToken: token, on: services.database.db)?.uuidString }
+        let (session, _) = try await ToolAuth.authorize(token: token, rawId: rawId, services: services)
+        let r = session.template.restaurant
+        guard let callId = body.string("callId", "call_id", "id") else {
+            throw APIError(.unprocessableContent, code: "missing_call_id", "Le champ callId est obligatoire.")
+        }
+        let tokens = body.object("tokens", "usage").map(ToolBody.init(fields:))
+        let costs = body.object("costs", "cost").map(ToolBody.init(fields:))
+        var duration = try body.int("durationSec", "duration_sec", "duration")
+        if duration == nil, let ms = Self.number(body.fields["durationMs"] ?? body.fields["duration_ms"]) { duration = Int((ms / 1000).rounded()) }
+        func date(_ keys: String...) -> Date? {
+            for k in keys { if let s = body.string(k), let d = try? Date(s, strategy: .iso8601) { return d } }
+            return nil
+        }
+        let row = CallRecord()
+        row.$restaurant.id = r.id
+        row.callId = callId
+        let caller: String? = body.string("callerPhone", "caller_phone", "from", "caller") ?? final?.string("caller_phone")
+        row.callerPhone = caller.flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
+        row.startedAt = date("startedAt", "started_at")
+        row.endedAt = date("endedAt", "ended_at")
+        if duration == nil, let start = row.startedAt, let end = row.endedAt { duration = Int(end.timeIntervalSince(start)) }
+        row.durationSec = duration
+        row.outcome = body.string("outcome", "endReason", "end_reason", "status")
+        row.inputTokens = try tokens?.int("input", "inputTokens", "input_tokens") ?? body.int("inputTokens", "input_tokens")
+        row.outputTokens = try tokens?.int("output", "outputTokens", "output_tokens") ?? body.int("outputTokens", "output_tokens")
+        row.costUsd = try costs?.double("usd", "totalUsd", "total") ?? body.double("costUsd", "cost_usd")
+        row.costLocal = try costs?.double("local", "totalLocal") ?? body.double("costLocal", "cost_local")
+        row.payload = String(decoding: JSONWriter.encoded(JSONValue.object(body.fields)), as: UTF8.self)
+        guard row.payload.utf8.count <= 512 * 1024 else { throw ToolBody.invalid("payload", "un enregistrement de 512 Ko au plus") }
+        // Idempotent by callId: a resent record is acknowledged, the first one kept.
+        if let existing = try await CallRecord.query(on: services.database.db).filter(\.$callId == callId).first() {
+            return ToolResponse.value(["success": true, "id": .string(existing.id!.uuidString.lowercased()), "duplicate": true])
+        }
+        do {
+            try await row.create(on: services.database.db)
+        } catch {
+            if let existing = try await CallRecord.query(on: services.database.db).filter(\.$callId == callId).first() {
+                return ToolResponse.value(["success": true, "id": .string(existing.id!.uuidString.lowercased()), "duplicate": true])
+            }
+            throw error
+        }
+        return ToolResponse.value(["success": true, "id": .string(row.id!.uuidString.lowercased()), "duplicate": false], status: .created)
+    }
+
+    static func callOut(_ c: CallRecord) -> JSONValue {
+        func opt<T>(_ v: T?, _ f: (T) -> JSONValue) -> JSONValue { v.map(f) ?? .null }
+        var summary: JSONValue = .null
+        if let payload = try? JSONReader.parse(Array(c.payload.utf8)) {
+            summary = payload["transcriptSummary"] ?? payload["summary"] ?? payload["transcript_summary"] ?? .null
+        }
+        return .object([
+            "id": .string(c.id!.uuidString.lowercased()), "callId": .string(c.callId), "callerPhone": opt(c.callerPhone, JSONValue.string),
+            "startedAt": opt(c.startedAt) { .string($0.formatted(.iso8601)) }, "endedAt": opt(c.endedAt) { .string($0.formatted(.iso8601)) },
+            "durationSec": opt(c.durationSec, JSONValue.int), "outcome": opt(c.outcome, JSONValue.string),
+            "inputTokens": opt(c.inputTokens, JSONValue.int), "outputTokens": opt(c.outputTokens, JSONValue.int),
+            "costUsd": opt(c.costUsd, JSONValue.double), "costLocal": opt(c.costLocal, JSONValue.double),
+            "transcriptSummary": summary, "createdAt": opt(c.createdAt) { .string($0.formatted(.iso8601)) },
+        ])
+    }
+
+    func calls(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let limit = try q["limit"].map { v -> Int in
+            guard let n = Int(v), (1...500).contains(n) else { throw ToolBody.invalid("limit", "un nombre entre 1 et 500") }
+            return n
+        } ?? 100
+        let rows = try await CallRecord.query(on: services.database.db).filter(\.$restaurant.$id == session.template.restaurant.id)
+            .sort(\.$createdAt, .descending).limit(limit).all()
+        return ToolResponse.value(["success": true, "calls": .array(rows.map(Self.callOut))])
+    }
+
+    // MARK: lines for the SIP bridge
+
+    func sipAgents(_ request: Request) async throws -> Response {
+        guard let expected = services.configuration.serviceToken else {
+            throw APIError(.serviceUnavailable, code: "service_token_not_configured", "ALLORESTO_SERVICE_TOKEN n'est pas configuré : aucune ligne n'est exposée.")
+        }
+        guard let presented = AgentAuth.presentedToken(request), AgentTokens.constantTimeEquals(AgentTokens.hash(presented), AgentTokens.hash(expected)) else {
+            throw APIError.unauthorized()
+        }
+        let restaurants: [Restaurant] = try await Restaurant.query(on: services.database.db).filter(\.$isActive == true).sort(\.$name).all()
+        var out: [JSONValue] = []
+        for r in restaurants {
+            guard let line = try await PhoneLine.query(on: services.database.db).filter(\.$restaurant.$id == r.id!).filter(\.$isActive == true)
+                .sort(\.$createdAt, .descending).first()
+            else { continue }
+            let password: String
+            do { password = try services.cipher.decrypt(line.sipPassword, lineId: line.id!.uuidString.lowercased()) } catch {
+                services.logger.error("phone line cannot be decrypted; not exposed to the bridge", metadata: ["restaurant": "\(r.id!)"])
+                continue
+            }
+            out.append([
+                "restaurantId": .string(r.id!.uuidString.lowercased()), "restaurantName": .string(r.name),
+                "agentId": r.agentId.map(JSONValue.string) ?? .null, "timezone": .string(r.timezone),
+                "lineId": .string(line.id!.uuidString.lowercased()),
+                "sip": ["domain": .string(line.sipDomain), "username": .string(line.sipUsername), "password": .string(password)],
+            ])
+        }
+        return ToolResponse.value(["success": true, "agents": .array(out)])
+    }
+
+    // MARK: voice servers (admin)
+
+    /// Workers and agents of sip-agent-server, queried in parallel with a 3 s deadline; offline → empty lists.
+    func servers() async -> JSONValue {
+        let api = SipAgentServerClient(baseURL: services.configuration.sipAgentServerURL, apiKey: services.configuration.sipAgentServerAPIKey, timeout: .seconds(3))
+        async let workers = api.send(.GET, "/api/workers")
+        async let agents = api.send(.GET, "/api/agents")
+        let w = try? await workers
+        let a = try? await agents
+        let online = w != nil || a != nil
+        let names: [String: String]
+        if let rows: [Restaurant] = try? await Restaurant.query(on: services.database.db).all() {
+            names = Dictionary(rows.map { ($0.id!.uuidString.lowercased(), $0.name) }, uniquingKeysWith: { a, _ in a })
+        } else {
+            names = [:]
+        }
+        let workerList: [JSONValue] = w.map(SipAgentServerClient.list)?.map { v in
+            .object([
+                "id": v["id"] ?? .null, "name": v["name"] ?? v["id"] ?? .null,
+                "state": v["state"] ?? v["status"] ?? .null,
+                "currentCall": v["currentCall"] ?? v["callId"] ?? v["current_call"] ?? .null,
+                "lastSeen": v["lastSeen"] ?? v["lastHeartbeat"] ?? .null,
+            ])
+        } ?? []
+        let agentList: [JSONValue] = a.map(SipAgentServerClient.list)?.map { v in
+            let rid = v["config"]?["restaurantId"]?.stringValue
+            return .object([
+                "id": v["id"] ?? .null, "name": v["name"] ?? .null, "active": v["isActive"] ?? v["active"] ?? .null,
+                "restaurantId": rid.map(JSONValue.string) ?? .null, "restaurantName": rid.flatMap { names[$0] }.map(JSONValue.string) ?? .null,
+                "transport": v["transport"] ?? .null,
+            ])
+        } ?? []
+        return .object(["success": true, "serverOnline": .bool(online), "workers": .array(workerList), "agents": .array(agentList),
+                        "checkedAt": .string(services.now().formatted(.iso8601))])
+    }
+}
