@@ -84,6 +84,37 @@ import FoundationNetworking
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("data/encryption.key").path))
     }
 
+    @Test func provisionDryRunAndAVoiceServerDownNeverFailTheRestaurant() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let imported = try Self.run(["import", try Self.fixture().path, "--json"], in: dir)
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(imported.out.utf8)) as? [String: Any])?["restaurantId"] as? String)
+        let env = ["ENCRYPTION_KEY": TestDatabases.testKeyHex, "ALLORESTO_PUBLIC_URL": "https://alloresto.example"]
+
+        let dry = try Self.run(["provision", "--dry-run"], in: dir, env: env)
+        #expect(dry.status == 0, "\(dry.err)")
+        #expect(dry.out.contains("Pizzeria Bella Napoli (\(id)): dry run: nothing sent"))
+        #expect(dry.out.contains("https://alloresto.example/api/ai?restaurantId=\(id)&callerPhone={{callerPhone}}&token="))
+        #expect(dry.out.contains("tools → PUT /api/agents/:id/tools (12)"))
+        #expect(dry.out.contains("{{BASE_URL}}/api/availability/check"))
+
+        // Nothing listens there: one FAILED line, exit 1, and the restaurant is untouched.
+        var down = env
+        down["SIP_AGENT_SERVER_URL"] = "http://127.0.0.1:9"
+        let failed = try Self.run(["provision"], in: dir, env: down)
+        #expect(failed.status == 1)
+        #expect(failed.out.contains("Pizzeria Bella Napoli (\(id)): FAILED"))
+        #expect(failed.out.contains("the next run catches up"))
+        // A re-import while the voice server is down still succeeds and says so.
+        let again = try Self.run(["import", try Self.fixture().path], in: dir, env: down)
+        #expect(again.status == 0)
+        #expect(again.out.contains("Updated \"Pizzeria Bella Napoli\""))
+        #expect(again.out.contains("sip-agent-server: FAILED"))
+        // Without the key, import does not try.
+        let plain = try Self.run(["import", try Self.fixture().path], in: dir, env: ["SIP_AGENT_SERVER_URL": "http://127.0.0.1:9"])
+        #expect(plain.status == 0 && !plain.out.contains("sip-agent-server"))
+    }
+
     @Test func invalidImportNamesTheFieldAndWritesNothing() throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
