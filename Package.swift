@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -61,10 +63,44 @@ let package = Package(
                 "AlloRestoServer",
                 "AlloRestoStore",
                 "AlloRestoCore",
+                "SIPBridge",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // Minimal RESP2 client on NIO (no Redis package is reachable here).
+        .target(name: "RedisClient", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        // SIP messages, SDP, digest, RTP, G.711: values and codecs, no I/O.
+        .target(name: "SIPCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"]),
+        // The SIP bridge service: lines, calls, media <-> WebSocket (Twilio Media Streams), Redis hand-off, REST.
+        .target(
+            name: "SIPBridge",
+            dependencies: [
+                "SIPCore", "RedisClient", "AlloRestoCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Audio")]
+        ),
+        .testTarget(
+            name: "SIPBridgeTests",
+            dependencies: [
+                "SIPBridge", "SIPCore", "RedisClient", "AlloRestoCore",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.copy("Scenarios")]
+        ),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", .product(name: "NIOCore", package: "swift-nio")]),
         // Shared by the test targets: opens throwaway databases (SQLite, and PostgreSQL when configured).
         .target(name: "AlloRestoTestSupport", dependencies: ["AlloRestoStore", "AlloRestoCore"], path: "Tests/Support"),
         .testTarget(name: "AlloRestoCoreTests", dependencies: ["AlloRestoCore"], resources: [.copy("Fixtures")]),

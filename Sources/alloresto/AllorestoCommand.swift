@@ -10,7 +10,7 @@ struct Alloresto: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alloresto",
         abstract: "AlloResto: restaurant data and rules for the AI phone agent (sip-agent-server).",
-        subcommands: [Serve.self, Demo.self, Import.self, Provision.self, Admin.self, Token.self, LoadTest.self])
+        subcommands: [Serve.self, Demo.self, Import.self, Provision.self, SipBridgeCommand.self, Admin.self, Token.self, LoadTest.self])
 }
 
 /// Prints a start-up problem in one line and exits non-zero.

@@ -1,0 +1,54 @@
+import Foundation
+
+/// A phone line to register and answer for.
+public struct SIPLine: Sendable, Hashable {
+    public var domain: String
+    public var username: String
+    public var password: String
+    /// Where REGISTER goes (`host:port`); the domain on port 5060 when nil.
+    public var registrar: String?
+    /// Seconds asked for in REGISTER.
+    public var expires: Int
+    /// Passed to the worker in `customParameters` (e.g. `restaurantId`).
+    public var params: [String: String]
+
+    public init(domain: String, username: String, password: String, registrar: String? = nil, expires: Int = 300, params: [String: String] = [:]) {
+        self.domain = domain
+        self.username = username
+        self.password = password
+        self.registrar = registrar
+        self.expires = expires
+        self.params = params
+    }
+
+    public var name: String { "\(username)@\(domain)" }
+}
+
+/// Everything `alloresto sip-bridge` is told by flags and environment.
+public struct BridgeConfiguration: Sendable {
+    public var bindHost = "0.0.0.0"
+    /// The address put in Via, Contact and SDP (the one the trunk can reach).
+    public var advertisedHost = "127.0.0.1"
+    public var sipPort = 5060
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8088
+    /// Base of `mediaUrl` (`ws://host:port`); from the HTTP address when nil.
+    public var mediaBaseURL: String?
+    public var redisURL = "redis://127.0.0.1:6379"
+    public var queueKey = "queue:incoming_calls"
+    public var maxConcurrentCalls = 100
+    public var maxCallDuration: Duration = .seconds(3600)
+    public var workerTimeout: Duration = .seconds(10)
+    /// Time between 180 Ringing and 200 OK (a caller can still CANCEL).
+    public var ringTime: Duration = .milliseconds(300)
+    /// Send RTP back to where the caller's RTP comes from rather than to the SDP address (NAT).
+    public var symmetricRTP = false
+    /// Push mode: the bridge dials this WebSocket for every call instead of waiting for a worker.
+    public var wsTarget: String?
+    public var lines: [SIPLine] = []
+    public var userAgent = "AlloResto-SIPBridge/1.0"
+
+    public init() {}
+
+    public var mediaBase: String { mediaBaseURL ?? "ws://\(httpHost == "0.0.0.0" ? advertisedHost : httpHost):\(httpPort)" }
+}

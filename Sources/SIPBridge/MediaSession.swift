@@ -1,0 +1,281 @@
+import AlloRestoCore
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SIPCore
+
+/// The media of one call: RTP in (jitter buffer, DTMF) → Twilio Media Streams JSON to the worker; worker audio →
+/// paced 20 ms RTP out, marks echoed once played. All mutable state is behind one lock; the pacer runs on the
+/// RTP channel's event loop.
+public final class MediaSession: Sendable {
+    public struct Stats: Sendable {
+        public var received = 0
+        public var forwarded = 0
+        public var sent = 0
+        public var silence = 0
+        public var dtmf: [String] = []
+        public var lateTicksOver2ms = 0
+        public var maxTickLateUs = 0
+    }
+
+    struct State {
+        var jitter = JitterBuffer(depth: 3)
+        var outbound: [UInt8] = []
+        var outboundOffset = 0
+        /// Marks waiting for the audio queued before them to be played: (bytes still to play, name).
+        var marks: [(at: Int, name: String)] = []
+        var played = 0
+        var worker: AsyncStream<String>.Continuation?
+        var seq: UInt16 = UInt16.random(in: 0...UInt16.max)
+        var ts: UInt32 = UInt32.random(in: 0...UInt32.max)
+        var remote: SocketAddress?
+        var lastDTMF: UInt32?
+        var stats = Stats()
+        var chunk = 0
+        var sequence = 0
+        var started = false
+        var lastTick: NIODeadline?
+        var closed = false
+        var onWorkerGone: (@Sendable () -> Void)?
+    }
+
+    public let callId: String
+    public let streamSid: String
+    let channel: any Channel
+    let audioPT: UInt8
+    let isPCMA: Bool
+    let dtmfPT: UInt8?
+    let ssrc = UInt32.random(in: 1...UInt32.max)
+    let symmetric: Bool
+    let state: NIOLockedValueBox<State>
+    let logger: Logger
+    let pacer: NIOLockedValueBox<RepeatedTask?> = .init(nil)
+
+    public var port: Int { channel.localAddress?.port ?? 0 }
+
+    init(callId: String, channel: any Channel, remote: SocketAddress?, audioPT: UInt8, isPCMA: Bool, dtmfPT: UInt8?, symmetric: Bool, logger: Logger) {
+        self.callId = callId
+        self.streamSid = "MZ" + callId.filter { $0.isLetter || $0.isNumber }.prefix(30)
+        self.channel = channel
+        self.audioPT = audioPT
+        self.isPCMA = isPCMA
+        self.dtmfPT = dtmfPT
+        self.symmetric = symmetric
+        self.logger = logger
+        var s = State()
+        s.remote = remote
+        state = NIOLockedValueBox(s)
+    }
+
+    /// Opens an RTP socket on an ephemeral port of `host`.
+    static func open(callId: String, host: String, remote: SocketAddress?, audioPT: UInt8, isPCMA: Bool, dtmfPT: UInt8?, symmetric: Bool,
+                     group: any EventLoopGroup, logger: Logger) async throws -> MediaSession {
+        let box = NIOLockedValueBox<MediaSession?>(nil)
+        let channel = try await DatagramBootstrap(group: group)
+            .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RTPInbound(session: box)) }
+            }
+            .bind(host: host, port: 0).get()
+        let session = MediaSession(callId: callId, channel: channel, remote: remote, audioPT: audioPT, isPCMA: isPCMA, dtmfPT: dtmfPT, symmetric: symmetric, logger: logger)
+        box.withLockedValue { $0 = session }
+        return session
+    }
+
+    /// Starts the 20 ms pacer (silence when the worker has nothing to say, so timing and NAT bindings hold).
+    func startPacing() {
+        let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { [weak self] _ in
+            self?.tick()
+        }
+        pacer.withLockedValue { $0 = task }
+    }
+
+    func tick() {
+        let now = NIODeadline.now()
+        var frame: [UInt8] = []
+        var marks: [String] = []
+        let (packet, remote, worker): ([UInt8]?, SocketAddress?, AsyncStream<String>.Continuation?) = state.withLockedValue { s in
+            if let last = s.lastTick {
+                let lateUs = Int((now - last).nanoseconds / 1000) - 20_000
+                if lateUs > 2000 { s.stats.lateTicksOver2ms += 1 }
+                s.stats.maxTickLateUs = max(s.stats.maxTickLateUs, lateUs)
+            }
+            s.lastTick = now
+            guard !s.closed, let remote = s.remote else { return (nil, nil, nil) }
+            let available = s.outbound.count - s.outboundOffset
+            if available > 0 {
+                let n = min(160, available)
+                frame = Array(s.outbound[s.outboundOffset..<(s.outboundOffset + n)])
+                if n < 160 { frame += Array(repeating: 0xFF, count: 160 - n) }
+                s.outboundOffset += n
+                s.played += n
+                if s.outboundOffset > 64_000 { s.outbound.removeFirst(s.outboundOffset); s.outboundOffset = 0 }
+                s.stats.sent += 1
+            } else {
+                frame = Array(repeating: 0xFF, count: 160)
+                s.stats.silence += 1
+            }
+            while let m = s.marks.first, m.at <= s.played { marks.append(m.name); s.marks.removeFirst() }
+            let payload = isPCMA ? G711.ulawToAlaw(frame) : frame
+            let p = RTPPacket(payloadType: audioPT, sequence: s.seq, timestamp: s.ts, ssrc: ssrc, payload: payload)
+            s.seq &+= 1
+            s.ts &+= 160
+            return (p.serialized(), remote, s.worker)
+        }
+        if let packet, let remote {
+            var buffer = channel.allocator.buffer(capacity: packet.count)
+            buffer.writeBytes(packet)
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+        }
+        for name in marks { worker?.yield(event("mark", ["mark": ["name": .string(name)]])) }
+    }
+
+    /// An RTP datagram from the caller.
+    func received(_ bytes: [UInt8], from address: SocketAddress) {
+        guard let packet = RTPPacket.parse(bytes) else { return }
+        var events: [String] = []
+        let worker: AsyncStream<String>.Continuation? = state.withLockedValue { s in
+            if symmetric { s.remote = address }
+            s.stats.received += 1
+            if let dtmfPT, packet.payloadType == dtmfPT {
+                if let e = DTMFEvent.parse(packet.payload), e.end, s.lastDTMF != packet.timestamp {
+                    s.lastDTMF = packet.timestamp
+                    s.stats.dtmf.append(e.digit)
+                    s.sequence += 1
+                    events.append(event("dtmf", ["dtmf": ["track": "inbound_track", "digit": .string(e.digit)]], sequence: s.sequence))
+                }
+                return s.worker
+            }
+            guard packet.payloadType == audioPT else { return s.worker }
+            for ready in s.jitter.push(packet) {
+                guard s.worker != nil, s.started else { continue }
+                let ulaw = isPCMA ? G711.alawToUlaw(ready.payload) : ready.payload
+                s.chunk += 1
+                s.sequence += 1
+                s.stats.forwarded += 1
+                // Written by hand: the hot path (50 per second per call); every field is plain ASCII.
+                events.append(#"{"event":"media","sequenceNumber":"\#(s.sequence)","media":{"track":"inbound","chunk":"\#(s.chunk)","timestamp":"\#(s.chunk * 20)","payload":"\#(Data(ulaw).base64EncodedString())"},"streamSid":"\#(streamSid)"}"#)
+            }
+            return s.worker
+        }
+        for e in events { worker?.yield(e) }
+    }
+
+    func event(_ name: String, _ fields: [String: JSONValueLite], sequence: Int? = nil) -> String {
+        var o = fields
+        o["event"] = .string(name)
+        o["streamSid"] = .string(streamSid)
+        if let sequence { o["sequenceNumber"] = .string(String(sequence)) }
+        return JSONValueLite.object(o).text
+    }
+
+    /// The worker's WebSocket is there: `connected` and `start` go out, then media.
+    func attachWorker(customParameters: [String: String], onGone: @escaping @Sendable () -> Void) -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(500))
+        let previous: AsyncStream<String>.Continuation? = state.withLockedValue { s in
+            let old = s.worker
+            s.worker = continuation
+            s.started = true
+            s.onWorkerGone = onGone
+            return old
+        }
+        previous?.finish()
+        continuation.yield(JSONValueLite.object(["event": "connected", "protocol": "Call", "version": "1.0.0"]).text)
+        var custom: [String: JSONValueLite] = [:]
+        for (k, v) in customParameters { custom[k] = .string(v) }
+        let seq = state.withLockedValue { s -> Int in s.sequence += 1; return s.sequence }
+        continuation.yield(event("start", ["start": [
+            "streamSid": .string(streamSid), "callSid": .string(callId), "accountSid": "AlloResto", "tracks": ["inbound"],
+            "customParameters": .object(custom),
+            "mediaFormat": ["encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1],
+        ]], sequence: seq))
+        return stream
+    }
+
+    public var hasWorker: Bool { state.withLockedValue { $0.worker != nil } }
+
+    /// A message from the worker: `media` (queued for playback), `mark` (echoed once what precedes it is played),
+    /// `clear` (drops what is queued; pending marks are echoed at once).
+    func fromWorker(_ text: String) {
+        guard let message = JSONValueLite.parse(text), let kind = message["event"]?.string else { return }
+        switch kind {
+        case "media":
+            guard let b64 = message["media"]?["payload"]?.string, let data = Data(base64Encoded: b64) else { return }
+            state.withLockedValue { s in s.outbound.append(contentsOf: data) }
+        case "mark":
+            guard let name = message["mark"]?["name"]?.string else { return }
+            let immediate: AsyncStream<String>.Continuation? = state.withLockedValue { s in
+                let pending = s.outbound.count - s.outboundOffset
+                if pending == 0 { return s.worker }
+                s.marks.append((at: s.played + pending, name: name))
+                return nil
+            }
+            immediate?.yield(event("mark", ["mark": ["name": .string(name)]]))
+        case "clear":
+            let (worker, names): (AsyncStream<String>.Continuation?, [String]) = state.withLockedValue { s in
+                s.outbound.removeAll()
+                s.outboundOffset = 0
+                let names = s.marks.map(\.name)
+                s.marks.removeAll()
+                return (s.worker, names)
+            }
+            for n in names { worker?.yield(event("mark", ["mark": ["name": .string(n)]])) }
+        default:
+            break
+        }
+    }
+
+    /// Queues audio to play (the busy message).
+    func play(_ ulaw: [UInt8]) {
+        state.withLockedValue { $0.outbound.append(contentsOf: ulaw) }
+    }
+
+    /// Bytes still to play.
+    var pendingAudio: Int { state.withLockedValue { $0.outbound.count - $0.outboundOffset } }
+
+    func workerGone() {
+        let gone: (@Sendable () -> Void)? = state.withLockedValue { s in
+            s.worker = nil
+            let g = s.onWorkerGone
+            s.onWorkerGone = nil
+            return g
+        }
+        gone?()
+    }
+
+    public var stats: Stats { state.withLockedValue { $0.stats } }
+
+    /// Ends the media: `stop` to the worker, the socket closed.
+    func close() {
+        let worker: AsyncStream<String>.Continuation? = state.withLockedValue { s in
+            guard !s.closed else { return nil }
+            s.closed = true
+            let w = s.worker
+            s.worker = nil
+            s.onWorkerGone = nil
+            return w
+        }
+        if let worker {
+            worker.yield(event("stop", ["stop": ["accountSid": "AlloResto", "callSid": .string(callId)]]))
+            worker.finish()
+        }
+        pacer.withLockedValue { $0?.cancel(); $0 = nil }
+        channel.close(promise: nil)
+    }
+}
+
+/// Receives RTP datagrams for one session.
+final class RTPInbound: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let session: NIOLockedValueBox<MediaSession?>
+
+    init(session: NIOLockedValueBox<MediaSession?>) { self.session = session }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let bytes = Array(envelope.data.readableBytesView)
+        session.withLockedValue { $0 }?.received(bytes, from: envelope.remoteAddress)
+    }
+}
