@@ -97,6 +97,7 @@ let package = Package(
                 "SIPBridge", "SIPCore", "RedisClient", "AlloRestoCore",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Scenarios")]
         ),

@@ -90,10 +90,10 @@ public actor SIPBridgeService {
         public var hasWorker: Bool
     }
 
-    public let config: BridgeConfiguration
+    nonisolated public let config: BridgeConfiguration
     let logger: Logger
     let group: any EventLoopGroup
-    public let redis: RedisLink
+    nonisolated public let redis: RedisLink
     let busyAudio: [UInt8]
     var transport: (any Channel)?
     var lines: [Line]
@@ -476,7 +476,8 @@ public actor SIPBridgeService {
 
     /// The media of a call a worker connects to (`/media/{sid}`), with what goes in `start.customParameters`.
     public func attach(sid: String) -> (MediaSession, [String: String])? {
-        guard let call = bySid[sid], call.state == .answered, let media = call.media else { return nil }
+        // The worker may connect while the call still rings (the event is queued just before the answer).
+        guard let call = bySid[sid], call.state != .ended, let media = call.media else { return nil }
         var custom = call.params
         custom["callerPhone"] = call.from
         custom["to"] = call.to
@@ -486,7 +487,7 @@ public actor SIPBridgeService {
 
     /// The worker left: the call ends (unless it already did).
     public func workerLeft(sid: String) {
-        guard let call = bySid[sid], call.state == .answered else { return }
+        guard let call = bySid[sid], call.state != .ended else { return }
         hangUp(call, reason: "worker hung up")
     }
 

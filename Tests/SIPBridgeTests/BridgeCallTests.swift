@@ -1,0 +1,228 @@
+import AlloRestoCore
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RedisClient
+import SIPBridge
+import SIPCore
+import Testing
+
+/// Real peers: `redis-server`, `sipp` (Debian `sip-tester`) and a test worker that pops the queue, connects to
+/// the call's `mediaUrl` and echoes the audio. Skipped locally when they are missing; required in CI.
+enum Peers {
+    static func exists(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
+    static var enabled: Bool { (exists("/usr/bin/sipp") && exists("/usr/bin/redis-server")) || ProcessInfo.processInfo.environment["CI"] != nil }
+    static let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scenarios")
+
+    static func freePort() -> Int { Int.random(in: 30000...39999) }
+
+    static func probe(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 } }
+    }
+
+    static func startRedis(port: Int) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        p.arguments = ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        for _ in 0..<100 where !probe(port: port) { Thread.sleep(forTimeInterval: 0.05) }
+        return p
+    }
+
+    static func stop(_ p: Process, port: Int) {
+        kill(p.processIdentifier, SIGKILL)
+        for _ in 0..<100 where probe(port: port) { Thread.sleep(forTimeInterval: 0.05) }
+    }
+
+    /// Runs sipp with a scenario (placeholders replaced) against the bridge; returns its exit status (0 = passed).
+    static func sipp(_ scenario: String, replacing: [String: String] = [:], bridgePort: Int, extra: [String] = [], timeout: Double = 30) async throws -> (Int32, String) {
+        var text = try String(contentsOf: scenarios.appendingPathComponent(scenario), encoding: .utf8)
+        for (k, v) in replacing { text = text.replacingOccurrences(of: k, with: v) }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sipp-\(UUID().uuidString).xml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
+        p.arguments = ["127.0.0.1:\(bridgePort)", "-sf", file.path, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(freePort()),
+                       "-mp", String(freePort() / 2 * 2), "-s", "1234", "-timeout", "\(Int(timeout))s", "-nostdin", "-trace_err",
+                       "-error_file", file.path + ".err"] + extra
+        p.currentDirectoryURL = FileManager.default.temporaryDirectory
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let status = await Task.detached { () -> Int32 in p.waitUntilExit(); return p.terminationStatus }.value
+        let errors = (try? String(contentsOf: URL(fileURLWithPath: file.path + ".err"), encoding: .utf8)) ?? ""
+        return (status, errors)
+    }
+}
+
+/// Collects the RTP the bridge sends to the caller's media address.
+final class RTPListener: Sendable {
+    let payloads = NIOLockedValueBox<[[UInt8]]>([])
+    /// Where the bridge's RTP comes from: its media socket for the call.
+    let source = NIOLockedValueBox<SocketAddress?>(nil)
+    let channel: any Channel
+
+    init() async throws {
+        let box = payloads, from = source
+        channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Collector(box: box, from: from)) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    var port: Int { channel.localAddress!.port! }
+
+    /// Everything received, silence frames (all 0xFF) left out.
+    var audio: [UInt8] { payloads.withLockedValue { $0.filter { !$0.allSatisfy { $0 == 0xFF } }.flatMap { $0 } } }
+
+    final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        let box: NIOLockedValueBox<[[UInt8]]>
+        let from: NIOLockedValueBox<SocketAddress?>
+        init(box: NIOLockedValueBox<[[UInt8]]>, from: NIOLockedValueBox<SocketAddress?>) { self.box = box; self.from = from }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let envelope = unwrapInboundIn(data)
+            from.withLockedValue { $0 = $0 ?? envelope.remoteAddress }
+            if let p = RTPPacket.parse(Array(envelope.data.readableBytesView)) { box.withLockedValue { $0.append(p.payload) } }
+        }
+    }
+
+    /// Sends RFC 4733 DTMF (payload type 101) to the bridge's media socket: a few updates then three end packets
+    /// per digit, as a phone does.
+    func sendDTMF(_ digits: [UInt8]) async throws {
+        for _ in 0..<100 where source.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        guard let to = source.withLockedValue({ $0 }) else { return }
+        var seq: UInt16 = 5000
+        for (i, d) in digits.enumerated() {
+            let ts = UInt32(100_000 + i * 8000)
+            for k in 0..<6 {
+                let end = k >= 3
+                let p = RTPPacket(payloadType: 101, marker: k == 0, sequence: seq, timestamp: ts, ssrc: 99, payload: [d, end ? 0x8A : 0x0A, 0x03, 0x20])
+                seq &+= 1
+                var b = channel.allocator.buffer(capacity: 16)
+                b.writeBytes(p.serialized())
+                try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: to, data: b))
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+}
+
+/// A voice worker as sip-agent-server runs it: BRPOP the queue, connect to mediaUrl, echo the audio.
+struct TestWorker {
+    struct Outcome: Sendable {
+        var event: JSONValue
+        var start: JSONValue?
+        var received: [UInt8]
+        var dtmf: [String]
+        var stopped: Bool
+    }
+
+    /// Takes one call; `hangUpAfter` closes the WebSocket after that many media frames (the worker ending the call).
+    static func takeOne(redisURL: String, queue: String, hangUpAfter: Int? = nil) async throws -> Outcome {
+        let redis = try await RedisConnection.connect(url: redisURL)
+        defer { Task { await redis.close() } }
+        let popped = try await redis.send(["BRPOP", queue, "20"])
+        guard case .array(let pair?) = popped, pair.count == 2, let text = pair[1].string, let event = try? JSONReader.parse(Array(text.utf8)) else {
+            throw CancellationError()
+        }
+        let url = event["mediaUrl"]!.stringValue!
+        let state = NIOLockedValueBox(Outcome(event: event, start: nil, received: [], dtmf: [], stopped: false))
+        try await WebSocketClient.connect(url: url, logger: Logger(label: "worker")) { inbound, outbound, _ in
+            var frames = 0
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                guard case .text(let t) = message, let m = try? JSONReader.parse(Array(t.utf8)) else { continue }
+                switch m["event"]?.stringValue {
+                case "start": state.withLockedValue { $0.start = m["start"] }
+                case "media":
+                    if let b64 = m["media"]?["payload"]?.stringValue, let data = Data(base64Encoded: b64) {
+                        state.withLockedValue { $0.received += Array(data) }
+                        try await outbound.write(.text(#"{"event":"media","streamSid":"x","media":{"payload":"\#(b64)"}}"#))
+                        frames += 1
+                        if let n = hangUpAfter, frames >= n { return }
+                    }
+                case "dtmf": if let d = m["dtmf"]?["digit"]?.stringValue { state.withLockedValue { $0.dtmf.append(d) } }
+                case "stop":
+                    state.withLockedValue { $0.stopped = true }
+                    return
+                default: break
+                }
+            }
+        }
+        return state.withLockedValue { $0 }
+    }
+}
+
+@Suite(.serialized) struct BridgeCallTests {
+    static func bridge(redisPort: Int, _ configure: (inout BridgeConfiguration) -> Void = { _ in }) async throws -> SIPBridgeService {
+        var c = BridgeConfiguration()
+        c.bindHost = "127.0.0.1"
+        c.sipPort = 0
+        c.httpPort = Peers.freePort()
+        c.redisURL = "redis://127.0.0.1:\(redisPort)"
+        c.queueKey = "queue:test-\(UUID().uuidString.prefix(8))"
+        c.workerTimeout = .seconds(5)
+        configure(&c)
+        let b = SIPBridgeService(config: c)
+        try await b.start()
+        return b
+    }
+
+    static func withHTTP<T: Sendable>(_ bridge: SIPBridgeService, _ body: @Sendable () async throws -> T) async throws -> T {
+        let app = await BridgeServer.application(bridge: bridge, logger: Logger(label: "bridge-http"))
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await app.runService(); return nil }
+            // Wait for the HTTP port.
+            for _ in 0..<100 where !Peers.probe(port: bridge.config.httpPort) { try await Task.sleep(for: .milliseconds(50)) }
+            let result = try await body()
+            group.cancelAll()
+            return result
+        }
+    }
+
+    @Test(.enabled(if: Peers.enabled)) func inboundCallIsQueuedBridgedAndEchoedBitExact() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try Peers.startRedis(port: redisPort)
+        defer { Peers.stop(redis, port: redisPort) }
+        let bridge = try await Self.bridge(redisPort: redisPort) { $0.lines = [SIPLine(domain: "sip.test", username: "0142601234", password: "x", registrar: "127.0.0.1:9", params: ["restaurantId": "r-1"])] }
+        let listener = try await RTPListener()
+        let audio = try [UInt8](Data(contentsOf: Peers.scenarios.appendingPathComponent("tone-600hz.ulaw")))
+        let sipPort = await bridge.localPort
+        let config = bridge.config
+        let outcome = try await Self.withHTTP(bridge) {
+            async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey)
+            async let dtmf: Void = {
+                // While the audio plays: 4, 2, #.
+                try await Task.sleep(for: .seconds(2))
+                try await listener.sendDTMF([4, 2, 11])
+            }()
+            let (status, errors) = try await Peers.sipp("uac-call.xml", replacing: [
+                "MEDIA_PORT": String(listener.port), "AUDIO_FILE": Peers.scenarios.appendingPathComponent("tone-600hz.ulaw").path,
+            ], bridgePort: sipPort, extra: ["-s", "0142601234"])
+            #expect(status == 0, "sipp: \(errors)")
+            try await dtmf
+            return try await worker
+        }
+        await bridge.stop()
+        // The queue event.
+        #expect(outcome.event["direction"] == "inbound" && outcome.event["from"] == "0612345678" && outcome.event["to"] == "0142601234")
+        #expect(outcome.event["restaurantId"] == "r-1")
+        #expect(outcome.start?["customParameters"]?["callerPhone"] == "0612345678")
+        #expect(outcome.start?["mediaFormat"]?["encoding"] == "audio/x-mulaw")
+        // Bit-exact audio to the worker, and the echo back to the caller's media address.
+        #expect(outcome.received.count == audio.count)
+        #expect(outcome.received == audio)
+        #expect(listener.audio == audio)
+        #expect(outcome.dtmf == ["4", "2", "#"])
+        #expect(outcome.stopped)
+    }
+}
