@@ -44,6 +44,22 @@ enum Peers {
         for _ in 0..<100 where probe(port: port) { Thread.sleep(forTimeInterval: 0.05) }
     }
 
+    /// Runs sipp as a server (UAS) on `port` for one exchange.
+    static func sippServer(_ scenario: String, port: Int, extra: [String] = [], timeout: Double = 20) async throws -> (Int32, String) {
+        let file = scenarios.appendingPathComponent(scenario)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
+        let err = FileManager.default.temporaryDirectory.appendingPathComponent("sipp-\(UUID().uuidString).err")
+        p.arguments = ["-sf", file.path, "-m", "1", "-i", "127.0.0.1", "-p", String(port), "-timeout", "\(Int(timeout))s", "-nostdin",
+                       "-trace_err", "-error_file", err.path] + extra
+        p.currentDirectoryURL = FileManager.default.temporaryDirectory
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let status = await Task.detached { () -> Int32 in p.waitUntilExit(); return p.terminationStatus }.value
+        return (status, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
     /// Runs sipp with a scenario (placeholders replaced) against the bridge; returns its exit status (0 = passed).
     static func sipp(_ scenario: String, replacing: [String: String] = [:], bridgePort: Int, extra: [String] = [], timeout: Double = 30) async throws -> (Int32, String) {
         var text = try String(contentsOf: scenarios.appendingPathComponent(scenario), encoding: .utf8)
@@ -224,5 +240,75 @@ struct TestWorker {
         #expect(listener.audio == audio)
         #expect(outcome.dtmf == ["4", "2", "#"])
         #expect(outcome.stopped)
+    }
+
+    @Test(.enabled(if: Peers.enabled)) func cancelBusyPastTheLimitAndRedisDownThenBack() async throws {
+        let redisPort = Peers.freePort()
+        var redis = try Peers.startRedis(port: redisPort)
+        // A caller that cancels while it rings: 200 to the CANCEL, 487 to the INVITE.
+        let ringing = try await Self.bridge(redisPort: redisPort) { $0.ringTime = .seconds(2) }
+        let (cancelled, cancelErrors) = try await Peers.sipp("uac-cancel.xml", bridgePort: await ringing.localPort)
+        #expect(cancelled == 0, "sipp: \(cancelErrors)")
+        #expect(await ringing.callInfos().recent.first?.endReason == "cancelled")
+        await ringing.stop()
+
+        // Past max-concurrent-calls: 486 Busy Here.
+        let full = try await Self.bridge(redisPort: redisPort) { $0.maxConcurrentCalls = 0 }
+        let (busy, busyErrors) = try await Peers.sipp("uac-refused.xml", replacing: ["EXPECTED_CODE": "486"], bridgePort: await full.localPort)
+        #expect(busy == 0, "sipp: \(busyErrors)")
+        await full.stop()
+
+        // Redis down: 503 at once; Redis back: the next call is queued again, without restarting the bridge.
+        let bridge = try await Self.bridge(redisPort: redisPort)
+        Peers.stop(redis, port: redisPort)
+        let (refused, refusedErrors) = try await Peers.sipp("uac-refused.xml", replacing: ["EXPECTED_CODE": "503"], bridgePort: await bridge.localPort)
+        #expect(refused == 0, "sipp: \(refusedErrors)")
+        #expect(await !bridge.redis.healthy())
+        redis = try Peers.startRedis(port: redisPort)
+        defer { Peers.stop(redis, port: redisPort) }
+        let (cancelledAgain, _) = try await Peers.sipp("uac-cancel.xml", bridgePort: await bridge.localPort)
+        #expect(cancelledAgain == 0)
+        let queued = try await RedisConnection.connect(url: bridge.config.redisURL).send(["LLEN", bridge.config.queueKey])
+        #expect(queued == .integer(1))
+        await bridge.stop()
+    }
+
+    @Test(.enabled(if: Peers.enabled)) func noWorkerHearsTheBusyMessageThenTheBridgeHangsUp() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try Peers.startRedis(port: redisPort)
+        defer { Peers.stop(redis, port: redisPort) }
+        let bridge = try await Self.bridge(redisPort: redisPort) { $0.workerTimeout = .milliseconds(500) }
+        let listener = try await RTPListener()
+        // The caller waits for the bridge's BYE (the scenario answers it).
+        let (status, errors) = try await Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(listener.port)], bridgePort: await bridge.localPort, timeout: 20)
+        #expect(status == 0, "sipp: \(errors)")
+        let message = SIPBridgeService.busyMessage()
+        #expect(message.count > 16_000)
+        let heard = listener.payloads.withLockedValue { $0.flatMap { $0 } }
+        #expect(heard.firstRange(of: message) != nil, "the whole recorded message reached the caller")
+        #expect(await bridge.callInfos().recent.first?.endReason == "no worker")
+        await bridge.stop()
+    }
+
+    @Test(.enabled(if: Peers.enabled)) func registersWithDigestAgainstARegistrarThatChallenges() async throws {
+        let registrarPort = Peers.freePort()
+        async let registrar = Peers.sippServer("uas-registrar.xml", port: registrarPort, extra: ["-au", "line1", "-ap", "secret-1"])
+        try await Task.sleep(for: .milliseconds(500))
+        var c = BridgeConfiguration()
+        c.bindHost = "127.0.0.1"
+        c.sipPort = 0
+        c.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "secret-1", registrar: "127.0.0.1:\(registrarPort)", expires: 120)]
+        let bridge = SIPBridgeService(config: c)
+        try await bridge.start()
+        var state = ""
+        for _ in 0..<100 {
+            state = await bridge.lineInfos().first?.state ?? ""
+            if state == "registered" || state == "failed" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(state == "registered")
+        let (status, errors) = try await registrar
+        #expect(status == 0, "registrar: \(errors)")
+        await bridge.stop()
     }
 }
