@@ -94,14 +94,14 @@ let package = Package(
         .testTarget(
             name: "SIPBridgeTests",
             dependencies: [
-                "SIPBridge", "SIPCore", "RedisClient", "AlloRestoCore",
+                "SIPBridge", "SIPCore", "RedisClient", "AlloRestoCore", "AlloRestoTestSupport",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Scenarios")]
         ),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "AlloRestoTestSupport", .product(name: "NIOCore", package: "swift-nio")]),
         // Shared by the test targets: opens throwaway databases (SQLite, and PostgreSQL when configured).
         .target(name: "AlloRestoTestSupport", dependencies: ["AlloRestoStore", "AlloRestoCore"], path: "Tests/Support"),
         .testTarget(name: "AlloRestoCoreTests", dependencies: ["AlloRestoCore"], resources: [.copy("Fixtures")]),

@@ -98,8 +98,9 @@ public struct Provisioner: Sendable {
         do {
             guard let r = try await Restaurant.find(restaurantId, on: database.db) else { return .failed("restaurant \(restaurantId) not found") }
             if dryRun {
+                // Printed on a terminal: the token itself is never shown.
                 let sealed = try await AgentTokens.sealedProvisioningToken(for: restaurantId, cipher: cipher, on: database.db)
-                let token = sealed ?? "<new agent token>"
+                let token = sealed == nil ? "<new agent token>" : "<agent token>"
                 return .planned(agent: desiredAgent(r, accountId: knownAccount, token: token), tools: .array(desiredTools(token: token)))
             }
             var accountId = knownAccount

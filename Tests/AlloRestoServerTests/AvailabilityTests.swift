@@ -160,7 +160,8 @@ import Testing
     func deliveryDistanceRadiusAndTheGeocoder(_ kind: String) async throws {
         let double = GeocoderDouble()
         try await double.run { url in
-            try await TestApp.with(kind, geocoder: CachingGeocoder(NominatimGeocoder(url: url))) { app, client throws in
+            // A generous deadline: the whole suite runs in parallel on 2 cores (the product default is 3 s).
+            try await TestApp.with(kind, geocoder: CachingGeocoder(NominatimGeocoder(url: url, timeout: .seconds(15)))) { app, client throws in
                 // Given coordinates 2.6 km away (×1.3 road factor → 3.4 km, inside the 4 km radius).
                 let near = try await Self.check(client, app, ["mode": "delivery", "customerLat": 48.8532, "customerLng": 2.3692, "itemCount": 2])
                 #expect(near["available"] == true)
@@ -225,11 +226,11 @@ import Testing
     @Test func googleGeocoderAndAProviderThatIsDown() async throws {
         let double = GeocoderDouble()
         try await double.run { url in
-            let google = GoogleGeocoder(url: url, apiKey: "test-key")
+            let google = GoogleGeocoder(url: url, apiKey: "test-key", timeout: .seconds(15))
             let found = try #require(try await google.geocode("10 rue de Rivoli, Paris"))
             #expect(found.point.lat == 48.8556 && found.formatted.hasPrefix("10, Rue de Rivoli"))
             #expect(try await google.geocode("introuvable") == nil)
-            await #expect(throws: GeocoderFailure.self) { try await GoogleGeocoder(url: url, apiKey: "wrong").geocode("10 rue de Rivoli") }
+            await #expect(throws: GeocoderFailure.self) { try await GoogleGeocoder(url: url, apiKey: "wrong", timeout: .seconds(15)).geocode("10 rue de Rivoli") }
             #expect(double.requests.withLock { $0.last } == "google:10 rue de Rivoli")
         }
         // Nothing listens there.

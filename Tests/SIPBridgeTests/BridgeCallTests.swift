@@ -1,4 +1,5 @@
 import AlloRestoCore
+import AlloRestoTestSupport
 import Foundation
 import HummingbirdWSClient
 import Logging
@@ -13,36 +14,10 @@ import Testing
 /// Real peers: `redis-server`, `sipp` (Debian `sip-tester`) and a test worker that pops the queue, connects to
 /// the call's `mediaUrl` and echoes the audio. Skipped locally when they are missing; required in CI.
 enum Peers {
-    static func exists(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
-    static var enabled: Bool { (exists("/usr/bin/sipp") && exists("/usr/bin/redis-server")) || ProcessInfo.processInfo.environment["CI"] != nil }
+    static var enabled: Bool { (LocalServers.exists("/usr/bin/sipp") && LocalServers.exists("/usr/bin/redis-server")) || ProcessInfo.processInfo.environment["CI"] != nil }
     static let scenarios = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scenarios")
 
     static func freePort() -> Int { Int.random(in: 30000...39999) }
-
-    static func probe(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 } }
-    }
-
-    static func startRedis(port: Int) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        p.arguments = ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        for _ in 0..<100 where !probe(port: port) { Thread.sleep(forTimeInterval: 0.05) }
-        return p
-    }
-
-    static func stop(_ p: Process, port: Int) {
-        kill(p.processIdentifier, SIGKILL)
-        for _ in 0..<100 where probe(port: port) { Thread.sleep(forTimeInterval: 0.05) }
-    }
 
     /// Runs sipp as a server (UAS) on `port` for one exchange.
     static func sippServer(_ scenario: String, port: Int, extra: [String] = [], timeout: Double = 20) async throws -> (Int32, String) {
@@ -198,7 +173,7 @@ struct TestWorker {
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await app.runService(); return nil }
             // Wait for the HTTP port.
-            for _ in 0..<100 where !Peers.probe(port: bridge.config.httpPort) { try await Task.sleep(for: .milliseconds(50)) }
+            for _ in 0..<100 where !LocalServers.accepts(port: bridge.config.httpPort) { try await Task.sleep(for: .milliseconds(50)) }
             let result = try await body()
             group.cancelAll()
             return result
@@ -207,8 +182,8 @@ struct TestWorker {
 
     @Test(.enabled(if: Peers.enabled)) func inboundCallIsQueuedBridgedAndEchoedBitExact() async throws {
         let redisPort = Peers.freePort()
-        let redis = try Peers.startRedis(port: redisPort)
-        defer { Peers.stop(redis, port: redisPort) }
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
         let bridge = try await Self.bridge(redisPort: redisPort) { $0.lines = [SIPLine(domain: "sip.test", username: "0142601234", password: "x", registrar: "127.0.0.1:9", params: ["restaurantId": "r-1"])] }
         let listener = try await RTPListener()
         let audio = try [UInt8](Data(contentsOf: Peers.scenarios.appendingPathComponent("tone-600hz.ulaw")))
@@ -244,7 +219,7 @@ struct TestWorker {
 
     @Test(.enabled(if: Peers.enabled)) func cancelBusyPastTheLimitAndRedisDownThenBack() async throws {
         let redisPort = Peers.freePort()
-        var redis = try Peers.startRedis(port: redisPort)
+        var redis = try LocalServers.startRedis(port: redisPort)
         // A caller that cancels while it rings: 200 to the CANCEL, 487 to the INVITE.
         let ringing = try await Self.bridge(redisPort: redisPort) { $0.ringTime = .seconds(2) }
         let (cancelled, cancelErrors) = try await Peers.sipp("uac-cancel.xml", bridgePort: await ringing.localPort)
@@ -260,12 +235,12 @@ struct TestWorker {
 
         // Redis down: 503 at once; Redis back: the next call is queued again, without restarting the bridge.
         let bridge = try await Self.bridge(redisPort: redisPort)
-        Peers.stop(redis, port: redisPort)
+        LocalServers.stop(redis, port: redisPort)
         let (refused, refusedErrors) = try await Peers.sipp("uac-refused.xml", replacing: ["EXPECTED_CODE": "503"], bridgePort: await bridge.localPort)
         #expect(refused == 0, "sipp: \(refusedErrors)")
         #expect(await !bridge.redis.healthy())
-        redis = try Peers.startRedis(port: redisPort)
-        defer { Peers.stop(redis, port: redisPort) }
+        redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
         let (cancelledAgain, _) = try await Peers.sipp("uac-cancel.xml", bridgePort: await bridge.localPort)
         #expect(cancelledAgain == 0)
         let queued = try await RedisConnection.connect(url: bridge.config.redisURL).send(["LLEN", bridge.config.queueKey])
@@ -275,8 +250,8 @@ struct TestWorker {
 
     @Test(.enabled(if: Peers.enabled)) func noWorkerHearsTheBusyMessageThenTheBridgeHangsUp() async throws {
         let redisPort = Peers.freePort()
-        let redis = try Peers.startRedis(port: redisPort)
-        defer { Peers.stop(redis, port: redisPort) }
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
         let bridge = try await Self.bridge(redisPort: redisPort) { $0.workerTimeout = .milliseconds(500) }
         let listener = try await RTPListener()
         // The caller waits for the bridge's BYE (the scenario answers it).

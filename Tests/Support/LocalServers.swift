@@ -1,0 +1,35 @@
+import Foundation
+
+/// Real local servers the tests start and stop themselves (`redis-server`), and a TCP readiness probe.
+public enum LocalServers {
+    public static func exists(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    public static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 } }
+    }
+
+    /// A throwaway `redis-server` on `port` (no persistence), ready when this returns.
+    public static func startRedis(port: Int) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        p.arguments = ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        for _ in 0..<100 where !accepts(port: port) { Thread.sleep(forTimeInterval: 0.05) }
+        return p
+    }
+
+    /// Kills a server and waits until its port refuses connections (Process.isRunning and waitUntilExit are not
+    /// reliable off the main run loop).
+    public static func stop(_ p: Process, port: Int) {
+        kill(p.processIdentifier, SIGKILL)
+        for _ in 0..<100 where accepts(port: port) { Thread.sleep(forTimeInterval: 0.05) }
+    }
+}
