@@ -43,8 +43,6 @@ public struct BridgeConfiguration: Sendable {
     public var ringTime: Duration = .milliseconds(300)
     /// Send RTP back to where the caller's RTP comes from rather than to the SDP address (NAT).
     public var symmetricRTP = false
-    /// Push mode: the bridge dials this WebSocket for every call instead of waiting for a worker.
-    public var wsTarget: String?
     public var lines: [SIPLine] = []
     public var userAgent = "AlloResto-SIPBridge/1.0"
 

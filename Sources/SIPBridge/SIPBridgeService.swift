@@ -301,16 +301,14 @@ public actor SIPBridgeService {
             "mediaUrl": .string("\(config.mediaBase)/media/\(call.sid)"), "createdAt": .string(call.createdAt.formatted(.iso8601)),
             "customParams": .object(paramsJSON),
         ]
-        if config.wsTarget == nil {
-            do {
-                try await redis.send(["LPUSH", config.queueKey, event.text])
-            } catch {
-                logger.error("Redis unavailable: call refused with 503", metadata: ["call": "\(call.sid)", "error": "\(error)"])
-                media.close()
-                call.media = nil
-                fail(call, 503, "Service Unavailable", reason: "redis unavailable")
-                return
-            }
+        do {
+            try await redis.send(["LPUSH", config.queueKey, event.text])
+        } catch {
+            logger.error("Redis unavailable: call refused with 503", metadata: ["call": "\(call.sid)", "error": "\(error)"])
+            media.close()
+            call.media = nil
+            fail(call, 503, "Service Unavailable", reason: "redis unavailable")
+            return
         }
         guard call.state == .ringing else { media.close(); return }
         let ringing = response(to: call.invite, 180, "Ringing", toTag: call.localTag)
@@ -319,7 +317,6 @@ public actor SIPBridgeService {
         try? await Task.sleep(for: config.ringTime)
         guard call.state == .ringing else { return }
         answer(call, audio: audio, dtmf: dtmf, media: media)
-        if let target = config.wsTarget { pushToWorker(call, target: target, custom: custom) }
     }
 
     func answer(_ call: Call, audio: SDPSession.Codec, dtmf: SDPSession.Codec?, media: MediaSession) {
@@ -490,14 +487,6 @@ public actor SIPBridgeService {
         guard let call = bySid[sid], call.state != .ended else { return }
         hangUp(call, reason: "worker hung up")
     }
-
-    func pushToWorker(_ call: Call, target: String, custom: [String: String]) {
-        // Push mode is served by the HTTP layer (it owns the WebSocket client); see BridgeServer.
-        pushHandler?(call.sid, target, custom)
-    }
-
-    var pushHandler: (@Sendable (String, String, [String: String]) -> Void)?
-    public func onPush(_ handler: @escaping @Sendable (String, String, [String: String]) -> Void) { pushHandler = handler }
 
     // MARK: registration
 

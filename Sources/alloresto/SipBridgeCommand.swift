@@ -33,7 +33,6 @@ struct SipBridgeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a call waits for a worker before the busy message.") var workerTimeout = 10.0
     @Option(help: "Milliseconds of ringing before the answer.") var ringMs = 300
     @Flag(help: "Send RTP back where the caller's RTP comes from (behind NAT).") var symmetricRTP = false
-    @Option(help: "Push mode: dial this WebSocket for every call instead of queueing it.") var wsTarget: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -51,7 +50,6 @@ struct SipBridgeCommand: AsyncParsableCommand {
         config.workerTimeout = .milliseconds(Int(workerTimeout * 1000))
         config.ringTime = .milliseconds(ringMs)
         config.symmetricRTP = symmetricRTP
-        config.wsTarget = wsTarget
         var params: [String: String] = [:]
         for p in param {
             let kv = p.split(separator: "=", maxSplits: 1)

@@ -133,7 +133,13 @@ struct TestWorker {
             for try await message in inbound.messages(maxSize: 1 << 20) {
                 guard case .text(let t) = message, let m = try? JSONReader.parse(Array(t.utf8)) else { continue }
                 switch m["event"]?.stringValue {
-                case "start": state.withLockedValue { $0.start = m["start"] }
+                case "start":
+                    state.withLockedValue { $0.start = m["start"] }
+                    if hangUpAfter == 0 {
+                        // Leave once the call is surely answered (the event is queued while it still rings).
+                        try await Task.sleep(for: .seconds(1))
+                        return
+                    }
                 case "media":
                     if let b64 = m["media"]?["payload"]?.stringValue, let data = Data(base64Encoded: b64) {
                         state.withLockedValue { $0.received += Array(data) }
@@ -284,6 +290,26 @@ struct TestWorker {
         #expect(state == "registered")
         let (status, errors) = try await registrar
         #expect(status == 0, "registrar: \(errors)")
+        await bridge.stop()
+    }
+
+    @Test(.enabled(if: Peers.enabled)) func theWorkerHangingUpSendsBYEToTheCaller() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await Self.bridge(redisPort: redisPort)
+        let listener = try await RTPListener()
+        let config = bridge.config
+        let sipPort = await bridge.localPort
+        try await Self.withHTTP(bridge) {
+            // The worker leaves one second after the start message.
+            async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey, hangUpAfter: 0)
+            let (status, errors) = try await Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(listener.port)], bridgePort: sipPort, timeout: 20)
+            #expect(status == 0, "sipp: \(errors)")
+            let outcome = try await worker
+            #expect(outcome.start != nil)
+        }
+        #expect(await bridge.callInfos().recent.first?.endReason == "worker hung up")
         await bridge.stop()
     }
 }
