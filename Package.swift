@@ -76,7 +76,7 @@ let package = Package(
         ]),
         // SIP messages, SDP, digest, RTP, G.711: values and codecs, no I/O.
         .target(name: "SIPCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"]),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore", "AlloRestoTestSupport"]),
         // The SIP bridge service: lines, calls, media <-> WebSocket (Twilio Media Streams), Redis hand-off, REST.
         .target(
             name: "SIPBridge",

@@ -312,4 +312,46 @@ struct TestWorker {
         #expect(await bridge.callInfos().recent.first?.endReason == "worker hung up")
         await bridge.stop()
     }
+
+    /// 20,000 random or truncated datagrams at the running bridge: no crash, no dialog created, and it still answers.
+    @Test(.enabled(if: Peers.enabled)) func garbageDatagramsLeaveNoTraceAndTheBridgeKeepsWorking() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await Self.bridge(redisPort: redisPort)
+        let sipPort = await bridge.localPort
+        let sender = try await RTPListener()
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: sipPort)
+        let invite = Array("""
+            INVITE sip:1@127.0.0.1 SIP/2.0\r
+            Via: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK-f\r
+            From: <sip:2@127.0.0.1>;tag=a\r
+            To: <sip:1@127.0.0.1>\r
+            Call-ID: fuzz\r
+            CSeq: 1 INVITE\r
+            Content-Type: application/sdp\r
+            Content-Length: 90\r
+            \r
+            v=0\r
+            c=IN IP4 127.0.0.1\r
+            m=audio 4000 RTP/AVP 0\r
+
+            """.utf8)
+        var rng = SeededGenerator(seed: 7)
+        for i in 0..<20_000 {
+            let bytes: [UInt8] = i % 2 == 0
+                ? Array(invite.prefix(Int.random(in: 0..<invite.count, using: &rng)))
+                : (0..<Int.random(in: 1..<600, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            var b = sender.channel.allocator.buffer(capacity: bytes.count)
+            b.writeBytes(bytes)
+            sender.channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: b), promise: nil)
+            if i % 500 == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(await bridge.dialogCount == 0)
+        // Still a working phone: a caller that cancels gets its 200 and 487.
+        let (status, errors) = try await Peers.sipp("uac-cancel.xml", bridgePort: sipPort)
+        #expect(status == 0, "sipp: \(errors)")
+        await bridge.stop()
+    }
 }

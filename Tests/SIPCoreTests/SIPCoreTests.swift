@@ -1,3 +1,4 @@
+import AlloRestoTestSupport
 import Foundation
 import SIPCore
 import Testing
@@ -103,7 +104,7 @@ import Testing
 
     /// 100,000 malformed, truncated or random datagrams: every one is an error or a message, never a crash.
     @Test func fuzzedDatagramsNeverCrash() {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         let base = Array(SIPMessageTests.invite.utf8)
         var parsed = 0
         for i in 0..<100_000 {
@@ -125,18 +126,5 @@ import Testing
             _ = try? SDPSession.parse(String(decoding: bytes, as: UTF8.self))
         }
         #expect(parsed > 0 && parsed < 100_000)
-    }
-}
-
-/// A deterministic generator for the fuzz test.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }
