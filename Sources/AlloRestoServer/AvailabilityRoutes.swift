@@ -98,15 +98,20 @@ struct DeliveryQuote: Sendable {
         } else {
             return .failure(Refusal("address_missing", "Quelle est l'adresse de livraison ?"))
         }
+        return measure(restaurant: r, config: config, to: point, formattedAddress: formatted)
+    }
+
+    /// The road distance and trip time to a point, refused beyond the radius. Without restaurant coordinates no
+    /// radius check is possible and the slowest usual trip (20 min) is assumed.
+    static func measure(restaurant r: RestaurantProfile, config: PlanningConfig, to point: GeoPoint?, formattedAddress: String?) -> Result<DeliveryQuote, Refusal> {
         guard let origin = GeoPoint(lat: r.lat, lng: r.lng), let point else {
-            // No restaurant coordinates: no radius check possible; the slowest usual trip is assumed.
-            return .success(DeliveryQuote(roadKm: nil, travelMin: 20, point: point, formattedAddress: formatted))
+            return .success(DeliveryQuote(roadKm: nil, travelMin: 20, point: point, formattedAddress: formattedAddress))
         }
         let road = origin.distanceKm(to: point) * config.roadFactor
         if let radius = r.deliveryRadiusKm, road > radius {
             return .failure(Refusal("out_of_range", "Désolé, cette adresse est à \(km(road)) km du restaurant : nous livrons jusqu'à \(km(radius)) km."))
         }
-        return .success(DeliveryQuote(roadKm: (road * 10).rounded() / 10, travelMin: config.travelMinutes(roadKm: road), point: point, formattedAddress: formatted))
+        return .success(DeliveryQuote(roadKm: (road * 10).rounded() / 10, travelMin: config.travelMinutes(roadKm: road), point: point, formattedAddress: formattedAddress))
     }
 
     static func same(_ a: String, _ b: String) -> Bool {

@@ -107,17 +107,15 @@ struct OrderRoutes {
                 travel = minutes
             } else if let d = distance {
                 travel = t.planning.travelMinutes(roadKm: d)
-            } else if let origin = GeoPoint(lat: r.lat, lng: r.lng),
-                      let to = GeoPoint(lat: try check?.double("customerLat") ?? body.double("customer_delivery_lat", "customerLat"),
-                                        lng: try check?.double("customerLng") ?? body.double("customer_delivery_lng", "customerLng")) {
-                let road = origin.distanceKm(to: to) * t.planning.roadFactor
-                distanceKm = (road * 10).rounded() / 10
-                travel = t.planning.travelMinutes(roadKm: road)
-                if let radius = r.deliveryRadiusKm, road > radius {
-                    return try ToolResponse.refusal(Refusal("out_of_range", "Désolé, cette adresse est à \(DeliveryQuote.km(road)) km du restaurant : nous livrons jusqu'à \(DeliveryQuote.km(radius)) km."))
-                }
             } else {
-                travel = 20
+                let to = GeoPoint(lat: try check?.double("customerLat") ?? body.double("customer_delivery_lat", "customerLat"),
+                                  lng: try check?.double("customerLng") ?? body.double("customer_delivery_lng", "customerLng"))
+                switch DeliveryQuote.measure(restaurant: r, config: t.planning, to: to, formattedAddress: nil) {
+                case .failure(let refusal): return try ToolResponse.refusal(refusal)
+                case .success(let q):
+                    distanceKm = q.roadKm
+                    travel = q.travelMin
+                }
             }
         }
         let statedTotal = try body.double("total")

@@ -112,18 +112,16 @@ public actor SIPBridgeService {
         self.group = group
         redis = RedisLink(url: config.redisURL)
         lines = config.lines.map { Line(config: $0) }
-        if let url = Bundle.module.url(forResource: "busy-fr", withExtension: "ulaw", subdirectory: "Audio"), let data = try? Data(contentsOf: url) {
-            busyAudio = Array(data)
-        } else {
-            busyAudio = Array(repeating: 0xFF, count: 8000)
-        }
+        busyAudio = Self.recordedBusyMessage.isEmpty ? Array(repeating: 0xFF, count: 8000) : Self.recordedBusyMessage
     }
 
-    /// The recorded "all our agents are busy" message (raw µ-law, 8 kHz).
-    public nonisolated static func busyMessage() -> [UInt8] {
+    /// The recorded "all our agents are busy" message (raw µ-law, 8 kHz), read once per process.
+    static let recordedBusyMessage: [UInt8] = {
         guard let url = Bundle.module.url(forResource: "busy-fr", withExtension: "ulaw", subdirectory: "Audio"), let data = try? Data(contentsOf: url) else { return [] }
         return Array(data)
-    }
+    }()
+
+    public nonisolated static func busyMessage() -> [UInt8] { recordedBusyMessage }
 
     // MARK: transport
 
