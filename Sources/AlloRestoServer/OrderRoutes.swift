@@ -68,21 +68,24 @@ struct OrderRoutes {
 
     func confirm(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let (session, _) = try await ToolAuth.authorize(
-            token: AgentAuth.presentedToken(request), rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let callId = body.string("call_id", "callId")
+        let digest = IdempotencyLedger.digest(Self.canonical(body))
+        // With a call id the idempotency key does not depend on the restaurant, so it is looked up in the same read
+        // as the session's version (one round trip); without one it needs the restaurant's country for the phone.
+        let rawId = body.string("restaurantId", "restaurant_id")
+        let callKeys = rawId.flatMap { UUID(uuidString: $0.trimmingCharacters(in: .whitespaces)) }
+            .flatMap { IdempotencyLedger.callKey(callId: callId, restaurantId: $0, tool: "confirm_order", digest: digest) }.map { [$0] } ?? []
+        let (session, _) = try await ToolAuth.authorize(token: AgentAuth.presentedToken(request), rawId: rawId, replayKeys: callKeys, services: services)
+        // A repeated call gets its first answer even if the menu changed since.
+        if let previous = session.replay { return ToolResponse.raw(previous) }
         let r = session.template.restaurant
         let draft = try Self.draft(body)
         let phone = body.string("caller_phone", "callerPhone", "customer_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
         let check = body.object("last_availability_check", "lastAvailabilityCheck").map(ToolBody.init(fields:))
         let distance = try check?.double("deliveryDistanceKm", "delivery_distance_km")
         let now = services.now()
-        let callId = body.string("call_id", "callId")
-        let keys = IdempotencyLedger.keys(
-            callId: callId, restaurantId: r.id, phone: phone, tool: "confirm_order",
-            digest: IdempotencyLedger.digest(Self.canonical(body)), now: now)
-        // A repeated call gets its first answer even if the menu changed since (read connection: the writer is
-        // not held up by this check).
-        if let previous = try await IdempotencyLedger.stored(keys, on: services.database.readDB) { return ToolResponse.raw(previous) }
+        let keys = IdempotencyLedger.keys(callId: callId, restaurantId: r.id, phone: phone, tool: "confirm_order", digest: digest, now: now)
+        if callKeys.isEmpty, let previous = try await IdempotencyLedger.stored(keys, on: services.database.readDB) { return ToolResponse.raw(previous) }
 
         let priced: PricedOrder
         switch OrderPricing.price(draft, menu: session.template.menu, numbering: session.template.numbering, restaurant: r, deliveryDistanceKm: distance) {

@@ -1,3 +1,4 @@
+import AlloRestoCore
 import Crypto
 import FluentKit
 import SQLKit
@@ -15,7 +16,7 @@ public enum AgentTokens {
 
     /// Hex SHA-256 of a token. High-entropy tokens need no slow hash; a stolen table reveals no usable secret.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(SHA256.hash(data: Data(token.utf8)))
     }
 
     /// Compares two equal-purpose strings without an early exit on the first difference.

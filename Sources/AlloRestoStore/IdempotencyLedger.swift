@@ -1,29 +1,44 @@
+import AlloRestoCore
 import Crypto
 import FluentKit
+import SQLKit
 import Foundation
 
 /// Makes a write tool call happen once: the first result is stored under a unique key in the same transaction as
 /// the write, so a repeated call (retry after a timeout, the model re-issuing it after a barge-in) gets that result
 /// back and creates nothing — across restarts and replicas, since the database enforces the key.
 public enum IdempotencyLedger {
-    /// The key of a tool call: `call|<callId>|<tool>|<digest>`, or without a call id
-    /// `win|<restaurant>|<phone>|<tool>|<digest>|<2-minute window>`.
+    /// The key of a tool call: `call|<restaurant>|<callId>|<tool>|<digest>`, or without a call id
+    /// `win|<restaurant>|<phone>|<tool>|<digest>|<2-minute window>`. The restaurant is part of both, so one
+    /// restaurant's answer can never be replayed to another.
     public static func keys(callId: String?, restaurantId: UUID, phone: String?, tool: String, digest: String, now: Date) -> [String] {
-        if let callId, !callId.isEmpty { return ["call|\(callId)|\(tool)|\(digest)"] }
+        if let key = callKey(callId: callId, restaurantId: restaurantId, tool: tool, digest: digest) { return [key] }
         // Without a call id, a short window: the current one and the previous one, so a retry that straddles a
         // window boundary is still recognized.
         let window = Int(now.timeIntervalSince1970 / 120)
         return [window, window - 1].map { "win|\(restaurantId.uuidString.lowercased())|\(phone ?? "-")|\(tool)|\(digest)|\($0)" }
     }
 
+    /// The key of a call that has an id (it does not depend on the caller's phone); nil without one.
+    public static func callKey(callId: String?, restaurantId: UUID, tool: String, digest: String) -> String? {
+        guard let callId, !callId.isEmpty else { return nil }
+        return "call|\(restaurantId.uuidString.lowercased())|\(callId)|\(tool)|\(digest)"
+    }
+
     /// SHA-256 of the arguments that define the call (canonical JSON: sorted keys).
     public static func digest(_ canonicalJSON: Data) -> String {
-        SHA256.hash(data: canonicalJSON).prefix(16).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(SHA256.hash(data: canonicalJSON).prefix(16))
     }
 
     public static func stored(_ keys: [String], on db: any Database) async throws -> String? {
-        let record: IdempotencyRecord? = try await IdempotencyRecord.query(on: db).filter(\.$key ~~ keys).first()
-        return record?.response
+        guard !keys.isEmpty else { return nil }
+        guard let sql = db as? any SQLDatabase else {
+            let record: IdempotencyRecord? = try await IdempotencyRecord.query(on: db).filter(\.$key ~~ keys).first()
+            return record?.response
+        }
+        // Raw SQL: this runs before every write tool call, while the caller waits.
+        return try await sql.raw("SELECT response FROM idempotency_keys WHERE key IN (\(binds: keys)) LIMIT 1")
+            .first()?.decode(column: "response", as: String.self)
     }
 
     public enum Outcome: Sendable {

@@ -1,3 +1,4 @@
+import AlloRestoCore
 import Crypto
 import _CryptoExtras
 import Foundation
@@ -26,7 +27,7 @@ public struct MasterKey: Sendable {
 
     /// A fresh random key, as hex (dev/demo mode keeps it in the data folder).
     public static func generateHex() -> String {
-        SymmetricKey(size: .bits256).withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        SymmetricKey(size: .bits256).withUnsafeBytes { Hex.lowercase($0) }
     }
 }
 

@@ -93,6 +93,7 @@ public enum OrderBook {
         o.orderSize = p.order.size.rawValue
         o.createdAt = p.placedAt
         try await o.create(on: tx)
+        if p.cookStartAt != nil, let sql = tx as? any SQLDatabase { try await KitchenBook.add(orderIds: [o.id!], on: sql) }
         for line in p.order.lines {
             let l = OrderItem()
             l.$order.id = o.id!
@@ -141,6 +142,10 @@ public enum OrderBook {
                 WHERE id = \(bind: order.id!) AND status IN (\(binds: from)) RETURNING id
                 """).all()
             guard !changed.isEmpty else { return false }
+            // Leaving the kitchen's active statuses frees the slot it held.
+            if from.allSatisfy(KitchenBook.activeStatuses.contains), !KitchenBook.activeStatuses.contains(to) {
+                try await KitchenBook.remove(orderId: order.id!, restaurantId: order.$restaurant.id, on: sql)
+            }
             if to == "cancelled", let cid = order.$customer.id, let customer = try await Customer.find(cid, on: tx) {
                 customer.totalOrders = max(0, customer.totalOrders - 1)
                 customer.totalSpent = max(0, customer.totalSpent - order.total)

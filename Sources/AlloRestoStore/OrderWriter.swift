@@ -102,8 +102,11 @@ public actor OrderWriter {
         do {
             let jobs = firsts.map(\.job)
             let results = try await database.db.transaction { tx in
-                // Calls already answered (a retry of an earlier batch) are replayed; the others are written.
-                let stored = try await Self.storedResponses(for: jobs.flatMap(\.keys), on: tx)
+                // Calls already answered (a retry of an earlier batch) are replayed; the others are written. A first
+                // key is unique in the table, so a call recorded since the route's check makes the batch fail and
+                // fall back to one by one (which replays it); only the extra keys (the previous time window of a call
+                // without an id) are looked up here.
+                let stored = try await Self.storedResponses(for: jobs.flatMap { $0.keys.dropFirst() }, on: tx)
                 let fresh = jobs.filter { job in !job.keys.contains { stored[$0] != nil } }
                 let written = fresh.isEmpty ? [] : try await Self.writeBatch(fresh, on: tx).map(\.response)
                 var answers = Dictionary(uniqueKeysWithValues: zip(fresh.map { $0.keys[0] }, written.map(IdempotencyLedger.Outcome.fresh)))
@@ -136,8 +139,10 @@ public actor OrderWriter {
 
     static func storedResponses(for keys: [String], on db: any Database) async throws -> [String: String] {
         guard !keys.isEmpty else { return [:] }
-        let rows: [IdempotencyRecord] = try await IdempotencyRecord.query(on: db).filter(\.$key ~~ keys).all()
-        return Dictionary(rows.map { ($0.key, $0.response) }, uniquingKeysWith: { first, _ in first })
+        guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("order writing needs an SQL database") }
+        let rows = try await sql.raw("SELECT key, response FROM idempotency_keys WHERE key IN (\(binds: keys))").all()
+        return Dictionary(try rows.map { (try $0.decode(column: "key", as: String.self), try $0.decode(column: "response", as: String.self)) },
+                          uniquingKeysWith: { first, _ in first })
     }
 
     /// Plans the jobs that ask for it on their restaurant's kitchen timeline, in order, each after the ones before.
@@ -216,7 +221,7 @@ public actor OrderWriter {
             let insert = sql.insert(into: "customers")
                 .columns("id", "restaurant_id", "phone", "first_name", "total_orders", "total_spent", "last_order_at", "created_at", "updated_at")
             for (key, a) in aggregates {
-                insert.values([UUID(), key.restaurantId, key.phone, a.name, a.count, a.spent, a.last, now, now] as [any Encodable & Sendable])
+                insert.values([TimeOrderedID.make(at: now), key.restaurantId, key.phone, a.name, a.count, a.spent, a.last, now, now] as [any Encodable & Sendable])
             }
             insert.onConflict(with: ["restaurant_id", "phone"]) { update in
                 update
@@ -244,7 +249,7 @@ public actor OrderWriter {
         var lineCount = 0
         for (i, job) in jobs.enumerated() {
             let p = job.placement
-            let orderId = UUID()
+            let orderId = TimeOrderedID.make(at: p.placedAt)
             let customerId = p.customerPhone.flatMap { customerIds[CustomerKey(restaurantId: p.restaurantId, phone: $0)] }
             placed.append(OrderBook.Placed(orderId: orderId, orderNumber: numbers[i], customerId: customerId, readyAt: p.readyAt))
             orders.values([
@@ -255,7 +260,7 @@ public actor OrderWriter {
             ] as [any Encodable & Sendable])
             for line in p.order.lines {
                 lines.values([
-                    UUID(), orderId, line.menuItemId, line.name, line.quantity, line.unitPriceMinor, line.totalPriceMinor,
+                    TimeOrderedID.make(at: p.placedAt), orderId, line.menuItemId, line.name, line.quantity, line.unitPriceMinor, line.totalPriceMinor,
                     JSONText.encode(line.options), line.notes,
                 ] as [any Encodable & Sendable])
                 lineCount += 1
@@ -263,13 +268,14 @@ public actor OrderWriter {
         }
         try await orders.run()
         if lineCount > 0 { try await lines.run() }
+        try await KitchenBook.add(orderIds: zip(jobs, placed).filter { $0.0.placement.cookStartAt != nil }.map(\.1.orderId), on: sql)
 
         // 5. The answers, recorded under their idempotency keys in the same transaction.
         let records = sql.insert(into: "idempotency_keys").columns("id", "restaurant_id", "key", "tool", "response", "created_at")
         for ((job, p), index) in zip(zip(jobs, placed), accepted) {
             let response = try job.respond(p)
             answers[index] = Answer(response: response, recorded: true)
-            records.values([UUID(), job.placement.restaurantId, job.keys[0], "confirm_order", response, job.placement.placedAt] as [any Encodable & Sendable])
+            records.values([TimeOrderedID.make(at: job.placement.placedAt), job.placement.restaurantId, job.keys[0], "confirm_order", response, job.placement.placedAt] as [any Encodable & Sendable])
         }
         if record { try await records.run() }
         return answers

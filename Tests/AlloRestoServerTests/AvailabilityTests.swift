@@ -81,6 +81,24 @@ import Testing
             let free = try await client.execute(uri: "/api/planning/available-slots?restaurantId=\(app.id)&size=S&date=2026-11-26&from=13:00&to=14:00", method: .get, headers: app.bearer).json()
             let times = free["slots"]?.arrayValue?.compactMap(\.stringValue) ?? []
             #expect(!times.contains("13:25") && !times.contains("13:40") && times.contains("13:55"))
+            // A cancelled order gives its slot back: 13:25 is possible again.
+            let cancelled = try await OrderToolTests.post(client, app, "/api/ai/tools/cancel-order", [
+                "order_number": first["order_number"]!, "caller_phone": "0611110001", "call_id": "k1",
+            ]).json()
+            #expect(cancelled["success"] == true)
+            let freed = try await Self.check(client, app, ["mode": "pickup", "itemCount": 1, "requestedTime": "13:25"])
+            #expect(freed["estimatedTime"] == "13:25" && freed["shiftedMin"] == 0)
+            // An order the kitchen moves forward keeps its slot; a completed one frees it.
+            let board = try await Self.send(client, app, .patch, "/api/orders", ["orderNumber": second["order_number"]!, "status": "preparing"])
+            #expect(board.status == .ok)
+            func cookAt1330() async throws -> JSONValue? {
+                let t = try await client.execute(uri: "/api/planning/timeline?restaurantId=\(app.id)&date=2026-11-26&from=13:30&to=13:35", method: .get, headers: app.bearer).json()
+                return t["slots"]?.arrayValue?.first?["resources"]?["cuisine"]?["used"]
+            }
+            #expect(try await cookAt1330() == 1)
+            let done = try await Self.send(client, app, .patch, "/api/orders", ["orderNumber": second["order_number"]!, "status": "completed"])
+            #expect(done.status == .ok)
+            #expect(try await cookAt1330() == 0)
         }
     }
 

@@ -194,6 +194,14 @@ import Testing
             #expect(try await Self.post(client, app, "/api/ai/tools/cancel-order", ["order_number": 1, "caller_phone": "0612345678"], token: otherToken).status == .forbidden)
             #expect(try await client.execute(uri: "/api/orders/status?restaurantId=\(app.id)&phone=0612345678", method: .get, headers: [.authorization: "Bearer \(otherToken)"]).status == .forbidden)
             #expect(try await orders(app).count == 1)
+            // The same call id and body at another restaurant is another call: its answer is never replayed there.
+            let mine = try await Self.post(client, app, "/api/ai/tools/confirm-order", ["order_type": "pickup", "items": [["id": 1, "quantity": 1]], "call_id": "shared"]).json()
+            #expect(mine["success"] == true)
+            let theirs = try await Self.post(client, app, "/api/ai/tools/confirm-order", [
+                "restaurantId": .string(other.id.uuidString), "order_type": "pickup", "items": [["id": 1, "quantity": 1]], "call_id": "shared",
+            ], token: otherToken).json()
+            #expect(theirs["success"] == false && theirs["order_number"] == nil)
+            #expect(try await orders(app).count == 2)
         }
     }
 

@@ -147,7 +147,7 @@ import Testing
                 return try await group.reduce(into: [(HTTPResponse.Status, JSONValue)]()) { $0.append($1) }
             }
             #expect(answers.filter { $0.0 == .created }.count == 2)
-            #expect(answers.filter { $0.1["code"] == "full" }.count == 48)
+            #expect(answers.filter { $0.1["code"] == "full" }.count == 48, "\(answers.map { "\($0.0.code) \($0.1["code"]?.stringValue ?? "-")" })")
             let rows: [Reservation] = try await Reservation.query(on: app.database.db).filter(\.$status == "confirmed").all()
             #expect(rows.reduce(0) { $0 + $1.partySize } == 50)
         }

@@ -90,4 +90,42 @@ import Testing
             #expect(c?.totalSpent == 0)
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func kitchenBookingsAreKeptAggregatedAndRebuiltByTheMigration(_ kind: String) async throws {
+        try await TestDatabases.with(kind) { database in
+            let (rid, order) = try await setup(database)
+            let writer = OrderWriter(database: database)
+            let a = Date(timeIntervalSince1970: 1_795_699_000), b = a.addingTimeInterval(600)
+            func planned(_ key: String, cook: Date) -> OrderWriter.Job {
+                var j = job(rid, order, key: key, phone: nil)
+                j.placement.cookStartAt = cook
+                j.placement.handoffAt = cook.addingTimeInterval(900)
+                j.placement.readyAt = cook.addingTimeInterval(900)
+                return j
+            }
+            for i in 0..<5 { _ = try await writer.place(planned("a\(i)", cook: a)) }
+            for i in 0..<2 { _ = try await writer.place(planned("b\(i)", cook: b)) }
+            let window = DateInterval(start: a.addingTimeInterval(-3600), end: b.addingTimeInterval(3600))
+            func counts() async throws -> [Date: Int] {
+                let rows = try await KitchenBook.bookings(restaurantId: rid, window: window, on: database.db)
+                return Dictionary(rows.map { ($0.cookStart, $0.count) }, uniquingKeysWith: +)
+            }
+            #expect(try await counts() == [a: 5, b: 2])
+            // Leaving the active statuses frees the slot; moving forward within them does not.
+            let atA: [Order] = try await Order.query(on: database.db).filter(\.$cookStartAt == a).sort(\.$orderNumber).all()
+            #expect(try await OrderBook.transition(atA[0], from: ["confirmed"], to: "cancelled", on: database.db))
+            #expect(try await OrderBook.transition(atA[1], from: ["confirmed"], to: "preparing", on: database.db))
+            #expect(try await OrderBook.transition(atA[1], from: ["preparing"], to: "completed", on: database.db))
+            #expect(try await OrderBook.transition(atA[2], from: ["confirmed"], to: "ready", on: database.db))
+            #expect(try await counts() == [a: 3, b: 2])
+            let atB: [Order] = try await Order.query(on: database.db).filter(\.$cookStartAt == b).all()
+            for o in atB { #expect(try await OrderBook.transition(o, from: ["confirmed"], to: "cancelled", on: database.db)) }
+            #expect(try await counts() == [a: 3])
+            // A database migrated from before the table gets it filled from the active orders.
+            try await CreateKitchenBookings().revert(on: database.db)
+            try await CreateKitchenBookings().prepare(on: database.db)
+            #expect(try await counts() == [a: 3])
+        }
+    }
 }
