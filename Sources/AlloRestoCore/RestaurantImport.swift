@@ -478,3 +478,42 @@ private struct Reader {
 extension Double {
     fileprivate var cleanText: String { self == rounded() ? String(Int(self)) : String(self) }
 }
+
+/// The import format's readers, for the management API: the same rules and messages as a file import.
+extension RestaurantImport {
+    /// Opening hours in the import format (`{"monday": {"open": "11:30", "close": "14:30", "open2": …}, …}`).
+    public static func readHours(_ value: JSONValue, path: String = "openingHours") -> Result<WeeklyHours, ImportErrors> {
+        var reader = Reader()
+        var profile = RestaurantProfile(id: UUID(), name: "")
+        reader.readHours(value, into: &profile, path: path)
+        return reader.problems.isEmpty ? .success(profile.openingHours) : .failure(ImportErrors(problems: reader.problems))
+    }
+
+    /// Menu item options in the import format, `category_ref` / `item_refs` holding the ids of the restaurant's
+    /// categories and items; returned with those ids resolved.
+    public static func readOptions(
+        _ value: JSONValue, categoryIds: Set<UUID>, itemIds: Set<UUID>, currency: String, path: String = "options"
+    ) -> Result<[ItemOption], ImportErrors> {
+        var reader = Reader()
+        guard case .array(let list) = value else {
+            return .failure(ImportErrors(problems: [ImportProblem(path, "must be an array of options")]))
+        }
+        let cats = Set(categoryIds.map { $0.uuidString.lowercased() }), items = Set(itemIds.map { $0.uuidString.lowercased() })
+        var options: [ItemOption] = []
+        for (i, v) in list.enumerated() {
+            // Ids are compared in lowercase, whatever case they were sent in.
+            var lowered = v
+            if case .object(var o) = v {
+                if case .string(let s)? = o["category_ref"] { o["category_ref"] = .string(s.lowercased()) }
+                if case .array(let a)? = o["item_refs"] { o["item_refs"] = .array(a.map { $0.stringValue.map { .string($0.lowercased()) } ?? $0 }) }
+                lowered = .object(o)
+            }
+            guard let o = reader.readOption(lowered, path: "\(path)[\(i)]", catRefs: cats, itemRefs: items, currency: currency) else { continue }
+            options.append(ItemOption(
+                name: o.name, required: o.required, type: o.type, maxChoices: o.maxChoices, choices: o.choices, source: o.source,
+                categoryId: o.categoryRef.flatMap(UUID.init(uuidString:)), maxPriceMinor: o.maxPriceMinor,
+                itemIds: o.itemRefs.isEmpty ? nil : o.itemRefs.compactMap(UUID.init(uuidString:))))
+        }
+        return reader.problems.isEmpty ? .success(options) : .failure(ImportErrors(problems: reader.problems))
+    }
+}

@@ -16,6 +16,8 @@ public struct AppServices: Sendable {
     public let logger: Logger
     /// Delivery addresses → coordinates; nil when no provider is configured (saved or given coordinates only).
     public let geocoder: (any Geocoder)?
+    /// Background provisioning in sip-agent-server after a restaurant write; nil when none is configured.
+    public let provisioning: ProvisioningQueue?
 
     public init(configuration: ServerConfiguration, database: AlloRestoDatabase, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "alloresto"), geocoder: (any Geocoder)? = nil) throws {
         self.geocoder = geocoder ?? configuration.geocoder.make()
@@ -27,5 +29,8 @@ public struct AppServices: Sendable {
         orderWriter = OrderWriter(database: database)
         self.now = now
         self.logger = logger
+        provisioning = configuration.sipAgentServerConfigured ? ProvisioningQueue(provisioner: Provisioner(
+            database: database, cipher: cipher, publicURL: configuration.publicURL,
+            api: SipAgentServerClient(baseURL: configuration.sipAgentServerURL, apiKey: configuration.sipAgentServerAPIKey), logger: logger)) : nil
     }
 }

@@ -32,6 +32,8 @@ public func buildRouter(services: AppServices) async throws -> Router<AppContext
     AvailabilityRoutes(services: services).register(on: router)
     ReservationRoutes(services: services).register(on: router)
     PlanningRoutes(services: services).register(on: router)
+    ManagementRoutes(services: services).register(on: router)
+    BackOfficePages(services: services, pages: pages).register(on: router)
     OpenAPIDocument.register(on: router)
     AdminRoutes(services: services, pages: pages).register(on: router)
     IntegrationRoutes(services: services, pages: pages).register(on: router)

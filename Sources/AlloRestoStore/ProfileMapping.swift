@@ -116,7 +116,7 @@ extension MenuCategory {
 }
 
 extension MenuItem {
-    var info: MenuItemInfo {
+    public var info: MenuItemInfo {
         MenuItemInfo(
             id: id!, categoryId: $category.id, name: name, description: description, priceMinor: price,
             allergens: JSONText.decode([String].self, allergens, default: []),

@@ -86,10 +86,9 @@ struct Serve: AsyncParsableCommand {
         logger.info("AlloResto listening", metadata: ["address": "http://\(config.host):\(config.port)", "database": "\(config.database)"])
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                if config.sipAgentServerConfigured {
+                if let queue = services.provisioning {
                     // Restaurants without an agent (created while sip-agent-server was down) are caught up at start
                     // and every 5 minutes, beside the server.
-                    let queue = ProvisioningQueue(provisioner: Provisioner(services: services))
                     group.addTask {
                         while !Task.isCancelled {
                             try? await queue.catchUp()

@@ -1,0 +1,200 @@
+import AlloRestoCore
+import AlloRestoStore
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// The restaurant's pages (admin session): dashboard, orders board, reservations of the day, messages, FAQ, menu,
+/// settings and calls log, under `/admin/r/<restaurant id>/…`. Server-rendered in French; the few actions post
+/// JSON to the management APIs with a small inline script (no external host).
+struct BackOfficePages {
+    let services: AppServices
+    let pages: Pages
+
+    static let sections: [(path: String, label: String)] = [
+        ("", "Tableau de bord"), ("/orders", "Commandes"), ("/reservations", "Réservations"), ("/messages", "Messages"),
+        ("/faq", "Questions"), ("/menu", "Carte"), ("/settings", "Réglages"), ("/calls", "Appels"),
+    ]
+
+    func register(on router: Router<AppContext>) {
+        let admin = router.group("/admin/r").add(middleware: AdminGuard(services: services))
+        admin.get(":id") { request, context in try await self.dashboard(request, context) }
+        admin.get(":id/orders") { request, context in try await self.orders(request, context) }
+        admin.get(":id/reservations") { request, context in try await self.reservations(request, context) }
+        admin.get(":id/messages") { request, context in try await self.messages(request, context) }
+        admin.get(":id/faq") { request, context in try await self.faq(request, context) }
+        admin.get(":id/menu") { request, context in try await self.menu(request, context) }
+        admin.get(":id/settings") { request, context in try await self.settings(request, context) }
+        admin.get(":id/calls") { request, context in try await self.calls(request, context) }
+    }
+
+    var db: any Database { services.database.db }
+
+    func restaurant(_ context: AppContext) async throws -> Restaurant {
+        guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw), let r = try await Restaurant.find(id, on: db) else {
+            throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.")
+        }
+        return r
+    }
+
+    /// Renders a section page with the navigation of its restaurant.
+    func page(_ template: String, _ r: Restaurant, section: String, title: String, _ data: [String: Any] = [:]) -> Response {
+        let base = "/admin/r/\(r.id!.uuidString.lowercased())"
+        var all = data
+        all["title"] = title
+        all["restaurant"] = r.name
+        all["rid"] = r.id!.uuidString.lowercased()
+        all["base"] = base
+        all["nav"] = Self.sections.map { ["href": base + $0.path, "label": $0.label, "current": $0.path == section] as [String: Any] }
+        return pages.html(pages.render(template, all))
+    }
+
+    func today(_ r: Restaurant) -> (RestaurantTime, LocalDate) {
+        let time = RestaurantTime(identifier: r.timezone)
+        return (time, time.localDate(services.now()))
+    }
+
+    static func money(_ minor: Int, _ currency: String) -> String { Money.written(minor, currency: currency) }
+
+    func dashboard(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context)
+        let (_, day) = today(r)
+        let stats = try await ManagementRoutes.stats(r, day: day, on: db)
+        func money(_ v: JSONValue?) -> String {
+            Self.money(Money.minor(fromDecimal: v?.doubleValue ?? 0, currency: r.currency), r.currency)
+        }
+        let pendingFaq = try await Faq.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$status == "pending").count()
+        let unread = try await Message.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$isRead == false).count()
+        var hourly: [[String: Any]] = []
+        for h in stats["hourly"]?.arrayValue ?? [] {
+            let row: [String: Any] = [
+                "hour": h["hour"]?.intValue ?? 0, "calls": h["calls"]?.intValue ?? 0, "orders": h["orders"]?.intValue ?? 0,
+                "revenue": money(h["revenue"]),
+            ]
+            hourly.append(row)
+        }
+        return page("bo-dashboard", r, section: "", title: "Tableau de bord", [
+            "day": day.description, "calls": stats["calls"]?.intValue ?? 0, "orders": stats["orders"]?.intValue ?? 0,
+            "revenue": money(stats["revenue"]), "reservations": stats["reservations"]?.intValue ?? 0, "covers": stats["covers"]?.intValue ?? 0,
+            "pendingFaq": pendingFaq, "unread": unread, "hourly": hourly,
+        ])
+    }
+
+    func orders(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context)
+        let (_, day) = today(r)
+        let transitions = JSONValue.object(OrderBoardRoutes.transitions.mapValues { .array($0.sorted(by: Self.statusOrder).map(JSONValue.string)) })
+        let labels = JSONValue.object(Dictionary(uniqueKeysWithValues: OrderBoardRoutes.transitions.keys.map { ($0, JSONValue.string(OrderRoutes.label($0))) }))
+        return page("bo-orders", r, section: "/orders", title: "Commandes", [
+            "date": day.description, "symbol": Money.symbol(r.currency),
+            "transitions": String(decoding: JSONWriter.encoded(transitions), as: UTF8.self),
+            "labels": String(decoding: JSONWriter.encoded(labels), as: UTF8.self),
+        ])
+    }
+
+    static let flow = ["pending", "confirmed", "preparing", "ready", "delivering", "completed", "cancelled"]
+    static func statusOrder(_ a: String, _ b: String) -> Bool { (flow.firstIndex(of: a) ?? 99) < (flow.firstIndex(of: b) ?? 99) }
+
+    static let reservationLabels = ["pending": "en attente", "confirmed": "confirmée", "seated": "installée", "completed": "terminée", "cancelled": "annulée", "no_show": "absent"]
+
+    func reservations(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context)
+        let (time, day) = today(r)
+        let start = time.instant(day, TimeOfDay(minutes: 0)), end = time.instant(day.adding(days: 1), TimeOfDay(minutes: 0))
+        let rows: [Reservation] = try await Reservation.query(on: db).filter(\.$restaurant.$id == r.id!)
+            .filter(\.$reservationTime >= start).filter(\.$reservationTime < end).sort(\.$reservationTime).all()
+        let list: [[String: Any]] = rows.map {
+            ["time": time.local($0.reservationTime).time.description, "name": $0.customerName ?? "", "party": $0.partySize,
+             "phone": $0.customerPhone ?? "", "status": Self.reservationLabels[$0.status] ?? $0.status, "notes": $0.notes ?? ""]
+        }
+        let kept = rows.filter { $0.status != "cancelled" }
+        return page("bo-reservations", r, section: "/reservations", title: "Réservations", [
+            "day": day.description, "reservations": list, "count": kept.count, "covers": kept.reduce(0) { $0 + $1.partySize },
+        ])
+    }
+
+    func when(_ date: Date?, _ time: RestaurantTime) -> String {
+        guard let date else { return "" }
+        let l = time.local(date)
+        return "\(l.date.description) \(l.time.description)"
+    }
+
+    func messages(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context)
+        let (time, _) = today(r)
+        let rows: [Message] = try await Message.query(on: db).filter(\.$restaurant.$id == r.id!)
+            .sort(\.$isRead).sort(\.$createdAt, .descending).limit(200).all()
+        let list: [[String: Any]] = rows.map {
+            ["id": $0.id!.uuidString.lowercased(), "content": $0.content, "caller": [$0.callerName, $0.callerPhone].compactMap { $0 }.joined(separator: " "),
+             "isRead": $0.isRead, "isUrgent": $0.isUrgent, "when": when($0.createdAt, time)]
+        }
+        return page("bo-messages", r, section: "/messages", title: "Messages", ["messages": list])
+    }
+
+    func faq(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context)
+        let rows: [Faq] = try await Faq.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$askCount, .descending).all()
+        func row(_ f: Faq) -> [String: Any] {
+            ["id": f.id!.uuidString.lowercased(), "question": f.question, "answer": f.answer ?? "", "askCount": f.askCount]
+        }
+        return page("bo-faq", r, section: "/faq", title: "Questions des appelants", [
+            "pending": rows.filter { $0.status == "pending" }.map(row), "answered": rows.filter { $0.status == "answered" }.map(row),
+        ])
+    }
+
+    func menu(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context)
+        let cats: [MenuCategory] = try await MenuCategory.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).all()
+        let items: [MenuItem] = try await MenuItem.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
+        func item(_ i: MenuItem) -> [String: Any] {
+            ["id": i.id!.uuidString.lowercased(), "name": i.name, "description": i.description ?? "", "isAvailable": i.isAvailable,
+             "price": String(Money.decimal(i.price, currency: r.currency))]
+        }
+        var sections: [[String: Any]] = cats.map { c in
+            ["id": c.id!.uuidString.lowercased(), "name": c.name, "items": items.filter { $0.$category.id == c.id }.map(item)]
+        }
+        let formules = items.filter { $0.$category.id == nil }
+        if !formules.isEmpty { sections.append(["id": "formules", "name": "Formules", "items": formules.map(item)]) }
+        return page("bo-menu", r, section: "/menu", title: "Carte", ["categories": sections, "currency": r.currency])
+    }
+
+    func settings(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context)
+        let s = RestaurantSettings.json(r)
+        func text(_ key: String) -> String {
+            switch s[key] {
+            case .string(let t)?: t
+            case .int(let i)?: String(i)
+            case .double(let d)?: d == d.rounded() ? String(Int(d)) : String(d)
+            default: ""
+            }
+        }
+        var values: [String: Any] = [:]
+        for key in ["name", "phone", "address", "city", "timezone", "currency", "deliveryRadiusKm", "deliveryFee", "deliveryFreeAbove",
+                    "minOrderAmount", "avgPrepTimeMin", "totalSeats", "avgMealDurationMin", "minReservationAdvanceMin",
+                    "maxReservationAdvanceDays", "welcomeMessage", "aiInstructions", "transferPhoneNumber"] {
+            values[key] = text(key)
+        }
+        for key in ["deliveryEnabled", "orderStatusEnabled", "reservationEnabled", "transferEnabled", "transferAutomatic"] {
+            values[key] = s[key] == .bool(true)
+        }
+        values["hours"] = String(decoding: JSONWriter.encoded(s["openingHours"] ?? .object([:])), as: UTF8.self)
+        values["voices"] = RestaurantSettings.voices.map { ["value": $0, "selected": $0 == r.aiVoice] as [String: Any] }
+        let line: PhoneLine? = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == r.id!).first()
+        var data: [String: Any] = ["r": values]
+        if let line { data["line"] = ["sipDomain": line.sipDomain, "sipUsername": line.sipUsername, "hasPassword": !line.sipPassword.isEmpty, "isActive": line.isActive] as [String: Any] }
+        return page("bo-settings", r, section: "/settings", title: "Réglages", data)
+    }
+
+    func calls(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context)
+        let (time, _) = today(r)
+        let rows: [CallRecord] = try await CallRecord.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$createdAt, .descending).limit(100).all()
+        let list: [[String: Any]] = rows.map { c in
+            ["when": when(c.startedAt ?? c.createdAt, time), "phone": c.callerPhone ?? "inconnu",
+             "duration": c.durationSec.map { "\($0 / 60) min \(String(format: "%02d", $0 % 60)) s" } ?? "",
+             "outcome": c.outcome ?? "", "cost": c.costLocal.map { String(format: "%.2f %@", $0, Money.symbol(r.currency)) } ?? ""]
+        }
+        return page("bo-calls", r, section: "/calls", title: "Journal des appels", ["calls": list])
+    }
+}

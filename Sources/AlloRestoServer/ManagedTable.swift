@@ -1,0 +1,185 @@
+import AlloRestoCore
+import AlloRestoStore
+import FluentKit
+import Foundation
+
+/// A restaurant-owned table the back office edits as a whole (list, create, update, delete): dining services,
+/// offers, rooms and tables. Each row is read and written through the restaurant it belongs to.
+struct ManagedTable: Sendable {
+    let path: String
+    let singular: String
+    let plural: String
+    let label: String
+    let list: @Sendable (Restaurant, any Database) async throws -> [JSONValue]
+    let write: @Sendable (Restaurant, UUID?, ToolBody, any Database) async throws -> JSONValue
+    let delete: @Sendable (Restaurant, UUID, any Database) async throws -> Bool
+
+    static let all = [diningServices, offers, rooms, tables]
+
+    static func missing(_ key: String) -> APIError { APIError(.unprocessableContent, code: "missing_\(key)", "Le champ \(key) est obligatoire.") }
+    static func notFound(_ label: String) -> APIError { APIError.notFound("not_found", "\(label) introuvable pour ce restaurant.") }
+
+    static func time(_ body: ToolBody, _ key: String) throws -> String? {
+        guard let s = body.string(key) else { return nil }
+        guard let t = TimeOfDay(parsing: s), t.minutes <= 1440 else { throw ToolBody.invalid(key, "une heure HH:MM") }
+        return t.description
+    }
+
+    static func ranged(_ body: ToolBody, _ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+        guard let i = try body.int(key) else { return nil }
+        guard range.contains(i) else { throw ToolBody.invalid(key, "un nombre entre \(range.lowerBound) et \(range.upperBound)") }
+        return i
+    }
+
+    /// Finds the row of `id` owned by `r`, or a new one when `id` is nil.
+    static func row<M: Model>(_ type: M.Type, _ id: UUID?, _ r: Restaurant, owner: (M) -> UUID, label: String, on db: any Database) async throws -> M where M.IDValue == UUID {
+        guard let id else { return M() }
+        guard let row = try await M.find(id, on: db), owner(row) == r.id else { throw notFound(label) }
+        return row
+    }
+
+    static let diningServices = ManagedTable(
+        path: "dining-services", singular: "diningService", plural: "diningServices", label: "Service",
+        list: { r, db in
+            try await DiningService.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$startTime).all().map { json($0, r) }
+        },
+        write: { r, id, body, db in
+            let s = try await row(DiningService.self, id, r, owner: { $0.$restaurant.id }, label: "Service", on: db)
+            if id == nil {
+                s.$restaurant.id = r.id!; s.isActive = true; s.isPrivate = false; s.prepaymentRequired = false
+                s.daysOfWeek = "[1,2,3,4,5,6,7]"; s.defaultDurationMin = r.avgMealDurationMin
+            }
+            if let n = body.string("name") { s.name = n } else if id == nil { throw missing("name") }
+            if let t = try time(body, "startTime") { s.startTime = t } else if id == nil { throw missing("startTime") }
+            if let t = try time(body, "endTime") { s.endTime = t } else if id == nil { throw missing("endTime") }
+            if body.fields["lastSeatingTime"] != nil { s.lastSeatingTime = try time(body, "lastSeatingTime") }
+            if let c = try ranged(body, "maxCovers", 1...10_000) { s.maxCovers = c } else if id == nil { throw missing("maxCovers") }
+            if let d = try ranged(body, "defaultDurationMin", 15...600) { s.defaultDurationMin = d }
+            if body.fields["daysOfWeek"] != nil {
+                guard let days = body.array("daysOfWeek")?.compactMap(ToolBody.intValue), !days.isEmpty, days.allSatisfy((1...7).contains) else {
+                    throw ToolBody.invalid("daysOfWeek", "une liste de jours 1 (lundi) à 7 (dimanche)")
+                }
+                s.daysOfWeek = "[" + Set(days).sorted().map(String.init).joined(separator: ",") + "]"
+            }
+            if let b = try body.bool("isActive") { s.isActive = b }
+            if let b = try body.bool("isPrivate") { s.isPrivate = b }
+            if let b = try body.bool("prepaymentRequired") { s.prepaymentRequired = b }
+            if body.fields["prepaymentAmount"] != nil {
+                s.prepaymentAmount = try body.double("prepaymentAmount").map { Money.minor(fromDecimal: $0, currency: r.currency) }
+            }
+            guard s.startTime != s.endTime else { throw ToolBody.invalid("endTime", "différente de startTime") }
+            try await s.save(on: db)
+            return json(s, r)
+        },
+        delete: { r, id, db in
+            guard let s = try await DiningService.find(id, on: db), s.$restaurant.id == r.id else { return false }
+            try await s.delete(on: db)
+            return true
+        })
+
+    static func json(_ s: DiningService, _ r: Restaurant) -> JSONValue {
+        .object([
+            "id": .string(s.id!.uuidString.lowercased()), "name": .string(s.name),
+            "daysOfWeek": (try? JSONReader.parse(Array(s.daysOfWeek.utf8))) ?? [], "startTime": .string(s.startTime),
+            "endTime": .string(s.endTime), "lastSeatingTime": s.lastSeatingTime.map(JSONValue.string) ?? .null,
+            "maxCovers": .int(s.maxCovers), "defaultDurationMin": .int(s.defaultDurationMin), "isActive": .bool(s.isActive),
+            "isPrivate": .bool(s.isPrivate), "prepaymentRequired": .bool(s.prepaymentRequired),
+            "prepaymentAmount": s.prepaymentAmount.map { .double(Money.decimal($0, currency: r.currency)) } ?? .null,
+        ])
+    }
+
+    static let offers = ManagedTable(
+        path: "offers", singular: "offer", plural: "offers", label: "Offre",
+        list: { r, db in try await Offer.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$name).all().map { json($0, r) } },
+        write: { r, id, body, db in
+            let o = try await row(Offer.self, id, r, owner: { $0.$restaurant.id }, label: "Offre", on: db)
+            if id == nil { o.$restaurant.id = r.id!; o.isActive = true; o.kind = "menu" }
+            if let n = body.string("name") { o.name = n } else if id == nil { throw missing("name") }
+            if body.fields["description"] != nil { o.description = body.string("description") }
+            if let k = body.string("kind")?.lowercased() {
+                guard ["menu", "discount", "event"].contains(k) else { throw ToolBody.invalid("kind", "menu, discount ou event") }
+                o.kind = k
+            }
+            if body.fields["price"] != nil { o.price = try body.double("price").map { Money.minor(fromDecimal: $0, currency: r.currency) } }
+            if body.fields["minPartySize"] != nil { o.minPartySize = try ranged(body, "minPartySize", 1...500) }
+            if body.fields["maxPartySize"] != nil { o.maxPartySize = try ranged(body, "maxPartySize", 1...500) }
+            for key in ["validFrom", "validTo"] where body.fields[key] != nil {
+                let value = body.string(key)
+                if let value, LocalDate(iso: value) == nil { throw ToolBody.invalid(key, "une date AAAA-MM-JJ") }
+                if key == "validFrom" { o.validFrom = value } else { o.validTo = value }
+            }
+            if let b = try body.bool("isActive") { o.isActive = b }
+            if let a = o.minPartySize, let b = o.maxPartySize, a > b { throw ToolBody.invalid("maxPartySize", "au moins minPartySize") }
+            try await o.save(on: db)
+            return json(o, r)
+        },
+        delete: { r, id, db in
+            guard let o = try await Offer.find(id, on: db), o.$restaurant.id == r.id else { return false }
+            try await o.delete(on: db)
+            return true
+        })
+
+    static func json(_ o: Offer, _ r: Restaurant) -> JSONValue {
+        .object([
+            "id": .string(o.id!.uuidString.lowercased()), "name": .string(o.name), "description": o.description.map(JSONValue.string) ?? .null,
+            "kind": .string(o.kind), "price": o.price.map { .double(Money.decimal($0, currency: r.currency)) } ?? .null,
+            "minPartySize": o.minPartySize.map(JSONValue.int) ?? .null, "maxPartySize": o.maxPartySize.map(JSONValue.int) ?? .null,
+            "validFrom": o.validFrom.map(JSONValue.string) ?? .null, "validTo": o.validTo.map(JSONValue.string) ?? .null,
+            "isActive": .bool(o.isActive),
+        ])
+    }
+
+    static let rooms = ManagedTable(
+        path: "rooms", singular: "room", plural: "rooms", label: "Salle",
+        list: { r, db in try await Room.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).all().map(json) },
+        write: { r, id, body, db in
+            let room = try await row(Room.self, id, r, owner: { $0.$restaurant.id }, label: "Salle", on: db)
+            if id == nil { room.$restaurant.id = r.id!; room.displayOrder = 0 }
+            if let n = body.string("name") { room.name = n } else if id == nil { throw missing("name") }
+            if let o = try body.int("displayOrder") { room.displayOrder = o }
+            try await room.save(on: db)
+            return json(room)
+        },
+        delete: { r, id, db in
+            guard let room = try await Room.find(id, on: db), room.$restaurant.id == r.id else { return false }
+            // Its tables stay, without a room.
+            for t in try await DiningTable.query(on: db).filter(\.$room.$id == id).all() { t.$room.id = nil; try await t.save(on: db) }
+            try await room.delete(on: db)
+            return true
+        })
+
+    static func json(_ room: Room) -> JSONValue {
+        .object(["id": .string(room.id!.uuidString.lowercased()), "name": .string(room.name), "displayOrder": .int(room.displayOrder)])
+    }
+
+    static let tables = ManagedTable(
+        path: "tables", singular: "table", plural: "tables", label: "Table",
+        list: { r, db in try await DiningTable.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$label).all().map(json) },
+        write: { r, id, body, db in
+            let t = try await row(DiningTable.self, id, r, owner: { $0.$restaurant.id }, label: "Table", on: db)
+            if id == nil { t.$restaurant.id = r.id!; t.isActive = true }
+            if let l = body.string("label") { t.label = l } else if id == nil { throw missing("label") }
+            if let s = try ranged(body, "seats", 1...100) { t.seats = s } else if id == nil { throw missing("seats") }
+            if let b = try body.bool("isActive") { t.isActive = b }
+            if body.fields["roomId"] != nil {
+                if let roomId = try body.uuid("roomId") {
+                    guard let room = try await Room.find(roomId, on: db), room.$restaurant.id == r.id else { throw ToolBody.invalid("roomId", "l'id d'une salle de ce restaurant") }
+                    t.$room.id = room.id
+                } else {
+                    t.$room.id = nil
+                }
+            }
+            try await t.save(on: db)
+            return json(t)
+        },
+        delete: { r, id, db in
+            guard let t = try await DiningTable.find(id, on: db), t.$restaurant.id == r.id else { return false }
+            try await t.delete(on: db)
+            return true
+        })
+
+    static func json(_ t: DiningTable) -> JSONValue {
+        .object(["id": .string(t.id!.uuidString.lowercased()), "label": .string(t.label), "seats": .int(t.seats),
+                 "roomId": t.$room.id.map { .string($0.uuidString.lowercased()) } ?? .null, "isActive": .bool(t.isActive)])
+    }
+}

@@ -1,0 +1,167 @@
+import AlloRestoCore
+import AlloRestoStore
+import Foundation
+
+/// The settings of SPEC §3 a restaurant owner changes through `POST/PATCH /api/restaurants` and the settings page:
+/// read as JSON (camelCase, money in the currency's decimal unit as everywhere in the API), and written back
+/// validated, each refusal naming its field in French.
+enum RestaurantSettings {
+    /// Fields whose change alters the agent in sip-agent-server (name, voice, timezone, feature flags).
+    static let agentFields: Set<String> = [
+        "name", "aiVoice", "timezone", "deliveryEnabled", "reservationEnabled", "orderStatusEnabled", "transferEnabled", "isActive",
+    ]
+    /// The voices OpenAI Realtime offers.
+    static let voices = ["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"]
+
+    static func json(_ r: Restaurant) -> JSONValue {
+        func money(_ minor: Int?) -> JSONValue { minor.map { .double(Money.decimal($0, currency: r.currency)) } ?? .null }
+        func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+        func strings(_ t: String) -> JSONValue { .array((try? JSONDecoder().decode([String].self, from: Data(t.utf8)))?.map(JSONValue.string) ?? []) }
+        return .object([
+            "id": .string(r.id!.uuidString.lowercased()), "name": .string(r.name), "cuisineType": text(r.cuisineType),
+            "address": text(r.address), "city": text(r.city), "postalCode": text(r.postalCode), "country": .string(r.country),
+            "phone": text(r.phone), "email": text(r.email), "website": text(r.website),
+            "lat": r.lat.map(JSONValue.double) ?? .null, "lng": r.lng.map(JSONValue.double) ?? .null,
+            "timezone": .string(r.timezone), "currency": .string(r.currency), "defaultLocale": .string(r.defaultLocale),
+            "openingHours": (try? JSONReader.parse(Array(r.openingHours.utf8))) ?? .object([:]),
+            "aiVoice": .string(r.aiVoice), "aiInstructions": text(r.aiInstructions), "welcomeMessage": text(r.welcomeMessage),
+            "paymentMethods": strings(r.paymentMethods),
+            "deliveryEnabled": .bool(r.deliveryEnabled), "deliveryRadiusKm": r.deliveryRadiusKm.map(JSONValue.double) ?? .null,
+            "deliveryFee": money(r.deliveryFee), "deliveryFreeAbove": money(r.deliveryFreeAbove), "minOrderAmount": money(r.minOrderAmount),
+            "avgPrepTimeMin": .int(r.avgPrepTimeMin),
+            "reservationEnabled": .bool(r.reservationEnabled), "totalSeats": r.totalSeats.map(JSONValue.int) ?? .null,
+            "avgMealDurationMin": .int(r.avgMealDurationMin), "minReservationAdvanceMin": .int(r.minReservationAdvanceMin),
+            "maxReservationAdvanceDays": .int(r.maxReservationAdvanceDays),
+            "orderStatusEnabled": .bool(r.orderStatusEnabled),
+            "transferEnabled": .bool(r.transferEnabled), "transferPhoneNumber": text(r.transferPhoneNumber),
+            "transferAutomatic": .bool(r.transferAutomatic), "transferCases": strings(r.transferCases),
+            "aiCostMarginPct": r.aiCostMarginPct.map(JSONValue.double) ?? .null,
+            "planningConfig": r.planningConfig.flatMap { try? JSONReader.parse(Array($0.utf8)) } ?? .null,
+            "agentId": text(r.agentId), "isActive": .bool(r.isActive), "version": .int(r.version),
+        ])
+    }
+
+    static func invalid(_ key: String, _ expected: String) -> APIError { ToolBody.invalid(key, expected) }
+
+    /// Applies the settings present in `body` to `r` and returns the keys that changed. Unknown keys are refused
+    /// (a typo must not look saved); `null` clears an optional setting.
+    @discardableResult
+    static func apply(_ body: ToolBody, to r: Restaurant) throws -> Set<String> {
+        let before = json(r)
+        let ignored: Set<String> = ["restaurantId", "restaurant_id", "id", "agentId", "version"]
+        for key in body.fields.keys.sorted() where !ignored.contains(key) {
+            let v = body.fields[key]!
+            let isNull = v == .null
+            func text(max: Int, required: Bool = false) throws -> String? {
+                let s = body.string(key)
+                if s == nil, required { throw invalid(key, "un texte non vide") }
+                if let s, s.count > max { throw invalid(key, "un texte de \(max) caractères au plus") }
+                return s
+            }
+            func int(_ range: ClosedRange<Int>) throws -> Int? {
+                guard let i = try body.int(key) else { return nil }
+                guard range.contains(i) else { throw invalid(key, "un nombre entier entre \(range.lowerBound) et \(range.upperBound)") }
+                return i
+            }
+            func number(_ range: ClosedRange<Double>) throws -> Double? {
+                guard let d = try body.double(key) else { return nil }
+                guard range.contains(d) else { throw invalid(key, "un nombre entre \(range.lowerBound.formatted()) et \(range.upperBound.formatted())") }
+                return d
+            }
+            func money(required: Bool) throws -> Int? {
+                guard let d = try number(0...100_000) else {
+                    if required { throw invalid(key, "un montant") }
+                    return nil
+                }
+                return Money.minor(fromDecimal: d, currency: r.currency)
+            }
+            func flag() throws -> Bool {
+                guard let b = try body.bool(key) else { throw invalid(key, "vrai ou faux") }
+                return b
+            }
+            func list() throws -> String {
+                guard isNull || body.array(key) != nil else { throw invalid(key, "une liste de textes") }
+                let items = (body.array(key) ?? []).compactMap { $0.stringValue?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                return String(decoding: try JSONEncoder().encode(items), as: UTF8.self)
+            }
+            func phone() throws -> String? {
+                guard let raw = body.string(key) else { return nil }
+                guard let n = PhoneNumber.normalize(raw, defaultCountry: r.country), n.hasPrefix("+") else { throw invalid(key, "un numéro de téléphone") }
+                return n
+            }
+            switch key {
+            case "name": r.name = try text(max: 200, required: true)!
+            case "cuisineType": r.cuisineType = try text(max: 100)
+            case "address": r.address = try text(max: 300)
+            case "city": r.city = try text(max: 100)
+            case "postalCode": r.postalCode = try text(max: 20)
+            case "country":
+                guard let c = body.string(key), c.count == 2, c.allSatisfy(\.isLetter) else { throw invalid(key, "un code pays de 2 lettres (FR)") }
+                r.country = c.uppercased()
+            case "phone": r.phone = try phone()
+            case "email":
+                let e = try text(max: 254)
+                if let e, !e.contains("@") { throw invalid(key, "une adresse e-mail") }
+                r.email = e
+            case "website": r.website = try text(max: 300)
+            case "lat": r.lat = try number(-90...90)
+            case "lng": r.lng = try number(-180...180)
+            case "timezone":
+                guard let z = body.string(key), TimeZone(identifier: z) != nil, z.contains("/") || z == "UTC" else {
+                    throw invalid(key, "un fuseau horaire IANA (Europe/Paris)")
+                }
+                r.timezone = z
+            case "currency":
+                guard let c = body.string(key)?.uppercased(), c.count == 3, c.allSatisfy(\.isLetter) else { throw invalid(key, "un code devise ISO de 3 lettres (EUR)") }
+                r.currency = c
+            case "defaultLocale":
+                guard let l = body.string(key), (2...5).contains(l.count) else { throw invalid(key, "une langue (fr)") }
+                r.defaultLocale = l
+            case "openingHours":
+                switch RestaurantImport.readHours(v, path: key) {
+                case .success(let hours): r.openingHours = String(decoding: try JSONEncoder().encode(hours), as: UTF8.self)
+                case .failure(let errors): throw APIError(.unprocessableContent, code: "invalid_field", "Horaires invalides : \(errors.problems.map(\.description).joined(separator: " ; ")).")
+                }
+            case "aiVoice":
+                guard let voice = body.string(key)?.lowercased(), voices.contains(voice) else { throw invalid(key, "une voix parmi \(voices.joined(separator: ", "))") }
+                r.aiVoice = voice
+            case "aiInstructions": r.aiInstructions = try text(max: 4000)
+            case "welcomeMessage": r.welcomeMessage = try text(max: 500)
+            case "paymentMethods": r.paymentMethods = try list()
+            case "deliveryEnabled": r.deliveryEnabled = try flag()
+            case "deliveryRadiusKm": r.deliveryRadiusKm = try number(0...200)
+            case "deliveryFee": r.deliveryFee = try money(required: true)!
+            case "deliveryFreeAbove": r.deliveryFreeAbove = try money(required: false)
+            case "minOrderAmount": r.minOrderAmount = try money(required: true)!
+            case "avgPrepTimeMin": r.avgPrepTimeMin = try int(1...240) ?? r.avgPrepTimeMin
+            case "reservationEnabled": r.reservationEnabled = try flag()
+            case "totalSeats": r.totalSeats = try int(0...10_000)
+            case "avgMealDurationMin": r.avgMealDurationMin = try int(15...600) ?? r.avgMealDurationMin
+            case "minReservationAdvanceMin": r.minReservationAdvanceMin = try int(0...10_080) ?? r.minReservationAdvanceMin
+            case "maxReservationAdvanceDays": r.maxReservationAdvanceDays = try int(0...365) ?? r.maxReservationAdvanceDays
+            case "orderStatusEnabled": r.orderStatusEnabled = try flag()
+            case "transferEnabled": r.transferEnabled = try flag()
+            case "transferPhoneNumber": r.transferPhoneNumber = try phone()
+            case "transferAutomatic": r.transferAutomatic = try flag()
+            case "transferCases": r.transferCases = try list()
+            case "aiCostMarginPct": r.aiCostMarginPct = try number(0...500)
+            case "planningConfig":
+                if isNull { r.planningConfig = nil } else {
+                    do { _ = try PlanningConfig(json: v, avgPrepTimeMin: r.avgPrepTimeMin) } catch {
+                        throw APIError(.unprocessableContent, code: "invalid_planning_config", "planningConfig.\(error.path) : \(error.message).")
+                    }
+                    r.planningConfig = String(decoding: JSONWriter.encoded(v), as: UTF8.self)
+                }
+            case "isActive": r.isActive = try flag()
+            default:
+                throw APIError(.unprocessableContent, code: "unknown_field", "Réglage inconnu : \(key).")
+            }
+        }
+        if r.transferEnabled, r.transferPhoneNumber == nil {
+            throw APIError(.unprocessableContent, code: "transfer_phone_required", "Le transfert d'appel demande un numéro (transferPhoneNumber).")
+        }
+        let after = json(r)
+        guard case .object(let a) = after, case .object(let b) = before else { return [] }
+        return Set(a.keys.filter { a[$0] != b[$0] && $0 != "version" })
+    }
+}
