@@ -42,7 +42,7 @@ enum OpenAPIDocument {
 
     static let restaurantSide = ["agentToken", "adminSession"]
 
-    static var document: J {
+    static var basePaths: [String: J] {
         let rid = ["restaurantId": str("Restaurant id (UUID).")]
         let order = obj(rid.merging([
             "order_type": str("pickup | delivery | dine_in"), "items": ["type": "array", "items": obj([
@@ -126,6 +126,80 @@ enum OpenAPIDocument {
                 "put": op("Replace the planning override (null = defaults); validated, field named on error", tag: "planning", body: obj(rid.merging(["config": ["type": ["object", "null"], "description": "slotMin, horizonMin, maxShiftMin, capacity, bands, profiles, pickupBufferMin, deliveryBufferMin, roadFactor, deliverySpeedKmh"]]) { $1 }, required: ["restaurantId", "config"]), security: restaurantSide),
             ],
         ]
+        return paths.merging(managementPaths) { a, _ in a }
+    }
+
+    /// The back office's APIs (admin session).
+    static var managementPaths: [String: J] {
+        let admin = ["adminSession"]
+        let rid = ["restaurantId": str("Restaurant id (UUID).")]
+        let idQuery = query("id", "Row id", required: true)
+        func crud(_ what: String, _ fields: [String: J], required: [String]) -> J {
+            [
+                "get": op("List the restaurant's \(what)", tag: "management", params: [restaurantIdQuery], security: admin),
+                "post": op("Create one of the restaurant's \(what)", tag: "management", body: obj(rid.merging(fields) { $1 }, required: ["restaurantId"] + required), security: admin),
+                "patch": op("Change one of the restaurant's \(what) (fields present only)", tag: "management", body: obj(rid.merging(fields) { $1 }.merging(["id": str("Row id")]) { $1 }, required: ["restaurantId", "id"]), security: admin),
+                "delete": op("Delete one of the restaurant's \(what)", tag: "management", params: [restaurantIdQuery, idQuery], security: admin),
+            ]
+        }
+        let settings: [String: J] = [
+            "name": str(""), "cuisineType": str(""), "address": str(""), "city": str(""), "postalCode": str(""), "country": str("ISO 2 letters"),
+            "phone": str("Any form; stored E.164"), "email": str(""), "website": str(""), "lat": num(""), "lng": num(""),
+            "timezone": str("IANA zone"), "currency": str("ISO 4217"), "defaultLocale": str(""),
+            "openingHours": ["type": "object", "description": "Import format: {monday: {open, close, open2, close2} | null, …}"],
+            "aiVoice": str("alloy | ash | ballad | coral | echo | sage | shimmer | verse | marin | cedar"), "aiInstructions": str(""), "welcomeMessage": str(""),
+            "paymentMethods": ["type": "array", "items": ["type": "string"]], "deliveryEnabled": bool(""), "deliveryRadiusKm": num(""),
+            "deliveryFee": num("Decimal amount"), "deliveryFreeAbove": num("Decimal amount or null"), "minOrderAmount": num("Decimal amount"),
+            "avgPrepTimeMin": int("1…240"), "reservationEnabled": bool(""), "totalSeats": int(""), "avgMealDurationMin": int(""),
+            "minReservationAdvanceMin": int(""), "maxReservationAdvanceDays": int(""), "orderStatusEnabled": bool(""), "transferEnabled": bool(""),
+            "transferPhoneNumber": str(""), "transferAutomatic": bool(""), "transferCases": ["type": "array", "items": ["type": "string"]],
+            "aiCostMarginPct": num(""), "planningConfig": ["type": ["object", "null"]], "isActive": bool(""),
+        ]
+        return [
+            "/api/restaurants": [
+                "get": op("All restaurants with their settings, or one (`restaurantId`)", tag: "management", params: [query("restaurantId", "One restaurant")], security: admin),
+                "post": op("Create a restaurant (201, with its agent token shown once); provisioned in sip-agent-server", tag: "management", body: obj(settings, required: ["name"]), security: admin),
+                "patch": op("Change settings (fields present only; unknown fields refused); bumps the version, re-provisions when the agent changes", tag: "management", body: obj(rid.merging(settings) { $1 }, required: ["restaurantId"]), security: admin),
+            ],
+            "/api/menu": [
+                "get": op("Categories and items (formules: items without category)", tag: "management", params: [restaurantIdQuery], security: admin),
+                "post": op("Add a category or an item", tag: "management", body: obj(rid.merging([
+                    "type": str("category | item"), "name": str(""), "description": str(""), "price": num("Decimal amount"), "categoryId": str("null = formule"),
+                    "isAvailable": bool(""), "isActive": bool("category"), "displayOrder": int(""), "allergens": ["type": "array"], "tags": ["type": "array"],
+                    "options": ["type": "array", "description": "Import format; category_ref / item_refs hold ids"],
+                ]) { $1 }, required: ["restaurantId", "type", "name"]), security: admin),
+                "patch": op("Change a category or an item (price, availability, …)", tag: "management", body: obj(rid.merging(["id": str(""), "name": str(""), "price": num(""), "isAvailable": bool(""), "categoryId": str("")]) { $1 }, required: ["restaurantId", "id"]), security: admin),
+                "delete": op("Delete a category (its items stay, unavailable, without category) or an item", tag: "management", params: [restaurantIdQuery, idQuery], security: admin),
+            ],
+            "/api/dining-services": crud("dining services", [
+                "name": str(""), "daysOfWeek": ["type": "array", "items": ["type": "integer"], "description": "1 = Monday … 7"], "startTime": str("HH:MM"), "endTime": str("HH:MM"),
+                "lastSeatingTime": str("HH:MM"), "maxCovers": int(""), "defaultDurationMin": int(""), "isActive": bool(""), "isPrivate": bool(""),
+                "prepaymentRequired": bool(""), "prepaymentAmount": num(""),
+            ], required: ["name", "startTime", "endTime", "maxCovers"]),
+            "/api/offers": crud("offers", [
+                "name": str(""), "description": str(""), "kind": str("menu | discount | event"), "price": num(""), "minPartySize": int(""),
+                "maxPartySize": int(""), "validFrom": str("YYYY-MM-DD"), "validTo": str("YYYY-MM-DD"), "isActive": bool(""),
+            ], required: ["name"]),
+            "/api/rooms": crud("rooms", ["name": str(""), "displayOrder": int("")], required: ["name"]),
+            "/api/tables": crud("tables", ["label": str(""), "seats": int(""), "roomId": str(""), "isActive": bool("")], required: ["label", "seats"]),
+            "/api/phone-lines": [
+                "get": op("The restaurant's SIP line (the password is never returned: hasPassword)", tag: "management", params: [restaurantIdQuery], security: admin),
+                "put": op("Create or replace the SIP line; the password is encrypted on write (omit it to keep it)", tag: "management", body: obj(rid.merging([
+                    "sipDomain": str(""), "sipUsername": str(""), "sipPassword": str("Write-only"), "isActive": bool(""),
+                ]) { $1 }, required: ["restaurantId"]), security: admin),
+            ],
+            "/api/blocked-phones": [
+                "get": op("Blocked numbers", tag: "management", params: [restaurantIdQuery], security: admin),
+                "post": op("Block a number (any form, stored E.164)", tag: "management", body: obj(rid.merging(["phone": str(""), "reason": str("")]) { $1 }, required: ["restaurantId", "phone"]), security: admin),
+                "delete": op("Unblock", tag: "management", params: [restaurantIdQuery, idQuery], security: admin),
+            ],
+            "/api/blocked-phones/check": ["get": op("Is this caller blocked? (any number form)", tag: "management", params: [restaurantIdQuery, query("phone", "Caller number", required: true)], security: restaurantSide)],
+            "/api/stats": ["get": op("A local day's calls, orders, revenue, reservations, covers, and per hour", tag: "management", params: [restaurantIdQuery, query("date", "YYYY-MM-DD (today by default)")], security: admin)],
+        ]
+    }
+
+    static var document: J {
+        let paths = basePaths
         return [
             "openapi": "3.1.0",
             "info": ["title": "AlloResto API", "version": "1.0.0", "description": "Session configuration and tool APIs for sip-agent-server, and the restaurant-side APIs."],
