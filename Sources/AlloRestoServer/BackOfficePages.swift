@@ -56,6 +56,12 @@ struct BackOfficePages {
 
     static func money(_ minor: Int, _ currency: String) -> String { Money.written(minor, currency: currency) }
 
+    /// An amount as a French field value: `6,50` (the fields accept a comma or a point).
+    static func decimalText(_ minor: Int, _ currency: String) -> String {
+        let digits = Money.minorUnitDigits(currency)
+        return String(format: "%.\(digits)f", Money.decimal(minor, currency: currency)).replacingOccurrences(of: ".", with: ",")
+    }
+
     func dashboard(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context)
         let (_, day) = today(r)
@@ -148,7 +154,7 @@ struct BackOfficePages {
         let items: [MenuItem] = try await MenuItem.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
         func item(_ i: MenuItem) -> [String: Any] {
             ["id": i.id!.uuidString.lowercased(), "name": i.name, "description": i.description ?? "", "isAvailable": i.isAvailable,
-             "price": String(Money.decimal(i.price, currency: r.currency))]
+             "price": Self.decimalText(i.price, r.currency)]
         }
         var sections: [[String: Any]] = cats.map { c in
             ["id": c.id!.uuidString.lowercased(), "name": c.name, "items": items.filter { $0.$category.id == c.id }.map(item)]
@@ -170,10 +176,14 @@ struct BackOfficePages {
             }
         }
         var values: [String: Any] = [:]
+        func amount(_ key: String) -> String {
+            guard let d = s[key]?.doubleValue else { return "" }
+            return Self.decimalText(Money.minor(fromDecimal: d, currency: r.currency), r.currency)
+        }
         for key in ["name", "phone", "address", "city", "timezone", "currency", "deliveryRadiusKm", "deliveryFee", "deliveryFreeAbove",
                     "minOrderAmount", "avgPrepTimeMin", "totalSeats", "avgMealDurationMin", "minReservationAdvanceMin",
                     "maxReservationAdvanceDays", "welcomeMessage", "aiInstructions", "transferPhoneNumber"] {
-            values[key] = text(key)
+            values[key] = ["deliveryFee", "deliveryFreeAbove", "minOrderAmount"].contains(key) ? amount(key) : text(key)
         }
         for key in ["deliveryEnabled", "orderStatusEnabled", "reservationEnabled", "transferEnabled", "transferAutomatic"] {
             values[key] = s[key] == .bool(true)

@@ -3,6 +3,7 @@ import AlloRestoServer
 import AlloRestoStore
 import AlloRestoTestSupport
 import AsyncHTTPClient
+import FluentKit
 import Foundation
 import NIOCore
 import Testing
@@ -59,7 +60,119 @@ enum Browser {
     }
 }
 
+extension Browser {
+    /// Runs `steps` (see `cdp_pages.py`) in one browser page; returns what each `read` step saw.
+    static func run(base: String, cookie: String?, steps: JSONValue, wait: Int = 1500, tag: String) async throws -> JSONValue {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("steps-\(UUID().uuidString).json")
+        try Data(JSONWriter.encoded(steps)).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var args = ["python3", script, "--base", base, "--out", artifacts + "/" + tag, "--wait", String(wait), "--steps", file.path]
+        if let cookie { args += ["--cookie", cookie] }
+        process.arguments = args
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = await Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+        let errors = await Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        await Task.detached { process.waitUntilExit() }.value
+        guard process.terminationStatus == 0 else {
+            throw CallEmulator.Failure(description: "browser failed (\(process.terminationStatus)): \(String(decoding: errors, as: UTF8.self).suffix(2000))")
+        }
+        return try JSONReader.parse(Array(data))
+    }
+}
+
 @Suite(.serialized) struct BrowserTests {
+    /// An owner's day in the back office, driven by a real browser against a live server: log in, watch an order
+    /// placed by a call appear on the board and move it on with the keyboard, answer a caller's question, take a dish
+    /// off the menu — and find both in the next call's `/api/ai`. Every page is kept as a screenshot.
+    @Test(.enabled(if: Browser.enabled)) func anOwnersDayInTheBackOffice() async throws {
+        try await TestApp.live { app, base in
+            _ = try await AdminAccounts.createOrUpdate(email: "luigi@chezluigi.test", password: "correct horse battery", cost: 4, on: app.database.db)
+            let cookie = try await Browser.login(base: base, email: "luigi@chezluigi.test", password: "correct horse battery")
+            let auth = ["Authorization": "Bearer \(app.token)", "Content-Type": "application/json"]
+            // What the calls of the morning left: a question, a message, a booking.
+            let faq = try await CallEmulator.http(.POST, base + "/api/faq", headers: auth, body: ["restaurantId": .string(app.id), "question": "Est-ce que vous livrez à Montreuil ?"])
+            #expect(faq.0 == 200)
+            _ = try await CallEmulator.http(.POST, base + "/api/messages", headers: auth, body: ["restaurantId": .string(app.id), "content": "Rappeler Mme Durand pour un anniversaire samedi", "callerName": "Mme Durand", "callerPhone": "0611223344"])
+            _ = try await CallEmulator.http(.POST, base + "/api/reservations", headers: auth, body: ["restaurantId": .string(app.id), "partySize": 4, "reservationTime": "20:00", "customerName": "Martin", "customerPhone": "0622334455", "callId": "resa-1"])
+            let pending: Faq? = try await Faq.query(on: app.database.db).filter(\.$status == "pending").first()
+            let question = try #require(pending)
+            let qid = question.id!.uuidString.lowercased()
+            let bruschetta: MenuItem? = try await MenuItem.query(on: app.database.db).filter(\.$name == "Bruschetta").first()
+            let dish = try #require(bruschetta)
+            let did = dish.id!.uuidString.lowercased()
+            let r = "/admin/r/\(app.id)"
+            let number = try #require(try await Restaurant.find(app.restaurantId, on: app.database.db)).lastOrderNumber + 1
+
+            // The board is open while a call places an order.
+            async let seen = Browser.run(base: base, cookie: cookie, steps: [
+                ["go": "/admin"], ["read": "restaurants"],
+                ["go": .string(r)], ["read": "dashboard"],
+                ["go": .string(r + "/orders")], ["read": "board-before"],
+                ["waitFor": .string("Commande n° \(number)"), "timeout": 20000], ["read": "board-with-order"],
+                ["press": "Enter", "on": .string("#order-\(number) button[data-body*='preparing']")],
+                ["waitFor": "en préparation", "timeout": 10000], ["read": "board-preparing"],
+                ["go": .string(r + "/faq")], ["read": "faq-before"],
+                ["fill": .string("#answer-\(qid)"), "value": "Oui, nous livrons Montreuil jusqu'à 23 h."],
+                ["click": .string("form:has(#answer-\(qid)) button[type=submit]")],
+                ["waitFor": "Répondues", "timeout": 5000], ["waitFor": "nous livrons Montreuil", "timeout": 10000], ["read": "faq-after"],
+                ["go": .string(r + "/menu")], ["read": "menu-before"],
+                ["click": .string("#avail-\(did)")], ["click": .string("#save-\(did)")],
+                ["waitFor": "Bruschetta enregistré.", "timeout": 10000], ["read": "menu-after"],
+                ["go": .string(r + "/reservations")], ["read": "reservations"],
+                ["go": .string(r + "/messages")], ["read": "messages"],
+                ["click": "button[data-api='PATCH /api/messages']"], ["sleep": 2000], ["waitFor": "Rappeler Mme Durand", "timeout": 5000], ["read": "messages-read"],
+                ["go": .string(r + "/settings")], ["read": "settings"],
+                ["fill": "#s-voice", "value": "coral"], ["fill": "#s-welcome", "value": "Buongiorno, ici Luigi !"],
+                ["click": "form:has(#s-voice) button[type=submit]"], ["waitFor": "Agent vocal enregistré.", "timeout": 10000],
+                ["fill": "#s-fee", "value": "4,20"], ["click": "form:has(#s-fee) button[type=submit]"], ["waitFor": "Livraison enregistrée.", "timeout": 10000],
+                ["fill": "#l-domain", "value": "sip.ovh.fr"], ["fill": "#l-user", "value": "0033972000001"], ["fill": "#l-password", "value": "mot-de-passe-ovh"],
+                ["click": "form:has(#l-domain) button[type=submit]"], ["waitFor": "Ligne téléphonique enregistrée.", "timeout": 10000], ["read": "settings-saved"],
+                ["go": .string(r + "/calls")], ["read": "calls"],
+            ], tag: "back-office")
+            try await Task.sleep(for: .seconds(6))
+            let placed = try await CallEmulator.http(.POST, base + "/api/ai/tools/confirm-order", headers: auth, body: [
+                "restaurantId": .string(app.id), "order_type": "pickup", "items": [["id": 3, "quantity": 1, "selected_options": [["name": "Taille", "choice": "Grande"]]]],
+                "call_id": "board-call", "caller_phone": "0655443322", "customer_name": "Sophie",
+            ])
+            #expect(placed.1["order_number"] == .int(number))
+            let pages = try await seen
+
+            for (name, page) in pages.objectValue ?? [:] {
+                #expect(page["labelsMissing"] == 0, "unlabelled control on \(name)")
+                #expect(page["url"]?.stringValue?.hasPrefix("/login") == false, "\(name) asked to log in")
+            }
+            #expect(pages["restaurants"]?["text"]?.stringValue?.contains("Chez Luigi") == true)
+            #expect(pages["dashboard"]?["text"]?.stringValue?.contains("1 question(s) en attente de réponse") == true)
+            #expect(pages["board-before"]?["text"]?.stringValue?.contains("Commande n° \(number)") == false)
+            let board = try #require(pages["board-with-order"]?["text"]?.stringValue)
+            #expect(board.contains("Sophie") && board.contains("1 × Margherita (Grande)"))
+            #expect(pages["faq-before"]?["text"]?.stringValue?.contains("Est-ce que vous livrez à Montreuil ?") == true)
+            #expect(pages["reservations"]?["text"]?.stringValue?.contains("Martin") == true)
+            #expect(pages["messages"]?["text"]?.stringValue?.contains("Non lu") == true)
+            #expect(pages["messages-read"]?["text"]?.stringValue?.contains("Non lu") == false)
+            #expect(pages["settings"]?["text"]?.stringValue?.contains("Ligne téléphonique") == true)
+
+            // What the next call sees.
+            let order: Order? = try await Order.query(on: app.database.db).filter(\.$callId == "board-call").first()
+            #expect(order?.status == "preparing")
+            let next = try await CallEmulator.http(.GET, base + app.aiURI(), headers: ["Authorization": "Bearer \(app.token)"])
+            #expect(next.1["systemPrompt"]?.stringValue?.contains("Oui, nous livrons Montreuil jusqu'à 23 h.") == true)
+            let orderable = Set(next.1["itemMap"]?.objectValue?.values.compactMap { $0["name"]?.stringValue } ?? [])
+            #expect(!orderable.contains("Bruschetta") && orderable.contains("Margherita"))
+            #expect(try await MenuItem.find(dish.id, on: app.database.db)?.isAvailable == false)
+            #expect(next.1["voice"] == "coral")
+            #expect(next.1["greeting"]?.stringValue?.contains("Buongiorno, ici Luigi !") == true)
+            #expect(next.1["systemPrompt"]?.stringValue?.contains("4,20") == true)
+            #expect(next.1["sipCredentials"] == ["domain": "sip.ovh.fr", "username": "0033972000001", "password": "mot-de-passe-ovh", "source": "client"])
+            #expect(try await Message.query(on: app.database.db).filter(\.$isRead == false).count() == 0)
+        }
+    }
+
     @Test(.enabled(if: Browser.enabled)) func adminServersPageWithTheVoiceServerUpAndDown() async throws {
         let double = SipAgentServerDouble(apiKey: "sas-key")
         double.state.withLock { $0.workers = [["id": "w-1", "name": "worker-paris-1", "state": "busy", "currentCall": "CA7781"], ["id": "w-2", "name": "worker-paris-2", "state": "idle"]] }

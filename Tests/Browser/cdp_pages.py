@@ -4,6 +4,16 @@ waits for it to settle, and prints what a person sees (the page's innerText, its
 screenshot of each page. Used by the Swift browser tests; needs Debian's `chromium` and `websocket-client`.
 
 usage: cdp_pages.py --base URL --cookie NAME=VALUE --out DIR --wait MS PATH [PATH ...]
+       cdp_pages.py --base URL --cookie NAME=VALUE --out DIR --steps FILE
+
+With --steps, FILE is a JSON list run in order on one page, as a person would:
+  {"go": PATH}                       open a page and let it settle
+  {"click": CSS}                     click an element (as the mouse does)
+  {"fill": CSS, "value": TEXT}       type into a field (replacing its value)
+  {"press": "Enter", "on": CSS}      focus an element and press a key (keyboard use)
+  {"waitFor": TEXT, "timeout": MS}   wait until the page shows TEXT (fails after the timeout)
+  {"sleep": MS}                      let the page work (a reload after an action)
+  {"read": NAME}                     record what the page shows under NAME, with a screenshot
 """
 import argparse, base64, json, os, shutil, subprocess, sys, tempfile, time
 
@@ -35,6 +45,64 @@ class Page:
                 return msg.get("result", {})
 
 
+READ = ("JSON.stringify({text: document.body ? document.body.innerText : '', title: document.title, url: location.pathname, "
+        "labelsMissing: Array.from(document.querySelectorAll('input:not([type=hidden]),select,textarea'))"
+        ".filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).length})")
+
+
+def evaluate(page, expression):
+    result = page.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+    if "exceptionDetails" in result:
+        raise RuntimeError(f"{expression[:80]}: {result['exceptionDetails'].get('text')}")
+    return result["result"].get("value")
+
+
+def element(page, css, action):
+    found = evaluate(page, f"(() => {{ const e = document.querySelector({json.dumps(css)}); if (!e) return false; {action}; return true; }})()")
+    if not found:
+        raise RuntimeError(f"no element {css} on {evaluate(page, 'location.pathname')}")
+
+
+def run_steps(page, args, steps, results):
+    for i, step in enumerate(steps):
+        if "go" in step:
+            page.send("Page.navigate", url=args.base + step["go"])
+            time.sleep(args.wait / 1000)
+        elif "click" in step:
+            element(page, step["click"], "e.scrollIntoView(); e.click()")
+            time.sleep(0.5)
+        elif "fill" in step:
+            element(page, step["fill"], f"e.focus(); e.value = {json.dumps(step['value'])}; e.dispatchEvent(new Event('input', {{bubbles: true}}))")
+        elif "press" in step:
+            element(page, step["on"], "e.focus()")
+            key = step["press"]
+            code = {"Enter": 13, "Tab": 9, " ": 32}.get(key, 0)
+            for kind in ("keyDown", "char", "keyUp") if key == "Enter" else ("keyDown", "keyUp"):
+                params = {"type": kind, "key": key, "windowsVirtualKeyCode": code, "nativeVirtualKeyCode": code}
+                if kind == "char":
+                    params["text"] = "\r"
+                page.send("Input.dispatchKeyEvent", **params)
+            time.sleep(0.5)
+        elif "waitFor" in step:
+            deadline = time.time() + step.get("timeout", 10000) / 1000
+            while step["waitFor"] not in (evaluate(page, "document.body ? document.body.innerText : ''") or ""):
+                if time.time() > deadline:
+                    shot(page, args.out, f"{i:02d}-timeout")
+                    raise RuntimeError(f"step {i}: \"{step['waitFor']}\" not shown on {evaluate(page, 'location.pathname')}")
+                time.sleep(0.2)
+        elif "sleep" in step:
+            time.sleep(step["sleep"] / 1000)
+        elif "read" in step:
+            results[step["read"]] = json.loads(evaluate(page, READ))
+            shot(page, args.out, f"{i:02d}-{step['read']}")
+
+
+def shot(page, out, name):
+    data = page.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    with open(os.path.join(out, f"{name}.png"), "wb") as f:
+        f.write(base64.b64decode(data["data"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", required=True)
@@ -42,7 +110,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--wait", type=int, default=1500)
     ap.add_argument("--width", type=int, default=390)
-    ap.add_argument("paths", nargs="+")
+    ap.add_argument("--steps", default=None)
+    ap.add_argument("paths", nargs="*")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
@@ -70,6 +139,10 @@ def main():
             name, value = args.cookie.split("=", 1)
             page.send("Network.setCookie", name=name, value=value, url=args.base, httpOnly=True, path="/")
         results = {}
+        if args.steps:
+            run_steps(page, args, json.load(open(args.steps)), results)
+            print(json.dumps(results))
+            return
         for i, path in enumerate(args.paths):
             page.send("Page.navigate", url=args.base + path)
             time.sleep(args.wait / 1000)
