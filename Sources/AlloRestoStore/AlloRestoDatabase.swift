@@ -87,9 +87,10 @@ public final class AlloRestoDatabase: Sendable {
     /// Opens (creating the SQLite file's folder if needed) and runs every pending migration.
     /// `postgresSchema` puts every table in that schema (created if needed): tests use one schema each.
     public static func open(
-        _ location: DatabaseLocation, postgresSchema: String? = nil, logger: Logger = Logger(label: "alloresto.store"), migrate: Bool = true
+        _ location: DatabaseLocation, postgresSchema: String? = nil, logger: Logger = Logger(label: "alloresto.store"), migrate: Bool = true,
+        postgresConnectionsPerEventLoop: Int = 8
     ) async throws -> AlloRestoDatabase {
-        let db = try AlloRestoDatabase(location: location, schema: postgresSchema, logger: logger)
+        let db = try AlloRestoDatabase(location: location, schema: postgresSchema, logger: logger, postgresConnections: postgresConnectionsPerEventLoop)
         do {
             try await db.configureConnection()
             if migrate { try await db.migrate() }
@@ -100,7 +101,7 @@ public final class AlloRestoDatabase: Sendable {
         return db
     }
 
-    private init(location: DatabaseLocation, schema: String?, logger: Logger) throws {
+    private init(location: DatabaseLocation, schema: String?, logger: Logger, postgresConnections: Int) throws {
         self.location = location
         self.logger = logger
         let pool = NIOThreadPool(numberOfThreads: 2)
@@ -141,7 +142,7 @@ public final class AlloRestoDatabase: Sendable {
             var config = try SQLPostgresConfiguration(url: url)
             if let schema { config.searchPath = [schema] }
             self.schema = schema
-            databases.use(.postgres(configuration: config, maxConnectionsPerEventLoop: 8, sqlLogLevel: .trace), as: .psql)
+            databases.use(.postgres(configuration: config, maxConnectionsPerEventLoop: postgresConnections, sqlLogLevel: .trace), as: .psql)
             id = .psql
         }
     }

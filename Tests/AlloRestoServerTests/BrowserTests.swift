@@ -41,22 +41,9 @@ enum Browser {
 
     /// What a person sees on each page: `path → {text, title, url, labelsMissing}`.
     static func visit(base: String, cookie: String?, paths: [String], wait: Int = 2500, tag: String) async throws -> JSONValue {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var args = ["python3", script, "--base", base, "--out", artifacts + "/" + tag, "--wait", String(wait)]
+        var args = [script, "--base", base, "--out", artifacts + "/" + tag, "--wait", String(wait)]
         if let cookie { args += ["--cookie", cookie] }
-        process.arguments = args + paths
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = await Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw CallEmulator.Failure(description: "browser failed (\(process.terminationStatus)): \(message.suffix(2000))")
-        }
-        return try JSONReader.parse(Array(data))
+        return try await python(args + paths)
     }
 }
 
@@ -66,22 +53,18 @@ extension Browser {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("steps-\(UUID().uuidString).json")
         try Data(JSONWriter.encoded(steps)).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var args = ["python3", script, "--base", base, "--out", artifacts + "/" + tag, "--wait", String(wait), "--steps", file.path]
+        var args = [script, "--base", base, "--out", artifacts + "/" + tag, "--wait", String(wait), "--steps", file.path]
         if let cookie { args += ["--cookie", cookie] }
-        process.arguments = args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = await Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        let errors = await Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
-        await Task.detached { process.waitUntilExit() }.value
-        guard process.terminationStatus == 0 else {
-            throw CallEmulator.Failure(description: "browser failed (\(process.terminationStatus)): \(String(decoding: errors, as: UTF8.self).suffix(2000))")
+        return try await python(args)
+    }
+
+    /// Runs the driver script and reads its JSON answer.
+    static func python(_ args: [String]) async throws -> JSONValue {
+        let result = try await ChildProcess.run("/usr/bin/env", ["python3"] + args)
+        guard result.status == 0 else {
+            throw CallEmulator.Failure(description: "browser failed (\(result.status)): \(String(decoding: result.stderr, as: UTF8.self).suffix(2000))")
         }
-        return try JSONReader.parse(Array(data))
+        return try JSONReader.parse(Array(result.stdout))
     }
 }
 

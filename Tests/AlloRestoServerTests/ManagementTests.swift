@@ -246,8 +246,13 @@ import Testing
                 let deadline = ContinuousClock.now + .seconds(20)
                 while double.agents.first?["voice"] != "verse", ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
                 #expect(double.agents.first?["voice"] == "verse")
-                // A change the agent does not hold (a price threshold) sends nothing.
-                let count = double.requests.count
+                // A change the agent does not hold (a price threshold) sends nothing (once the run above is over).
+                var count = double.requests.count
+                while true {
+                    try await Task.sleep(for: .milliseconds(500))
+                    if double.requests.count == count { break }
+                    count = double.requests.count
+                }
                 _ = try await CallEmulator.http(.PATCH, base + "/api/restaurants", headers: ["Cookie": cookie, "Content-Type": "application/json"],
                                                body: ["restaurantId": .string(app.id), "minOrderAmount": 20])
                 try await Task.sleep(for: .milliseconds(300))

@@ -145,17 +145,19 @@ import Testing
                 uri: "/api/planning/config", method: .put, headers: [.authorization: "Bearer \(app.token)"],
                 body: ByteBuffer(string: #"{"restaurantId": "\#(app.id)", "config": {"capacity": {"cuisine": 1000, "preparation": 1000, "comptoir": 1000}}}"#))
             #expect(big.status == .ok)
-            let numbers = try await withThrowingTaskGroup(of: Int?.self) { group in
+            let numbers = try await withThrowingTaskGroup(of: (Int?, String?).self) { group in
                 for i in 0..<200 {
                     group.addTask {
-                        try await Self.post(client, app, "/api/ai/tools/confirm-order", [
+                        let r = try await Self.post(client, app, "/api/ai/tools/confirm-order", [
                             "order_type": "pickup", "items": [["id": 1, "quantity": 1]], "call_id": .string("call-\(i)"), "caller_phone": .string("0600000\(String(format: "%03d", i))"),
-                        ]).json()["order_number"].flatMap { if case .int(let n) = $0 { n } else { nil } }
+                        ])
+                        guard case .int(let n)? = try? r.json()["order_number"] else { return (nil, "HTTP \(r.status.code) \(String(buffer: r.body))") }
+                        return (n, nil)
                     }
                 }
-                return try await group.reduce(into: [Int?]()) { $0.append($1) }
+                return try await group.reduce(into: [(Int?, String?)]()) { $0.append($1) }
             }
-            #expect(numbers.compactMap { $0 }.sorted() == Array(2...201))
+            #expect(numbers.compactMap(\.0).sorted() == Array(2...201), "\(numbers.compactMap(\.1))")
             #expect(try await orders(app).map(\.orderNumber) == Array(1...201))
         }
     }

@@ -31,7 +31,7 @@ enum Peers {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let status = await Task.detached { () -> Int32 in p.waitUntilExit(); return p.terminationStatus }.value
+        let status = await ChildProcess.exit(of: p)
         return (status, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
@@ -50,7 +50,7 @@ enum Peers {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let status = await Task.detached { () -> Int32 in p.waitUntilExit(); return p.terminationStatus }.value
+        let status = await ChildProcess.exit(of: p)
         let errors = (try? String(contentsOf: URL(fileURLWithPath: file.path + ".err"), encoding: .utf8)) ?? ""
         return (status, errors)
     }

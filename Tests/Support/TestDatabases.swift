@@ -22,13 +22,35 @@ public enum TestDatabases {
         postgresURL != nil || ProcessInfo.processInfo.environment["REQUIRE_POSTGRES"] == "1" ? ["sqlite", "postgres"] : ["sqlite"]
     }
 
+    /// PostgreSQL test databases open at once: the whole suite runs in parallel, and a test server accepts 100
+    /// connections by default (each test database holds up to 4 per event loop).
+    static let postgresGate = AsyncGate(limit: 8)
+
     /// Opens a fresh, migrated database of that kind (a private schema on PostgreSQL), runs the body, cleans up.
     public static func with<T>(_ kind: String, _ body: (AlloRestoDatabase) async throws -> T) async throws -> T {
         let db: AlloRestoDatabase
         if kind == "postgres" {
             guard let url = postgresURL else { throw Missing() }
             let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            db = try await AlloRestoDatabase.open(try DatabaseLocation(url: url), postgresSchema: String(schema))
+            await postgresGate.acquire()
+            do {
+                db = try await AlloRestoDatabase.open(try DatabaseLocation(url: url), postgresSchema: String(schema), postgresConnectionsPerEventLoop: 4)
+            } catch {
+                await postgresGate.release()
+                throw error
+            }
+            do {
+                let result = try await body(db)
+                try? await db.dropSchema()
+                await db.close()
+                await postgresGate.release()
+                return result
+            } catch {
+                try? await db.dropSchema()
+                await db.close()
+                await postgresGate.release()
+                throw error
+            }
         } else {
             db = try await AlloRestoDatabase.open(.sqliteMemory)
         }
@@ -45,4 +67,25 @@ public enum TestDatabases {
     }
 
     public static let testKeyHex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+}
+
+/// An async counting semaphore: waiters suspend, never block a thread.
+actor AsyncGate {
+    private let limit: Int
+    private var taken = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() async {
+        if taken < limit {
+            taken += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { taken -= 1 } else { waiting.removeFirst().resume() }
+    }
 }
