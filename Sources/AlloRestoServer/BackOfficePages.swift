@@ -189,9 +189,21 @@ struct BackOfficePages {
             values[key] = s[key] == .bool(true)
         }
         values["hours"] = String(decoding: JSONWriter.encoded(s["openingHours"] ?? .object([:])), as: UTF8.self)
+        for key in ["paymentMethods", "transferCases"] {
+            values[key] = (s[key]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
+        }
+        values["planningConfig"] = s["planningConfig"].flatMap { $0 == .null ? nil : String(decoding: JSONWriter.encoded($0), as: UTF8.self) } ?? ""
         values["voices"] = RestaurantSettings.voices.map { ["value": $0, "selected": $0 == r.aiVoice] as [String: Any] }
         let line: PhoneLine? = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == r.id!).first()
+        let dayNames = ["", "lun", "mar", "mer", "jeu", "ven", "sam", "dim"]
+        let services: [DiningService] = try await DiningService.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$startTime).all()
+        let blocked: [BlockedPhone] = try await BlockedPhone.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$phone).all()
         var data: [String: Any] = ["r": values]
+        data["services"] = services.map { d -> [String: Any] in
+            let days = ((try? JSONDecoder().decode([Int].self, from: Data(d.daysOfWeek.utf8))) ?? []).filter { (1...7).contains($0) }.map { dayNames[$0] }
+            return ["id": d.id!.uuidString.lowercased(), "name": d.name, "days": days.joined(separator: ", "), "start": d.startTime, "end": d.endTime, "covers": d.maxCovers]
+        }
+        data["blocked"] = blocked.map { ["id": $0.id!.uuidString.lowercased(), "phone": $0.phone, "reason": $0.reason ?? ""] as [String: Any] }
         if let line { data["line"] = ["sipDomain": line.sipDomain, "sipUsername": line.sipUsername, "hasPassword": !line.sipPassword.isEmpty, "isActive": line.isActive] as [String: Any] }
         return page("bo-settings", r, section: "/settings", title: "Réglages", data)
     }

@@ -7,12 +7,15 @@ public struct SIPLine: Sendable, Hashable {
     public var password: String
     /// Where REGISTER goes (`host:port`); the domain on port 5060 when nil.
     public var registrar: String?
+    /// Where outbound INVITEs go (`host:port`); the registrar address, else the domain, when nil.
+    public var proxy: String?
     /// Seconds asked for in REGISTER.
     public var expires: Int
     /// Passed to the worker in `customParameters` (e.g. `restaurantId`).
     public var params: [String: String]
 
-    public init(domain: String, username: String, password: String, registrar: String? = nil, expires: Int = 300, params: [String: String] = [:]) {
+    public init(domain: String, username: String, password: String, registrar: String? = nil, proxy: String? = nil, expires: Int = 300, params: [String: String] = [:]) {
+        self.proxy = proxy
         self.domain = domain
         self.username = username
         self.password = password

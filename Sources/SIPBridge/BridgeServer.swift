@@ -38,6 +38,31 @@ public enum BridgeServer {
             let (active, recent) = await bridge.callInfos()
             return try json(Calls(active: active, recent: recent))
         }
+        // An outbound call: {to, line?, params?, statusCallback?, ringTimeoutSec?} → 201 with the call (ringing).
+        router.post("/api/calls") { request, context -> Response in
+            struct Dial: Decodable {
+                let to: String
+                let line: String?
+                let params: [String: String]?
+                let statusCallback: String?
+                let ringTimeoutSec: Int?
+            }
+            let dial: Dial
+            do { dial = try await request.decode(as: Dial.self, context: context) } catch {
+                return try json(["success": "false", "error": "body: {\"to\": \"+33…\" or \"sip:…\", \"line\", \"params\", \"statusCallback\", \"ringTimeoutSec\"}"], status: .badRequest)
+            }
+            if let url = dial.statusCallback, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                return try json(["success": "false", "error": "statusCallback: an http(s) URL"], status: .unprocessableContent)
+            }
+            do {
+                let call = try await bridge.dial(.init(
+                    to: dial.to, line: dial.line, params: dial.params ?? [:], statusCallback: dial.statusCallback,
+                    ringTimeout: .seconds(min(max(dial.ringTimeoutSec ?? 45, 5), 300))))
+                return try json(call, status: .created)
+            } catch let error as SIPBridgeService.DialError {
+                return try json(["success": "false", "error": error.description], status: .unprocessableContent)
+            }
+        }
         router.delete("/api/calls/:sid") { _, context -> Response in
             let sid = context.parameters.get("sid") ?? ""
             guard await bridge.hangUp(sid: sid) else {

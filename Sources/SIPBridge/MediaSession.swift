@@ -85,6 +85,11 @@ public final class MediaSession: Sendable {
     }
 
     /// Starts the 20 ms pacer (silence when the worker has nothing to say, so timing and NAT bindings hold).
+    /// Where RTP goes, once known (an outbound call learns it from the callee's answer).
+    func setRemote(_ address: SocketAddress) {
+        state.withLockedValue { $0.remote = address }
+    }
+
     func startPacing() {
         let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { [weak self] _ in
             self?.tick()

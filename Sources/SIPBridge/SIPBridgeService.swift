@@ -44,7 +44,7 @@ public actor SIPBridgeService {
         let sipCallId: String
         let invite: SIPMessage
         let remote: SocketAddress
-        let localTag = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let localTag: String
         var remoteTag: String?
         var state: CallState = .ringing
         var finalResponse: [UInt8]?
@@ -60,8 +60,21 @@ public actor SIPBridgeService {
         var endReason: String?
         var cseq = 100
         var timers: [Task<Void, Never>] = []
+        /// Placed by the bridge (`POST /api/calls`): `invite` is our request, the dialog's roles are reversed.
+        let outbound: Bool
+        /// Outbound: the callee's Contact (where in-dialog requests go), the ACK of its 2xx, where statuses are posted.
+        var remoteTarget: String?
+        var ackBytes: [UInt8]?
+        var statusCallback: String?
+        var inviteBranch: String?
+        var provisionalSeen = false
+        var ringTimeout: Duration = .seconds(45)
+        var callbacks: Task<Void, Never>?
 
-        init(sid: String, invite: SIPMessage, remote: SocketAddress, from: String, to: String, params: [String: String]) {
+        init(sid: String, invite: SIPMessage, remote: SocketAddress, from: String, to: String, params: [String: String], outbound: Bool = false,
+             localTag: String = String(UInt64.random(in: 0...UInt64.max), radix: 36)) {
+            self.outbound = outbound
+            self.localTag = localTag
             self.sid = sid
             sipCallId = invite.callId ?? sid
             self.invite = invite
@@ -69,8 +82,10 @@ public actor SIPBridgeService {
             self.from = from
             self.to = to
             self.params = params
-            remoteTag = invite["From"].flatMap { SIPHeader.parameter("tag", in: $0) }
+            remoteTag = outbound ? nil : invite["From"].flatMap { SIPHeader.parameter("tag", in: $0) }
         }
+
+        var direction: String { outbound ? "outbound" : "inbound" }
     }
 
     public struct CallInfo: Sendable, Codable {
@@ -204,8 +219,16 @@ public actor SIPBridgeService {
             logger.debug("dropped a malformed SIP datagram", metadata: ["from": "\(address)", "why": "\(error)"])
             return
         }
-        if message.statusCode != nil {
-            guard (message.statusCode ?? 0) >= 200, let branch = message["Via"].flatMap({ SIPHeader.parameter("branch", in: $0) }) else { return }
+        if let code = message.statusCode {
+            guard let branch = message["Via"].flatMap({ SIPHeader.parameter("branch", in: $0) }) else { return }
+            if code < 200 {
+                provisional(message, branch: branch)
+                return
+            }
+            if pending[branch] == nil, (200..<300).contains(code), let call = calls[message.callId ?? ""], call.outbound, let ack = call.ackBytes {
+                send(ack, to: call.remote)  // the callee did not get our ACK: its 200 OK comes again
+                return
+            }
             complete(branch: branch, with: message)
             return
         }
@@ -265,6 +288,22 @@ public actor SIPBridgeService {
         })
     }
 
+    /// The call event pushed on the queue for the voice workers (SPEC §10).
+    func queueEvent(_ call: Call) -> JSONValue {
+        var custom = call.params
+        custom["callerPhone"] = call.outbound ? call.to : call.from
+        custom["to"] = call.to
+        custom["direction"] = call.direction
+        var paramsJSON: [String: JSONValue] = [:]
+        for (k, v) in custom { paramsJSON[k] = .string(v) }
+        return [
+            "callId": .string(call.sid), "sipCallId": .string(call.sipCallId), "restaurantId": custom["restaurantId"].map(JSONValue.string) ?? .null,
+            "from": .string(call.from), "to": .string(call.to), "direction": .string(call.direction),
+            "mediaUrl": .string("\(config.mediaBase)/media/\(call.sid)"), "createdAt": .string(call.createdAt.formatted(.iso8601)),
+            "customParams": .object(paramsJSON),
+        ]
+    }
+
     func recordRefused(_ message: SIPMessage, reason: String) {
         let from = SIPHeader.user(of: SIPHeader.uri(in: message["From"] ?? "")) ?? "anonymous"
         let to = SIPHeader.user(of: SIPHeader.uri(in: message["To"] ?? "")) ?? ""
@@ -287,20 +326,8 @@ public actor SIPBridgeService {
         guard call.state == .ringing else { media.close(); return }  // cancelled meanwhile
         call.media = media
         // The hand-off: a worker must be able to take the call, else the caller hears 503 at once.
-        var custom = call.params
-        custom["callerPhone"] = call.from
-        custom["to"] = call.to
-        custom["direction"] = "inbound"
-        var paramsJSON: [String: JSONValue] = [:]
-        for (k, v) in custom { paramsJSON[k] = .string(v) }
-        let event: JSONValue = [
-            "callId": .string(call.sid), "sipCallId": .string(call.sipCallId), "restaurantId": custom["restaurantId"].map(JSONValue.string) ?? .null,
-            "from": .string(call.from), "to": .string(call.to), "direction": "inbound",
-            "mediaUrl": .string("\(config.mediaBase)/media/\(call.sid)"), "createdAt": .string(call.createdAt.formatted(.iso8601)),
-            "customParams": .object(paramsJSON),
-        ]
         do {
-            try await redis.send(["LPUSH", config.queueKey, event.text])
+            try await redis.send(["LPUSH", config.queueKey, queueEvent(call).text])
         } catch {
             logger.error("Redis unavailable: call refused with 503", metadata: ["call": "\(call.sid)", "error": "\(error)"])
             media.close()
@@ -415,14 +442,22 @@ public actor SIPBridgeService {
     func hangUp(_ call: Call, reason: String) {
         guard call.state != .ended else { return }
         if call.state == .ringing {
-            fail(call, 480, "Temporarily Unavailable", reason: reason)
+            if call.outbound { cancelOutbound(call, reason: reason) } else { fail(call, 480, "Temporarily Unavailable", reason: reason) }
             return
         }
         call.cseq += 1
-        let target = call.invite["Contact"].map { SIPHeader.uri(in: $0) } ?? call.invite.uri ?? "sip:\(call.from)"
-        var to = call.invite["From"] ?? ""
+        let target: String
+        var to: String, from: String
+        if call.outbound {
+            target = call.remoteTarget ?? call.invite.uri ?? ""
+            from = call.invite["From"] ?? ""
+            to = call.invite["To"] ?? ""
+        } else {
+            target = call.invite["Contact"].map { SIPHeader.uri(in: $0) } ?? call.invite.uri ?? "sip:\(call.from)"
+            to = call.invite["From"] ?? ""
+            from = call.invite["To"] ?? ""
+        }
         if SIPHeader.parameter("tag", in: to) == nil, let tag = call.remoteTag { to += ";tag=\(tag)" }
-        var from = call.invite["To"] ?? ""
         if SIPHeader.parameter("tag", in: from) == nil { from += ";tag=\(call.localTag)" }
         let bye = SIPMessage(.request(method: "BYE", uri: target), headers: [
             ("Via", "\(via);branch=\(Self.branch())"), ("Max-Forwards", "70"), ("From", from), ("To", to),
@@ -442,6 +477,7 @@ public actor SIPBridgeService {
         call.timers = []
         call.media?.close()
         remember(info(call))
+        if call.outbound { postStatus(call, call.answeredAt == nil ? Self.unansweredStatus(call.endReason) : "completed") }
         // Keep the dialog a little for retransmitted BYE/ACK, then forget it.
         let id = call.sipCallId, sid = call.sid
         Task { [weak self] in
@@ -462,7 +498,7 @@ public actor SIPBridgeService {
 
     func info(_ c: Call) -> CallInfo {
         let s = c.media?.stats
-        return CallInfo(sid: c.sid, sipCallId: c.sipCallId, from: c.from, to: c.to, direction: "inbound", state: c.state.rawValue, createdAt: c.createdAt,
+        return CallInfo(sid: c.sid, sipCallId: c.sipCallId, from: c.from, to: c.to, direction: c.direction, state: c.state.rawValue, createdAt: c.createdAt,
                         answeredAt: c.answeredAt, endedAt: c.endedAt, endReason: c.endReason, rtpReceived: s?.received ?? 0, rtpSent: s?.sent ?? 0,
                         dtmf: s?.dtmf ?? [], hasWorker: c.media?.hasWorker ?? false)
     }
@@ -474,9 +510,9 @@ public actor SIPBridgeService {
         // The worker may connect while the call still rings (the event is queued just before the answer).
         guard let call = bySid[sid], call.state != .ended, let media = call.media else { return nil }
         var custom = call.params
-        custom["callerPhone"] = call.from
+        custom["callerPhone"] = call.outbound ? call.to : call.from
         custom["to"] = call.to
-        custom["direction"] = "inbound"
+        custom["direction"] = call.direction
         return (media, custom)
     }
 

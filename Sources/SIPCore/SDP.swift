@@ -4,6 +4,12 @@ public struct SDPSession: Sendable, Hashable {
         public var payloadType: Int
         public var name: String
         public var rate: Int
+
+        public init(payloadType: Int, name: String, rate: Int = 8000) {
+            self.payloadType = payloadType
+            self.name = name
+            self.rate = rate
+        }
     }
 
     public var address: String

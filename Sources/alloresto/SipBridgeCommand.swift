@@ -17,6 +17,7 @@ struct SipBridgeCommand: AsyncParsableCommand {
     @Option(help: "Line username (env SIP_USERNAME).") var sipUsername: String?
     @Option(help: "Line password (env SIP_PASSWORD).") var sipPassword: String?
     @Option(help: "Send REGISTER to host:port instead of the domain on 5060.") var sipRegistrar: String?
+    @Option(help: "Send outbound INVITEs to host:port (default: the registrar address, else the domain).") var sipProxy: String?
     @Option(help: "Registration lifetime asked for, in seconds.") var sipExpires = 300
     @Option(help: "key=value passed to the worker in customParameters (e.g. restaurantId=…); repeatable.") var param: [String] = []
     @Option(help: "Fetch the lines from AlloResto's GET /api/sip/agents (with ALLORESTO_SERVICE_TOKEN).") var allorestoURL: String?
@@ -58,7 +59,7 @@ struct SipBridgeCommand: AsyncParsableCommand {
         }
         if let user = sipUsername ?? env["SIP_USERNAME"], !user.isEmpty {
             config.lines.append(SIPLine(domain: sipDomain ?? env["SIP_DOMAIN"] ?? "sip.twilio.com", username: user, password: sipPassword ?? env["SIP_PASSWORD"] ?? "",
-                                        registrar: sipRegistrar, expires: sipExpires, params: params))
+                                        registrar: sipRegistrar, proxy: sipProxy, expires: sipExpires, params: params))
         }
         if let url = allorestoURL {
             guard let token = env["ALLORESTO_SERVICE_TOKEN"] else { throw fail("--alloresto-url needs ALLORESTO_SERVICE_TOKEN") }
@@ -73,7 +74,7 @@ struct SipBridgeCommand: AsyncParsableCommand {
                 guard let domain = a["sip"]?["domain"]?.stringValue, let user = a["sip"]?["username"]?.stringValue else { continue }
                 var p = params
                 p["restaurantId"] = a["restaurantId"]?.stringValue
-                config.lines.append(SIPLine(domain: domain, username: user, password: a["sip"]?["password"]?.stringValue ?? "", registrar: sipRegistrar, expires: sipExpires, params: p))
+                config.lines.append(SIPLine(domain: domain, username: user, password: a["sip"]?["password"]?.stringValue ?? "", registrar: sipRegistrar, proxy: sipProxy, expires: sipExpires, params: p))
             }
         }
         var logger = Logger(label: "alloresto.sip-bridge")

@@ -53,6 +53,7 @@ extension Browser {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("steps-\(UUID().uuidString).json")
         try Data(JSONWriter.encoded(steps)).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
+        try? FileManager.default.removeItem(atPath: artifacts + "/" + tag)  // only this run's screenshots
         var args = [script, "--base", base, "--out", artifacts + "/" + tag, "--wait", String(wait), "--steps", file.path]
         if let cookie { args += ["--cookie", cookie] }
         return try await python(args)
@@ -115,6 +116,11 @@ extension Browser {
                 ["fill": "#s-fee", "value": "4,20"], ["click": "form:has(#s-fee) button[type=submit]"], ["waitFor": "Livraison enregistrée.", "timeout": 10000],
                 ["fill": "#l-domain", "value": "sip.ovh.fr"], ["fill": "#l-user", "value": "0033972000001"], ["fill": "#l-password", "value": "mot-de-passe-ovh"],
                 ["click": "form:has(#l-domain) button[type=submit]"], ["waitFor": "Ligne téléphonique enregistrée.", "timeout": 10000], ["read": "settings-saved"],
+                ["fill": "#d-name", "value": "Brunch du dimanche"], ["fill": "#d-days", "value": "7"], ["fill": "#d-start", "value": "11:00"],
+                ["fill": "#d-end", "value": "15:00"], ["fill": "#d-covers", "value": "30"], ["click": "form:has(#d-name) button[type=submit]"],
+                ["sleep": 1500], ["waitFor": "Brunch du dimanche", "timeout": 10000],
+                ["fill": "#b-phone", "value": "07 12 34 56 78"], ["fill": "#b-reason", "value": "appels répétés"], ["click": "form:has(#b-phone) button[type=submit]"],
+                ["sleep": 1500], ["waitFor": "+33712345678", "timeout": 10000], ["read": "settings-lists"],
                 ["go": .string(r + "/calls")], ["read": "calls"],
             ], tag: "back-office")
             try await Task.sleep(for: .seconds(6))
@@ -152,6 +158,9 @@ extension Browser {
             #expect(next.1["greeting"]?.stringValue?.contains("Buongiorno, ici Luigi !") == true)
             #expect(next.1["systemPrompt"]?.stringValue?.contains("4,20") == true)
             #expect(next.1["sipCredentials"] == ["domain": "sip.ovh.fr", "username": "0033972000001", "password": "mot-de-passe-ovh", "source": "client"])
+            #expect(next.1["systemPrompt"]?.stringValue?.contains("Brunch du dimanche") == true)
+            let check = try await CallEmulator.http(.GET, base + "/api/blocked-phones/check?restaurantId=\(app.id)&phone=0712345678", headers: ["Authorization": "Bearer \(app.token)"])
+            #expect(check.1["blocked"] == true && check.1["reason"] == "appels répétés")
             #expect(try await Message.query(on: app.database.db).filter(\.$isRead == false).count() == 0)
         }
     }

@@ -1,6 +1,8 @@
 import AlloRestoCore
 import AlloRestoTestSupport
+import AsyncHTTPClient
 import Foundation
+import Hummingbird
 import HummingbirdWSClient
 import Logging
 import NIOConcurrencyHelpers
@@ -19,9 +21,26 @@ enum Peers {
 
     static func freePort() -> Int { Int.random(in: 30000...39999) }
 
+    /// A JSON request to the bridge's REST side; returns the status and the JSON answer.
+    static func http(_ method: String, _ url: String, body: JSONValue) async throws -> (Int, JSONValue) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: JSONWriter.encoded(body)))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let data = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), (try? JSONReader.parse(Array(buffer: data))) ?? .null)
+    }
+
     /// Runs sipp as a server (UAS) on `port` for one exchange.
-    static func sippServer(_ scenario: String, port: Int, extra: [String] = [], timeout: Double = 20) async throws -> (Int32, String) {
-        let file = scenarios.appendingPathComponent(scenario)
+    static func sippServer(_ scenario: String, port: Int, replacing: [String: String] = [:], extra: [String] = [], timeout: Double = 20) async throws -> (Int32, String) {
+        var file = scenarios.appendingPathComponent(scenario)
+        if !replacing.isEmpty {
+            var text = try String(contentsOf: file, encoding: .utf8)
+            for (k, v) in replacing { text = text.replacingOccurrences(of: k, with: v) }
+            file = FileManager.default.temporaryDirectory.appendingPathComponent("sipp-\(UUID().uuidString).xml")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
         let err = FileManager.default.temporaryDirectory.appendingPathComponent("sipp-\(UUID().uuidString).err")
@@ -290,6 +309,75 @@ struct TestWorker {
         #expect(state == "registered")
         let (status, errors) = try await registrar
         #expect(status == 0, "registrar: \(errors)")
+        await bridge.stop()
+    }
+
+    /// `POST /api/calls` to a callee behind a proxy that answers the INVITE with 407: the bridge authenticates,
+    /// the callee answers, the call is queued for a worker (direction outbound), the callee's audio reaches the worker
+    /// bit-exact, the worker hangs up and the bridge sends BYE; status callbacks arrive in order.
+    @Test(.enabled(if: Peers.enabled)) func outboundCallAnswersTheProxyChallengeAndIsBridged() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let calleePort = Peers.freePort(), calleeMedia = Peers.freePort() / 2 * 2
+        let bridge = try await Self.bridge(redisPort: redisPort) {
+            $0.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "secret-1", registrar: "127.0.0.1:9", proxy: "127.0.0.1:\(calleePort)", params: ["restaurantId": "r-9"])]
+        }
+        let audio = try [UInt8](Data(contentsOf: Peers.scenarios.appendingPathComponent("tone-600hz.ulaw")))
+        let statuses = NIOLockedValueBox<[JSONValue]>([])
+        let callbackPort = Peers.freePort()
+        let callbacks = Router()
+        callbacks.post("/status") { request, context -> HTTPResponse.Status in
+            let body = try await request.body.collect(upTo: 1 << 16)
+            if let json = try? JSONReader.parse(Array(buffer: body)) { statuses.withLockedValue { $0.append(json) } }
+            return .noContent
+        }
+        let callbackApp = Application(router: callbacks, configuration: .init(address: .hostname("127.0.0.1", port: callbackPort)))
+        let config = bridge.config
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await callbackApp.runService() }
+            for _ in 0..<100 where !LocalServers.accepts(port: callbackPort) { try await Task.sleep(for: .milliseconds(50)) }
+            try await Self.withHTTP(bridge) {
+                // The line's proxy is the callee itself; no registration is needed to call.
+                async let callee = Peers.sippServer("uas-callee-auth.xml", port: calleePort, replacing: [
+                    "AUDIO_FILE": Peers.scenarios.appendingPathComponent("tone-600hz.ulaw").path,
+                ], extra: ["-mi", "127.0.0.1", "-mp", String(calleeMedia)], timeout: 30)
+                async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey, hangUpAfter: audio.count / 160)
+                try await Task.sleep(for: .milliseconds(500))
+                let (code, created) = try await Peers.http("POST", "http://127.0.0.1:\(config.httpPort)/api/calls", body: [
+                    "to": "+33612345678", "params": ["campaign": "rappel"], "statusCallback": .string("http://127.0.0.1:\(callbackPort)/status"),
+                ])
+                #expect(code == 201)
+                #expect(created["direction"] == "outbound" && created["state"] == "ringing" && created["to"] == "+33612345678")
+                let outcome = try await worker
+                let (status, errors) = try await callee
+                #expect(status == 0, "callee: \(errors)")
+                #expect(outcome.event["direction"] == "outbound" && outcome.event["to"] == "+33612345678" && outcome.event["restaurantId"] == "r-9")
+                #expect(outcome.start?["customParameters"]?["campaign"] == "rappel")
+                #expect(outcome.received == audio)
+                // The statuses, in order, the last once the BYE is answered.
+                for _ in 0..<50 where statuses.withLockedValue({ $0.count }) < 4 { try await Task.sleep(for: .milliseconds(100)) }
+                #expect(statuses.withLockedValue { $0 }.compactMap { $0["callStatus"]?.stringValue } == ["initiated", "ringing", "in-progress", "completed"])
+                // A proxy that challenges with 407, then a busy callee.
+                statuses.withLockedValue { $0 = [] }
+                async let proxy = Peers.sippServer("uas-callee-407-busy.xml", port: calleePort, timeout: 20)
+                try await Task.sleep(for: .milliseconds(500))
+                let (busyCode, _) = try await Peers.http("POST", "http://127.0.0.1:\(config.httpPort)/api/calls", body: [
+                    "to": "sip:0699887766@alloresto.test", "statusCallback": .string("http://127.0.0.1:\(callbackPort)/status"),
+                ])
+                #expect(busyCode == 201)
+                let (proxyStatus, proxyErrors) = try await proxy
+                #expect(proxyStatus == 0, "proxy: \(proxyErrors)")
+                // Refusals: a call to nothing, a bad callback URL.
+                #expect(try await Peers.http("POST", "http://127.0.0.1:\(config.httpPort)/api/calls", body: ["to": " "]).0 == 422)
+                #expect(try await Peers.http("POST", "http://127.0.0.1:\(config.httpPort)/api/calls", body: ["to": "+33612345678", "statusCallback": "ftp://x"]).0 == 422)
+            }
+            for _ in 0..<50 where statuses.withLockedValue({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(100)) }
+            group.cancelAll()
+        }
+        #expect(statuses.withLockedValue { $0 }.compactMap { $0["callStatus"]?.stringValue } == ["initiated", "busy"])
+        let recent = await bridge.callInfos().recent
+        #expect(Set(recent.compactMap(\.endReason)) == ["worker hung up", "busy"])
         await bridge.stop()
     }
 

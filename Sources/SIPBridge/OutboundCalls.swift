@@ -1,0 +1,259 @@
+import AlloRestoCore
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SIPCore
+
+/// Calls placed by the bridge (`POST /api/calls`): INVITE through the line's proxy, answering 401/407 digest
+/// challenges, ringing, the callee's answer, then the same hand-off to a voice worker as an inbound call.
+/// Status callbacks are POSTed as JSON (`initiated`, `ringing`, `in-progress`, then `completed`, `busy`,
+/// `no-answer`, `failed` or `canceled`).
+extension SIPBridgeService {
+    public struct DialRequest: Sendable {
+        /// A number or user (`+33612345678`) at the line's domain, or a whole `sip:` URI; sent to the line's proxy.
+        public var to: String
+        /// The line (its username) to call from; the first line when nil.
+        public var line: String?
+        /// Passed to the worker in `customParameters`, over the line's own.
+        public var params: [String: String]
+        public var statusCallback: String?
+        /// How long the callee may ring before the call is given up (CANCEL).
+        public var ringTimeout: Duration
+
+        public init(to: String, line: String? = nil, params: [String: String] = [:], statusCallback: String? = nil, ringTimeout: Duration = .seconds(45)) {
+            self.to = to
+            self.line = line
+            self.params = params
+            self.statusCallback = statusCallback
+            self.ringTimeout = ringTimeout
+        }
+    }
+
+    public struct DialError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Starts an outbound call and returns at once (state `ringing`); the rest is reported by the call's state and
+    /// status callbacks.
+    public func dial(_ request: DialRequest) async throws -> CallInfo {
+        guard let line = (request.line.flatMap { name in lines.first { $0.config.username == name } } ?? lines.first)?.config else {
+            throw DialError(description: request.line.map { "no line \($0)" } ?? "no line configured to call from")
+        }
+        let to = request.to.trimmingCharacters(in: .whitespaces)
+        guard !to.isEmpty, to.allSatisfy({ !$0.isWhitespace && $0 != "<" && $0 != ">" && $0 != "\"" }) else {
+            throw DialError(description: "to: a number or a sip: URI")
+        }
+        guard activeCallCount < config.maxConcurrentCalls else { throw DialError(description: "busy: \(config.maxConcurrentCalls) calls in progress") }
+        let uri = to.hasPrefix("sip:") ? to : "sip:\(to)@\(line.domain)"
+        let proxy = line.proxy ?? line.registrar ?? line.domain
+        let parts = proxy.split(separator: ":")
+        guard let address = try? SocketAddress.makeAddressResolvingHost(String(parts.first ?? ""), port: parts.count > 1 ? Int(parts[1]) ?? 5060 : 5060) else {
+            throw DialError(description: "cannot resolve \(proxy)")
+        }
+        let sid = "CA" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let media = try await MediaSession.open(
+            callId: sid, host: config.bindHost, remote: nil, audioPT: 0, isPCMA: false, dtmfPT: 101, symmetric: config.symmetricRTP,
+            group: group, logger: logger)
+        let localTag = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let callId = UUID().uuidString.lowercased() + "@" + config.advertisedHost
+        let sdp = SDPSession.body(
+            address: config.advertisedHost, port: media.port, audio: [SDPSession.Codec(payloadType: 0, name: "PCMU")],
+            dtmf: SDPSession.Codec(payloadType: 101, name: "telephone-event"), sessionId: UInt64(Date().timeIntervalSince1970))
+        let invite = SIPMessage(.request(method: "INVITE", uri: uri), headers: [
+            ("Max-Forwards", "70"), ("From", "<sip:\(line.username)@\(line.domain)>;tag=\(localTag)"), ("To", "<\(uri)>"),
+            ("Call-ID", callId), ("Contact", "<sip:\(line.username)@\(config.advertisedHost):\(localPort)>"),
+            ("User-Agent", config.userAgent), ("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"), ("Content-Type", "application/sdp"),
+        ], body: Array(sdp.utf8))
+        let callee = SIPHeader.user(of: uri) ?? to
+        let call = Call(sid: sid, invite: invite, remote: address, from: line.username, to: callee, params: line.params.merging(request.params) { $1 },
+                        outbound: true, localTag: localTag)
+        call.media = media
+        call.statusCallback = request.statusCallback
+        call.cseq = 1
+        calls[callId] = call
+        bySid[sid] = call
+        postStatus(call, "initiated")
+        call.timers.append(Task { [weak self] in await self?.runInvite(call, line: line, ringTimeout: request.ringTimeout) })
+        return info(call)
+    }
+
+    /// The INVITE transaction: sent, challenged at most twice, answered or refused.
+    func runInvite(_ call: Call, line: SIPLine, ringTimeout: Duration) async {
+        var authorization: (String, String)?
+        var nc = 0
+        for _ in 0..<3 {
+            guard call.state == .ringing else { return }
+            let branch = Self.branch()
+            var headers: [(String, String)] = [("Via", "\(via);branch=\(branch);rport")]
+            headers += call.invite.headers.filter { !["via", "cseq", "authorization", "proxy-authorization"].contains($0.name.lowercased()) }.map { ($0.name, $0.value) }
+            headers.append(("CSeq", "\(call.cseq) INVITE"))
+            if let authorization { headers.append(authorization) }
+            let invite = SIPMessage(call.invite.start, headers: headers, body: call.invite.body)
+            call.inviteBranch = branch
+            call.ringTimeout = ringTimeout
+            guard let reply = await request(invite, to: call.remote) else {
+                if call.state == .ringing { cancelOutbound(call, reason: call.provisionalSeen ? "no answer" : "no answer from the proxy") }
+                return
+            }
+            call.inviteBranch = nil
+            let code = reply.statusCode ?? 0
+            if code >= 300 { send(ackForFailure(invite, reply), to: call.remote) }
+            switch code {
+            case 200..<300:
+                await answered(call, reply)
+                return
+            case 401, 407:
+                let header = code == 401 ? "WWW-Authenticate" : "Proxy-Authenticate"
+                guard let challenge = reply[header].flatMap(DigestChallenge.parse), challenge.supported,
+                      authorization == nil || challenge.stale
+                else {
+                    end(call, reason: authorization == nil ? "unsupported challenge" : "credentials refused (\(code))")
+                    return
+                }
+                nc += 1
+                let uri = call.invite.uri ?? ""
+                authorization = (code == 401 ? "Authorization" : "Proxy-Authorization", challenge.authorization(
+                    method: "INVITE", uri: uri, username: line.username, password: line.password,
+                    cnonce: String(UInt64.random(in: 0...UInt64.max), radix: 16), nc: nc))
+                call.cseq += 1
+            case 486, 600:
+                end(call, reason: "busy")
+                return
+            case 487:
+                end(call, reason: call.endReason ?? "canceled")
+                return
+            case 408, 480:
+                end(call, reason: "no answer")
+                return
+            default:
+                end(call, reason: "refused (\(code))")
+                return
+            }
+        }
+        if call.state == .ringing { end(call, reason: "too many challenges") }
+    }
+
+    /// ACK of a non-2xx final response: same branch and CSeq number as the INVITE, the response's To (RFC 3261 17.1.1.3).
+    func ackForFailure(_ invite: SIPMessage, _ reply: SIPMessage) -> [UInt8] {
+        let number = invite["CSeq"]?.split(separator: " ").first.map(String.init) ?? "1"
+        return SIPMessage(.request(method: "ACK", uri: invite.uri ?? ""), headers: [
+            ("Via", invite["Via"] ?? ""), ("Max-Forwards", "70"), ("From", invite["From"] ?? ""), ("To", reply["To"] ?? ""),
+            ("Call-ID", invite.callId ?? ""), ("CSeq", "\(number) ACK"),
+        ]).serialized()
+    }
+
+    /// A 1xx to one of our INVITEs: the callee rings; retransmissions stop and the ring timeout starts.
+    func provisional(_ message: SIPMessage, branch: String) {
+        guard let call = calls[message.callId ?? ""], call.outbound, call.inviteBranch == branch, call.state == .ringing else { return }
+        guard (message.statusCode ?? 0) > 100 else { return }
+        if !call.provisionalSeen {
+            call.provisionalSeen = true
+            postStatus(call, "ringing")
+        }
+        if call.remoteTag == nil { call.remoteTag = message["To"].flatMap { SIPHeader.parameter("tag", in: $0) } }
+        // Proceeding: no more INVITE retransmissions, only the wait for an answer.
+        retransmits[branch]?.cancel()
+        let timeout = call.ringTimeout
+        retransmits[branch] = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            if Task.isCancelled { return }
+            await self?.complete(branch: branch, with: nil)
+        }
+    }
+
+    /// The callee answered: ACK, media towards its SDP, hand-off to a worker.
+    func answered(_ call: Call, _ reply: SIPMessage) async {
+        call.remoteTag = reply["To"].flatMap { SIPHeader.parameter("tag", in: $0) }
+        call.remoteTarget = reply["Contact"].map { SIPHeader.uri(in: $0) } ?? call.invite.uri
+        var to = call.invite["To"] ?? ""
+        if let tag = call.remoteTag { to += ";tag=\(tag)" }
+        let number = reply["CSeq"]?.split(separator: " ").first.map(String.init) ?? String(call.cseq)
+        let ack = SIPMessage(.request(method: "ACK", uri: call.remoteTarget ?? ""), headers: [
+            ("Via", "\(via);branch=\(Self.branch());rport"), ("Max-Forwards", "70"), ("From", call.invite["From"] ?? ""), ("To", to),
+            ("Call-ID", call.sipCallId), ("CSeq", "\(number) ACK"), ("User-Agent", config.userAgent),
+        ]).serialized()
+        call.ackBytes = ack
+        send(ack, to: call.remote)
+        guard call.state == .ringing, let media = call.media else { return }
+        guard let text = String(validating: reply.body, as: UTF8.self), let answer = try? SDPSession.parse(text),
+              answer.codecs.contains(where: { $0.payloadType == 0 || $0.name.uppercased() == "PCMU" }),
+              let remoteMedia = try? SocketAddress.makeAddressResolvingHost(answer.address, port: answer.port)
+        else {
+            call.state = .answered
+            call.answeredAt = Date()
+            hangUp(call, reason: "callee answered without PCMU")
+            return
+        }
+        media.setRemote(remoteMedia)
+        call.state = .answered
+        call.answeredAt = Date()
+        postStatus(call, "in-progress")
+        media.startPacing()
+        do {
+            try await redis.send(["LPUSH", config.queueKey, queueEvent(call).text])
+        } catch {
+            logger.error("Redis unavailable: outbound call hung up", metadata: ["call": "\(call.sid)", "error": "\(error)"])
+            hangUp(call, reason: "redis unavailable")
+            return
+        }
+        call.timers.append(Task { [weak self] in
+            guard let self else { return }
+            try? await Task.sleep(for: self.config.workerTimeout)
+            await self.noWorkerCheck(call)
+        })
+        call.timers.append(Task { [weak self] in
+            guard let self else { return }
+            try? await Task.sleep(for: self.config.maxCallDuration)
+            await self.hangUp(call, reason: "max duration")
+        })
+    }
+
+    /// Gives up a call that is still ringing: CANCEL of the pending INVITE (RFC 3261 9.1).
+    func cancelOutbound(_ call: Call, reason: String) {
+        guard call.state == .ringing else { return }
+        call.endReason = reason
+        if let branch = call.inviteBranch, call.provisionalSeen {
+            let number = String(call.cseq)
+            let cancel = SIPMessage(.request(method: "CANCEL", uri: call.invite.uri ?? ""), headers: [
+                ("Via", "\(via);branch=\(branch);rport"), ("Max-Forwards", "70"), ("From", call.invite["From"] ?? ""),
+                ("To", call.invite["To"] ?? ""), ("Call-ID", call.sipCallId), ("CSeq", "\(number) CANCEL"), ("User-Agent", config.userAgent),
+            ])
+            send(cancel.serialized(), to: call.remote)
+        }
+        end(call, reason: reason)
+    }
+
+    static func unansweredStatus(_ reason: String?) -> String {
+        switch reason ?? "" {
+        case "busy": "busy"
+        case let r where r.hasPrefix("no answer"): "no-answer"
+        case "hung up by API", "canceled", "shutdown": "canceled"
+        default: "failed"
+        }
+    }
+
+    /// POSTs a status change to the call's callback URL (best effort, never on the SIP path).
+    func postStatus(_ call: Call, _ status: String) {
+        guard let url = call.statusCallback else { return }
+        let body: JSONValue = [
+            "callSid": .string(call.sid), "callStatus": .string(status), "direction": .string(call.direction), "from": .string(call.from),
+            "to": .string(call.to), "timestamp": .string(Date().formatted(.iso8601)), "reason": call.endReason.map(JSONValue.string) ?? .null,
+        ]
+        let log = logger
+        // One after the other, so the receiver sees them in order.
+        let previous = call.callbacks
+        call.callbacks = Task.detached {
+            await previous?.value
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body.text))
+            do {
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+                _ = try await response.body.collect(upTo: 1 << 16)
+            } catch {
+                log.warning("status callback failed", metadata: ["url": "\(url)", "status": "\(status)", "error": "\(error)"])
+            }
+        }
+    }
+}
