@@ -196,16 +196,7 @@ extension SIPBridgeService {
             hangUp(call, reason: "redis unavailable")
             return
         }
-        call.timers.append(Task { [weak self] in
-            guard let self else { return }
-            try? await Task.sleep(for: self.config.workerTimeout)
-            await self.noWorkerCheck(call)
-        })
-        call.timers.append(Task { [weak self] in
-            guard let self else { return }
-            try? await Task.sleep(for: self.config.maxCallDuration)
-            await self.hangUp(call, reason: "max duration")
-        })
+        startAnsweredTimers(call)
     }
 
     /// Gives up a call that is still ringing: CANCEL of the pending INVITE (RFC 3261 9.1).

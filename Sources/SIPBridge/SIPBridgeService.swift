@@ -368,6 +368,11 @@ public actor SIPBridgeService {
             }
             await self?.hangUp(call, reason: "no ACK")
         })
+        startAnsweredTimers(call)
+    }
+
+    /// Once answered: the busy message if no worker comes in time, and the longest call.
+    func startAnsweredTimers(_ call: Call) {
         call.timers.append(Task { [weak self] in
             guard let self else { return }
             try? await Task.sleep(for: self.config.workerTimeout)
