@@ -203,6 +203,10 @@ struct BackOfficePages {
             let days = ((try? JSONDecoder().decode([Int].self, from: Data(d.daysOfWeek.utf8))) ?? []).filter { (1...7).contains($0) }.map { dayNames[$0] }
             return ["id": d.id!.uuidString.lowercased(), "name": d.name, "days": days.joined(separator: ", "), "start": d.startTime, "end": d.endTime, "covers": d.maxCovers]
         }
+        let offers: [Offer] = try await Offer.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$name).all()
+        data["offers"] = offers.map { o -> [String: Any] in
+            ["id": o.id!.uuidString.lowercased(), "name": o.name, "price": o.price.map { Self.money($0, r.currency) } ?? "", "isActive": o.isActive]
+        }
         data["blocked"] = blocked.map { ["id": $0.id!.uuidString.lowercased(), "phone": $0.phone, "reason": $0.reason ?? ""] as [String: Any] }
         if let line { data["line"] = ["sipDomain": line.sipDomain, "sipUsername": line.sipUsername, "hasPassword": !line.sipPassword.isEmpty, "isActive": line.isActive] as [String: Any] }
         return page("bo-settings", r, section: "/settings", title: "Réglages", data)

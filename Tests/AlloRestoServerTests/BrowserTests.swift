@@ -119,6 +119,8 @@ extension Browser {
                 ["fill": "#d-name", "value": "Brunch du dimanche"], ["fill": "#d-days", "value": "7"], ["fill": "#d-start", "value": "11:00"],
                 ["fill": "#d-end", "value": "15:00"], ["fill": "#d-covers", "value": "30"], ["click": "form:has(#d-name) button[type=submit]"],
                 ["sleep": 1500], ["waitFor": "Brunch du dimanche", "timeout": 10000],
+                ["fill": "#o-name", "value": "Menu anniversaire"], ["fill": "#o-price", "value": "32"], ["fill": "#o-min", "value": "6"],
+                ["click": "form:has(#o-name) button[type=submit]"], ["sleep": 1500], ["waitFor": "Menu anniversaire", "timeout": 10000],
                 ["fill": "#b-phone", "value": "07 12 34 56 78"], ["fill": "#b-reason", "value": "appels répétés"], ["click": "form:has(#b-phone) button[type=submit]"],
                 ["sleep": 1500], ["waitFor": "+33712345678", "timeout": 10000], ["read": "settings-lists"],
                 ["go": .string(r + "/calls")], ["read": "calls"],
@@ -159,6 +161,7 @@ extension Browser {
             #expect(next.1["systemPrompt"]?.stringValue?.contains("4,20") == true)
             #expect(next.1["sipCredentials"] == ["domain": "sip.ovh.fr", "username": "0033972000001", "password": "mot-de-passe-ovh", "source": "client"])
             #expect(next.1["systemPrompt"]?.stringValue?.contains("Brunch du dimanche") == true)
+            #expect(next.1["systemPrompt"]?.stringValue?.contains("Menu anniversaire") == true)
             let check = try await CallEmulator.http(.GET, base + "/api/blocked-phones/check?restaurantId=\(app.id)&phone=0712345678", headers: ["Authorization": "Bearer \(app.token)"])
             #expect(check.1["blocked"] == true && check.1["reason"] == "appels répétés")
             #expect(try await Message.query(on: app.database.db).filter(\.$isRead == false).count() == 0)

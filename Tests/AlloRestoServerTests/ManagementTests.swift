@@ -199,6 +199,12 @@ import Testing
 
             let offer = try await Self.send(client, app, cookie, .post, "/api/offers", ["name": "Menu groupe", "kind": "menu", "price": 29, "minPartySize": 8])
             #expect(offer.status == .created)
+            // Services and offers are what the agent proposes when booking: the next call has them.
+            let prompt = try #require(try await Self.ai(client, app)["systemPrompt"]?.stringValue)
+            #expect(prompt.contains("Brunch") && prompt.contains("Menu groupe"))
+            let oid = try #require(try offer.json()["offer"]?["id"])
+            #expect(try await Self.send(client, app, cookie, .patch, "/api/offers", ["id": oid, "isActive": false]).status == .ok)
+            #expect(try await Self.ai(client, app)["systemPrompt"]?.stringValue?.contains("Menu groupe") == false)
             #expect(try await Self.send(client, app, cookie, .post, "/api/offers", ["name": "X", "minPartySize": 8, "maxPartySize": 2]).status == .unprocessableContent)
 
             let room = try await Self.send(client, app, cookie, .post, "/api/rooms", ["name": "Terrasse"]).json()
