@@ -90,6 +90,7 @@ extension SIPBridgeService {
             if let authorization { headers.append(authorization) }
             let invite = SIPMessage(call.invite.start, headers: headers, body: call.invite.body)
             call.inviteBranch = branch
+            call.lastInvite = invite
             call.ringTimeout = ringTimeout
             guard let reply = await request(invite, to: call.remote) else {
                 if call.state == .ringing { cancelOutbound(call, reason: call.provisionalSeen ? "no answer" : "no answer from the proxy") }
@@ -214,7 +215,8 @@ extension SIPBridgeService {
         end(call, reason: reason)
     }
 
-    static func unansweredStatus(_ reason: String?) -> String {
+    /// The callback status of a call that ended before being answered, from its end reason.
+    public static func unansweredStatus(_ reason: String?) -> String {
         switch reason ?? "" {
         case "busy": "busy"
         case let r where r.hasPrefix("no answer"): "no-answer"

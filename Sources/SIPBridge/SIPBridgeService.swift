@@ -67,6 +67,8 @@ public actor SIPBridgeService {
         var ackBytes: [UInt8]?
         var statusCallback: String?
         var inviteBranch: String?
+        /// Outbound: the INVITE last sent (its non-2xx answer is ACKed even after the transaction was given up).
+        var lastInvite: SIPMessage?
         var provisionalSeen = false
         var ringTimeout: Duration = .seconds(45)
         var callbacks: Task<Void, Never>?
@@ -225,8 +227,12 @@ public actor SIPBridgeService {
                 provisional(message, branch: branch)
                 return
             }
-            if pending[branch] == nil, (200..<300).contains(code), let call = calls[message.callId ?? ""], call.outbound, let ack = call.ackBytes {
-                send(ack, to: call.remote)  // the callee did not get our ACK: its 200 OK comes again
+            if pending[branch] == nil, let call = calls[message.callId ?? ""], call.outbound {
+                if (200..<300).contains(code), let ack = call.ackBytes {
+                    send(ack, to: call.remote)  // the callee did not get our ACK: its 200 OK comes again
+                } else if code >= 300, call.inviteBranch == branch, let invite = call.lastInvite {
+                    send(ackForFailure(invite, message), to: call.remote)  // e.g. the 487 after our CANCEL
+                }
                 return
             }
             complete(branch: branch, with: message)

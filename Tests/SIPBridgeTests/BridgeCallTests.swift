@@ -381,6 +381,25 @@ struct TestWorker {
         await bridge.stop()
     }
 
+    /// A callee that only rings: after the ring timeout the bridge CANCELs, ACKs the callee's 487, and the call ends
+    /// `no answer` (status `no-answer`).
+    @Test(.enabled(if: Peers.enabled)) func anUnansweredOutboundCallIsCancelledAfterTheRingTimeout() async throws {
+        let calleePort = Peers.freePort()
+        let bridge = try await Self.bridge(redisPort: 9) {
+            $0.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "secret-1", registrar: "127.0.0.1:9", proxy: "127.0.0.1:\(calleePort)")]
+        }
+        async let callee = Peers.sippServer("uas-callee-no-answer.xml", port: calleePort, timeout: 20)
+        try await Task.sleep(for: .milliseconds(500))
+        let call = try await bridge.dial(.init(to: "+33611111111", ringTimeout: .seconds(1)))
+        #expect(call.state == "ringing")
+        let (status, errors) = try await callee
+        #expect(status == 0, "callee: \(errors)")
+        let ended = await bridge.callInfos().recent.first
+        #expect(ended?.sid == call.sid && ended?.endReason == "no answer" && ended?.direction == "outbound")
+        #expect(SIPBridgeService.unansweredStatus(ended?.endReason) == "no-answer")
+        await bridge.stop()
+    }
+
     @Test(.enabled(if: Peers.enabled)) func theWorkerHangingUpSendsBYEToTheCaller() async throws {
         let redisPort = Peers.freePort()
         let redis = try LocalServers.startRedis(port: redisPort)
