@@ -38,6 +38,14 @@ struct ManagedTable: Sendable {
         return row
     }
 
+    /// Deletes the row of `id` when `r` owns it; false when there is none.
+    static func deleteOwned<M: Model>(_ type: M.Type, _ id: UUID, _ r: Restaurant, owner: (M) -> UUID, on db: any Database) async throws -> Bool
+    where M.IDValue == UUID {
+        guard let row = try await M.find(id, on: db), owner(row) == r.id else { return false }
+        try await row.delete(on: db)
+        return true
+    }
+
     static let diningServices = ManagedTable(
         path: "dining-services", singular: "diningService", plural: "diningServices", label: "Service",
         list: { r, db in
@@ -71,11 +79,7 @@ struct ManagedTable: Sendable {
             try await s.save(on: db)
             return json(s, r)
         },
-        delete: { r, id, db in
-            guard let s = try await DiningService.find(id, on: db), s.$restaurant.id == r.id else { return false }
-            try await s.delete(on: db)
-            return true
-        })
+        delete: { r, id, db in try await deleteOwned(DiningService.self, id, r, owner: { $0.$restaurant.id }, on: db) })
 
     static func json(_ s: DiningService, _ r: Restaurant) -> JSONValue {
         .object([
@@ -113,11 +117,7 @@ struct ManagedTable: Sendable {
             try await o.save(on: db)
             return json(o, r)
         },
-        delete: { r, id, db in
-            guard let o = try await Offer.find(id, on: db), o.$restaurant.id == r.id else { return false }
-            try await o.delete(on: db)
-            return true
-        })
+        delete: { r, id, db in try await deleteOwned(Offer.self, id, r, owner: { $0.$restaurant.id }, on: db) })
 
     static func json(_ o: Offer, _ r: Restaurant) -> JSONValue {
         .object([
@@ -172,11 +172,7 @@ struct ManagedTable: Sendable {
             try await t.save(on: db)
             return json(t)
         },
-        delete: { r, id, db in
-            guard let t = try await DiningTable.find(id, on: db), t.$restaurant.id == r.id else { return false }
-            try await t.delete(on: db)
-            return true
-        })
+        delete: { r, id, db in try await deleteOwned(DiningTable.self, id, r, owner: { $0.$restaurant.id }, on: db) })
 
     static func json(_ t: DiningTable) -> JSONValue {
         .object(["id": .string(t.id!.uuidString.lowercased()), "label": .string(t.label), "seats": .int(t.seats),

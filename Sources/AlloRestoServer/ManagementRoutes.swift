@@ -13,6 +13,10 @@ struct ManagementRoutes {
     let services: AppServices
 
     func register(on router: Router<AppContext>) {
+        // The voice server checks a caller with its agent token too.
+        router.get("/api/blocked-phones/check") { request, _ in try await self.blockedCheck(request) }
+        // Everything else: an admin session (401 JSON without one, as every admin API).
+        let router = router.group().add(middleware: AdminGuard(services: services))
         router.get("/api/restaurants") { request, _ in try await self.restaurants(request) }
         router.post("/api/restaurants") { request, context in try await self.createRestaurant(request, context: context) }
         router.patch("/api/restaurants") { request, context in try await self.updateRestaurant(request, context: context) }
@@ -28,7 +32,6 @@ struct ManagementRoutes {
         }
         router.get("/api/phone-lines") { request, _ in try await self.phoneLine(request) }
         router.put("/api/phone-lines") { request, context in try await self.savePhoneLine(request, context: context) }
-        router.get("/api/blocked-phones/check") { request, _ in try await self.blockedCheck(request) }
         router.get("/api/blocked-phones") { request, _ in try await self.blocked(request) }
         router.post("/api/blocked-phones") { request, context in try await self.block(request, context: context) }
         router.delete("/api/blocked-phones") { request, context in try await self.unblock(request, context: context) }
@@ -39,17 +42,9 @@ struct ManagementRoutes {
 
     // MARK: access
 
-    func admin(_ request: Request) async throws -> AdminIdentity {
-        guard let secret = request.cookies[AdminAccounts.cookieName]?.value,
-              let admin = try await AdminAccounts.identity(secret: secret, now: services.now(), on: db)
-        else { throw APIError(.unauthorized, code: "admin_login_required", "Connexion administrateur requise.") }
-        return admin
-    }
-
-    /// The restaurant a management request is about (admin session required), any state (an inactive one can be
-    /// reactivated).
+    /// The restaurant a management request is about (`AdminGuard` let the request in), any state (an inactive one
+    /// can be reactivated).
     func restaurant(_ request: Request, _ body: ToolBody?) async throws -> Restaurant {
-        _ = try await admin(request)
         let raw = body?.string("restaurantId", "restaurant_id") ?? request.uri.queryParameters["restaurantId"].map(String.init)
         let text = try ToolAuth.restaurantId(raw)
         guard let id = UUID(uuidString: text), let r = try await Restaurant.find(id, on: db) else {
@@ -66,21 +61,18 @@ struct ManagementRoutes {
     // MARK: restaurants
 
     func restaurants(_ request: Request) async throws -> Response {
-        if request.uri.queryParameters["restaurantId"] != nil || request.uri.queryParameters["id"] != nil {
-            let raw = request.uri.queryParameters["restaurantId"] ?? request.uri.queryParameters["id"]
-            _ = try await admin(request)
-            guard let id = raw.flatMap({ UUID(uuidString: String($0)) }), let r = try await Restaurant.find(id, on: db) else {
+        let q = request.uri.queryParameters
+        if let raw = q["restaurantId"] ?? q["id"] {
+            guard let id = UUID(uuidString: String(raw)), let r = try await Restaurant.find(id, on: db) else {
                 throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.")
             }
             return ToolResponse.value(.object(["success": true, "restaurant": RestaurantSettings.json(r)]))
         }
-        _ = try await admin(request)
         let rows: [Restaurant] = try await Restaurant.query(on: db).sort(\.$name).all()
         return ToolResponse.value(.object(["success": true, "restaurants": .array(rows.map(RestaurantSettings.json))]))
     }
 
     func createRestaurant(_ request: Request, context: AppContext) async throws -> Response {
-        _ = try await admin(request)
         let body = try await ToolBody.read(request, context: context)
         guard let name = body.string("name") else { throw APIError(.unprocessableContent, code: "missing_name", "Le champ name est obligatoire.") }
         var profile = RestaurantProfile(id: UUID(), name: name)
@@ -191,8 +183,7 @@ struct ManagementRoutes {
                 guard (0...10_000).contains(p) else { throw ToolBody.invalid("price", "un prix entre 0 et 10000") }
                 i.price = Money.minor(fromDecimal: p, currency: r.currency)
             } else if create { throw APIError(.unprocessableContent, code: "missing_price", "Le champ price est obligatoire.") }
-            if let raw = body.raw(["categoryId", "category_id"]) {
-                _ = raw
+            if body.raw(["categoryId", "category_id"]) != nil {
                 let cid = try body.uuid("categoryId", "category_id")
                 guard let cid, let c = try await MenuCategory.find(cid, on: db), c.$restaurant.id == rid else {
                     throw ToolBody.invalid("categoryId", "l'id d'une catégorie de ce restaurant")

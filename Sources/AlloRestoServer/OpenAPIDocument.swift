@@ -147,7 +147,7 @@ enum OpenAPIDocument {
             "phone": str("Any form; stored E.164"), "email": str(""), "website": str(""), "lat": num(""), "lng": num(""),
             "timezone": str("IANA zone"), "currency": str("ISO 4217"), "defaultLocale": str(""),
             "openingHours": ["type": "object", "description": "Import format: {monday: {open, close, open2, close2} | null, …}"],
-            "aiVoice": str("alloy | ash | ballad | coral | echo | sage | shimmer | verse | marin | cedar"), "aiInstructions": str(""), "welcomeMessage": str(""),
+            "aiVoice": str(RestaurantSettings.voices.joined(separator: " | ")), "aiInstructions": str(""), "welcomeMessage": str(""),
             "paymentMethods": ["type": "array", "items": ["type": "string"]], "deliveryEnabled": bool(""), "deliveryRadiusKm": num(""),
             "deliveryFee": num("Decimal amount"), "deliveryFreeAbove": num("Decimal amount or null"), "minOrderAmount": num("Decimal amount"),
             "avgPrepTimeMin": int("1…240"), "reservationEnabled": bool(""), "totalSeats": int(""), "avgMealDurationMin": int(""),

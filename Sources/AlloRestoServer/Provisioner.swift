@@ -24,12 +24,6 @@ public struct Provisioner: Sendable {
         self.logger = logger
     }
 
-    public init(services: AppServices) {
-        let c = services.configuration
-        self.init(database: services.database, cipher: services.cipher, publicURL: c.publicURL,
-                  api: SipAgentServerClient(baseURL: c.sipAgentServerURL, apiKey: c.sipAgentServerAPIKey), logger: services.logger)
-    }
-
     public enum Outcome: Sendable, Equatable {
         case created(agentId: String, tools: Int)
         case updated(agentId: String, agentChanged: Bool, toolsChanged: Bool)

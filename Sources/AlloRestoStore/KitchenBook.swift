@@ -19,10 +19,12 @@ public enum KitchenBook {
 
     /// The columns of `kitchen_bookings`, and the same values computed from an `orders` row (grouped by the first six).
     static let columns = "restaurant_id, order_type, order_size, cook_start_at, handoff_at, ready_at, n"
-    static let orderValues = """
+    /// A booking's key computed from an `orders` row (the first six columns of `kitchen_bookings`).
+    static let orderKey = """
         restaurant_id, order_type, COALESCE(order_size, 'M'), cook_start_at,
-        COALESCE(handoff_at, estimated_ready_at, cook_start_at), COALESCE(estimated_ready_at, cook_start_at), COUNT(*)
+        COALESCE(handoff_at, estimated_ready_at, cook_start_at), COALESCE(estimated_ready_at, cook_start_at)
         """
+    static let orderValues = orderKey + ", COUNT(*)"
 
     public static func bookings(restaurantId: UUID, window: DateInterval, on db: any Database) async throws -> [KitchenBooking] {
         guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("the kitchen timeline needs an SQL database") }
@@ -60,9 +62,7 @@ public enum KitchenBook {
         try await sql.raw("""
             UPDATE kitchen_bookings SET n = n - 1
             WHERE (restaurant_id, order_type, order_size, cook_start_at, handoff_at, ready_at) IN (
-                SELECT restaurant_id, order_type, COALESCE(order_size, 'M'), cook_start_at,
-                       COALESCE(handoff_at, estimated_ready_at, cook_start_at), COALESCE(estimated_ready_at, cook_start_at)
-                FROM orders WHERE id = \(bind: orderId) AND cook_start_at IS NOT NULL)
+                SELECT \(unsafeRaw: orderKey) FROM orders WHERE id = \(bind: orderId) AND cook_start_at IS NOT NULL)
             """).run()
         try await sql.raw("DELETE FROM kitchen_bookings WHERE restaurant_id = \(bind: restaurantId) AND n <= 0").run()
     }

@@ -176,18 +176,17 @@ extension SIPBridgeService {
         call.ackBytes = ack
         send(ack, to: call.remote)
         guard call.state == .ringing, let media = call.media else { return }
+        // Answered from here on: a hang-up now is a BYE in the dialog the ACK opened.
+        call.state = .answered
+        call.answeredAt = Date()
         guard let text = String(validating: reply.body, as: UTF8.self), let answer = try? SDPSession.parse(text),
               answer.codecs.contains(where: { $0.payloadType == 0 || $0.name.uppercased() == "PCMU" }),
               let remoteMedia = try? SocketAddress.makeAddressResolvingHost(answer.address, port: answer.port)
         else {
-            call.state = .answered
-            call.answeredAt = Date()
             hangUp(call, reason: "callee answered without PCMU")
             return
         }
         media.setRemote(remoteMedia)
-        call.state = .answered
-        call.answeredAt = Date()
         postStatus(call, "in-progress")
         media.startPacing()
         do {

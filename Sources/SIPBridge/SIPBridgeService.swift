@@ -88,6 +88,16 @@ public actor SIPBridgeService {
         }
 
         var direction: String { outbound ? "outbound" : "inbound" }
+
+        /// What the worker gets (queue event `customParams`, `start.customParameters`): the line's parameters and
+        /// the call's parties (`callerPhone` is the other party: the caller inbound, the callee outbound).
+        var customParameters: [String: String] {
+            var custom = params
+            custom["callerPhone"] = outbound ? to : from
+            custom["to"] = to
+            custom["direction"] = direction
+            return custom
+        }
     }
 
     public struct CallInfo: Sendable, Codable {
@@ -296,10 +306,7 @@ public actor SIPBridgeService {
 
     /// The call event pushed on the queue for the voice workers (SPEC §10).
     func queueEvent(_ call: Call) -> JSONValue {
-        var custom = call.params
-        custom["callerPhone"] = call.outbound ? call.to : call.from
-        custom["to"] = call.to
-        custom["direction"] = call.direction
+        let custom = call.customParameters
         var paramsJSON: [String: JSONValue] = [:]
         for (k, v) in custom { paramsJSON[k] = .string(v) }
         return [
@@ -520,11 +527,7 @@ public actor SIPBridgeService {
     public func attach(sid: String) -> (MediaSession, [String: String])? {
         // The worker may connect while the call still rings (the event is queued just before the answer).
         guard let call = bySid[sid], call.state != .ended, let media = call.media else { return nil }
-        var custom = call.params
-        custom["callerPhone"] = call.outbound ? call.to : call.from
-        custom["to"] = call.to
-        custom["direction"] = call.direction
-        return (media, custom)
+        return (media, call.customParameters)
     }
 
     /// The worker left: the call ends (unless it already did).
