@@ -39,6 +39,9 @@ public struct BridgeConfiguration: Sendable {
     public var mediaBaseURL: String?
     public var redisURL = "redis://127.0.0.1:6379"
     public var queueKey = "queue:incoming_calls"
+    /// Push mode: the WebSocket (`ws://` or `wss://`) the bridge dials for each answered call, instead of queueing
+    /// the call on Redis for a worker to connect to `mediaUrl`.
+    public var wsTarget: String?
     public var maxConcurrentCalls = 100
     public var maxCallDuration: Duration = .seconds(3600)
     public var workerTimeout: Duration = .seconds(10)

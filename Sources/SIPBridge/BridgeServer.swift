@@ -21,13 +21,16 @@ public enum BridgeServer {
         router.get("/health") { _, _ -> Response in
             struct Health: Encodable {
                 let status: String
-                let redis: Bool
+                /// Whether Redis answers; null in push mode (`--ws-target`), which does not use it.
+                let redis: Bool?
+                let handOff: String
                 let activeCalls: Int
                 let lines: [SIPBridgeService.LineInfo]
             }
-            let redisUp = await bridge.redis.healthy()
+            let redisUp = config.wsTarget == nil ? await bridge.redis.healthy() : nil
             let lines = await bridge.lineInfos()
-            return try json(Health(status: redisUp ? "ok" : "degraded", redis: redisUp, activeCalls: await bridge.activeCallCount, lines: lines))
+            return try json(Health(status: redisUp == false ? "degraded" : "ok", redis: redisUp, handOff: config.wsTarget == nil ? "queue" : "push",
+                                   activeCalls: await bridge.activeCallCount, lines: lines))
         }
         router.get("/api/lines") { _, _ -> Response in
             struct Lines: Encodable { let lines: [SIPBridgeService.LineInfo] }
@@ -77,23 +80,8 @@ public enum BridgeServer {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let sid = context.requestContext.parameters.get("sid"), let (media, custom) = await bridge.attach(sid: sid) else { return }
-            let stream = media.attachWorker(customParameters: custom) {}
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await text in stream { try await outbound.write(.text(text)) }
-                    // The call ended (stop sent): close the socket.
-                    try? await outbound.close(.normalClosure, reason: "call ended")
-                }
-                group.addTask {
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
-                        if case .text(let text) = message { media.fromWorker(text) }
-                    }
-                    media.workerGone()
-                    await bridge.workerLeft(sid: sid)
-                }
-                try await group.next()
-                group.cancelAll()
-            }
+            try await media.serveWorker(customParameters: custom, inbound: inbound, outbound: outbound)
+            await bridge.workerLeft(sid: sid)
         }
         return Application(
             router: router,

@@ -189,6 +189,11 @@ extension SIPBridgeService {
         media.setRemote(remoteMedia)
         postStatus(call, "in-progress")
         media.startPacing()
+        if let target = config.wsTarget {
+            push(call, media: media, to: target)
+            startAnsweredTimers(call)
+            return
+        }
         do {
             try await redis.send(["LPUSH", config.queueKey, queueEvent(call).text])
         } catch {

@@ -338,9 +338,10 @@ public actor SIPBridgeService {
         }
         guard call.state == .ringing else { media.close(); return }  // cancelled meanwhile
         call.media = media
-        // The hand-off: a worker must be able to take the call, else the caller hears 503 at once.
+        // The hand-off: a worker must be able to take the call, else the caller hears 503 at once. In push mode the
+        // bridge dials the worker once the call is answered instead.
         do {
-            try await redis.send(["LPUSH", config.queueKey, queueEvent(call).text])
+            if config.wsTarget == nil { try await redis.send(["LPUSH", config.queueKey, queueEvent(call).text]) }
         } catch {
             logger.error("Redis unavailable: call refused with 503", metadata: ["call": "\(call.sid)", "error": "\(error)"])
             media.close()
@@ -355,6 +356,7 @@ public actor SIPBridgeService {
         try? await Task.sleep(for: config.ringTime)
         guard call.state == .ringing else { return }
         answer(call, audio: audio, dtmf: dtmf, media: media)
+        if let target = config.wsTarget { push(call, media: media, to: target) }
     }
 
     func answer(_ call: Call, audio: SDPSession.Codec, dtmf: SDPSession.Codec?, media: MediaSession) {
@@ -406,7 +408,7 @@ public actor SIPBridgeService {
     }
 
     func noWorkerCheck(_ call: Call) async {
-        guard call.state == .answered, let media = call.media, !media.hasWorker else { return }
+        guard call.state == .answered, call.endReason == nil, let media = call.media, !media.hasWorker else { return }
         logger.warning("no worker took the call: busy message", metadata: ["call": "\(call.sid)"])
         call.endReason = "no worker"
         media.play(busyAudio)

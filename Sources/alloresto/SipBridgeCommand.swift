@@ -29,6 +29,7 @@ struct SipBridgeCommand: AsyncParsableCommand {
     @Option(help: "Base of mediaUrl (ws://host:port); from the HTTP address by default.") var mediaBaseURL: String?
     @Option(help: "Redis URL (env REDIS_URL).") var redisURL: String?
     @Option(help: "Redis list the call events are pushed on.") var queueKey = "queue:incoming_calls"
+    @Option(help: "Push mode: dial this WebSocket (ws:// or wss://) for each answered call instead of queueing it on Redis.") var wsTarget: String?
     @Option(help: "Calls answered at once; more get 486 Busy Here.") var maxConcurrentCalls = 100
     @Option(help: "Longest call, in seconds.") var maxCallDuration = 3600
     @Option(help: "Seconds a call waits for a worker before the busy message.") var workerTimeout = 10.0
@@ -46,6 +47,10 @@ struct SipBridgeCommand: AsyncParsableCommand {
         config.mediaBaseURL = mediaBaseURL
         config.redisURL = redisURL ?? env["REDIS_URL"] ?? "redis://127.0.0.1:6379"
         config.queueKey = queueKey
+        if let wsTarget {
+            guard wsTarget.hasPrefix("ws://") || wsTarget.hasPrefix("wss://") else { throw ValidationError("--ws-target: a ws:// or wss:// URL") }
+            config.wsTarget = wsTarget
+        }
         config.maxConcurrentCalls = maxConcurrentCalls
         config.maxCallDuration = .seconds(maxCallDuration)
         config.workerTimeout = .milliseconds(Int(workerTimeout * 1000))
@@ -82,7 +87,7 @@ struct SipBridgeCommand: AsyncParsableCommand {
         let bridge = SIPBridgeService(config: config, logger: logger)
         do { try await bridge.start() } catch { throw fail("cannot listen on UDP \(bind):\(sipPort): \(error)") }
         let app = await BridgeServer.application(bridge: bridge, logger: logger)
-        say("SIP bridge: UDP \(bind):\(sipPort), HTTP http://\(httpHost):\(httpPort) (health, lines, calls, media WebSocket), \(config.lines.count) line(s), Redis \(config.redisURL) → \(queueKey)")
+        say("SIP bridge: UDP \(bind):\(sipPort), HTTP http://\(httpHost):\(httpPort) (health, lines, calls, media WebSocket), \(config.lines.count) line(s), " + (config.wsTarget.map { "push to \($0)" } ?? "Redis \(config.redisURL) → \(queueKey)"))
         do { try await app.runService() } catch { await bridge.stop(); throw fail("bridge HTTP: \(error)") }
         await bridge.stop()
     }

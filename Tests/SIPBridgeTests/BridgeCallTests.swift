@@ -4,6 +4,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdWSClient
+import HummingbirdWebSocket
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -228,6 +229,9 @@ struct TestWorker {
             try await dtmf
             return try await worker
         }
+        // The caller's BYE ended the call (not the 200 OK timer: the ACK and BYE reached the dialog).
+        let ended = await bridge.callInfos().recent.first
+        #expect(ended?.endReason == "caller hung up", "\(String(describing: ended))")
         await bridge.stop()
         // The queue event.
         #expect(outcome.event["direction"] == "inbound" && outcome.event["from"] == "0612345678" && outcome.event["to"] == "0142601234")
@@ -236,8 +240,10 @@ struct TestWorker {
         #expect(outcome.start?["mediaFormat"]?["encoding"] == "audio/x-mulaw")
         // Bit-exact audio to the worker, and the echo back to the caller's media address.
         #expect(outcome.received.count == audio.count)
-        #expect(outcome.received == audio)
-        #expect(listener.audio == audio)
+        // (compared first, so a failure prints a line, not two arrays of 24,000 bytes)
+        let toWorker = outcome.received == audio, echoed = listener.audio == audio
+        #expect(toWorker, "bit-exact to the worker")
+        #expect(echoed, "the echo reached the caller")
         #expect(outcome.dtmf == ["4", "2", "#"])
         #expect(outcome.stopped)
     }
@@ -354,7 +360,8 @@ struct TestWorker {
                 #expect(status == 0, "callee: \(errors)")
                 #expect(outcome.event["direction"] == "outbound" && outcome.event["to"] == "+33612345678" && outcome.event["restaurantId"] == "r-9")
                 #expect(outcome.start?["customParameters"]?["campaign"] == "rappel")
-                #expect(outcome.received == audio)
+                let exact = outcome.received == audio
+                #expect(exact, "bit-exact to the worker")
                 // The statuses, in order, the last once the BYE is answered.
                 for _ in 0..<50 where statuses.withLockedValue({ $0.count }) < 4 { try await Task.sleep(for: .milliseconds(100)) }
                 #expect(statuses.withLockedValue { $0 }.compactMap { $0["callStatus"]?.stringValue } == ["initiated", "ringing", "in-progress", "completed"])
@@ -418,6 +425,75 @@ struct TestWorker {
         }
         #expect(await bridge.callInfos().recent.first?.endReason == "worker hung up")
         await bridge.stop()
+    }
+
+    /// Push mode: the bridge dials `--ws-target` for the answered call (no Redis at all) and the worker on the other
+    /// end gets the caller's audio bit-exact and echoes it; the caller hangs up and the worker gets `stop`. Then a
+    /// target nobody listens on: the caller hears the busy message at once (long before the worker timeout).
+    @Test(.enabled(if: Peers.enabled)) func pushModeDialsTheWorkerAndEchoesBitExact() async throws {
+        struct Seen: Sendable { var start: JSONValue?; var received: [UInt8] = []; var stopped = false; var path = "" }
+        let seen = NIOLockedValueBox(Seen())
+        let ws = Router(context: BasicWebSocketRequestContext.self)
+        ws.ws("/stream") { _, _ in .upgrade([:]) } onUpgrade: { inbound, outbound, context in
+            seen.withLockedValue { $0.path = context.request.uri.path }
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                guard case .text(let t) = message, let m = try? JSONReader.parse(Array(t.utf8)) else { continue }
+                switch m["event"]?.stringValue {
+                case "start": seen.withLockedValue { $0.start = m["start"] }
+                case "media":
+                    if let b64 = m["media"]?["payload"]?.stringValue, let data = Data(base64Encoded: b64) {
+                        seen.withLockedValue { $0.received += Array(data) }
+                        try await outbound.write(.text(#"{"event":"media","streamSid":"x","media":{"payload":"\#(b64)"}}"#))
+                    }
+                case "stop": seen.withLockedValue { $0.stopped = true }
+                default: break
+                }
+            }
+        }
+        let targetPort = Peers.freePort()
+        let target = Application(router: Router(), server: .http1WebSocketUpgrade(webSocketRouter: ws),
+                                 configuration: .init(address: .hostname("127.0.0.1", port: targetPort)), logger: Logger(label: "push-target"))
+        let audio = try [UInt8](Data(contentsOf: Peers.scenarios.appendingPathComponent("tone-600hz.ulaw")))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await target.runService() }
+            for _ in 0..<100 where !LocalServers.accepts(port: targetPort) { try await Task.sleep(for: .milliseconds(50)) }
+            // Redis points nowhere: push mode must not need it.
+            let bridge = try await Self.bridge(redisPort: 9) {
+                $0.wsTarget = "ws://127.0.0.1:\(targetPort)/stream"
+                $0.lines = [SIPLine(domain: "sip.test", username: "0142601234", password: "x", registrar: "127.0.0.1:9", params: ["restaurantId": "r-push"])]
+            }
+            let listener = try await RTPListener()
+            let (status, errors) = try await Peers.sipp("uac-call.xml", replacing: [
+                "MEDIA_PORT": String(listener.port), "AUDIO_FILE": Peers.scenarios.appendingPathComponent("tone-600hz.ulaw").path,
+            ], bridgePort: await bridge.localPort, extra: ["-s", "0142601234"])
+            #expect(status == 0, "sipp (the caller's BYE answered): \(errors)")
+            for _ in 0..<50 where !seen.withLockedValue({ $0.stopped }) { try await Task.sleep(for: .milliseconds(50)) }
+            let s = seen.withLockedValue { $0 }
+            #expect(s.path == "/stream")
+            #expect(s.start?["customParameters"]?["restaurantId"] == "r-push" && s.start?["customParameters"]?["callerPhone"] == "0612345678")
+            #expect(s.received.count == audio.count)
+            let toWorker = s.received == audio, echoed = listener.audio == audio
+            #expect(toWorker, "bit-exact to the worker")
+            #expect(echoed, "the echo reached the caller")
+            #expect(s.stopped)
+            let ended = await bridge.callInfos().recent.first
+            #expect(ended?.endReason == "caller hung up", "\(String(describing: ended))")
+            await bridge.stop()
+
+            // Nobody at the target: the busy message at once (the worker timeout is 30 s, sipp gives up after 20).
+            let nowhere = try await Self.bridge(redisPort: 9) {
+                $0.wsTarget = "ws://127.0.0.1:9/stream"
+                $0.workerTimeout = .seconds(30)
+            }
+            let caller = try await RTPListener()
+            let (hungUp, hangUpErrors) = try await Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(caller.port)], bridgePort: await nowhere.localPort, timeout: 20)
+            #expect(hungUp == 0, "sipp: \(hangUpErrors)")
+            let heard = caller.payloads.withLockedValue { $0.flatMap { $0 } }
+            #expect(heard.firstRange(of: SIPBridgeService.busyMessage()) != nil)
+            #expect(await nowhere.callInfos().recent.first?.endReason == "no worker")
+            await nowhere.stop()
+            group.cancelAll()
+        }
     }
 
     /// 20,000 random or truncated datagrams at the running bridge: no crash, no dialog created, and it still answers.
