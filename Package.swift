@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "SIPBridgeTests",
             dependencies: [
-                "SIPBridge", "SIPCore", "RedisClient", "AlloRestoCore", "AlloRestoTestSupport",
+                "SIPBridge", "SIPCore", "RedisClient", "AlloRestoCore", "AlloRestoTestSupport", "alloresto",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -117,7 +117,8 @@ extension SIPMessage {
     static let splittable: Set<String> = ["Via", "Route", "Record-Route"]
 
     /// Parses one datagram (UDP) or one framed message. Line ends may be CRLF or bare LF; folded lines are
-    /// joined; the body is `Content-Length` bytes (the rest of the datagram when absent).
+    /// joined; the head ends with an empty line; the body is `Content-Length` bytes (the rest of the datagram when
+    /// absent).
     public static func parse(_ bytes: [UInt8]) throws(SIPParseError) -> SIPMessage {
         guard bytes.count <= maxSize else { throw SIPParseError("message too large") }
         // Find the end of the head: an empty line.
@@ -131,11 +132,8 @@ extension SIPMessage {
             }
             i += 1
         }
-        if headEnd < 0 {
-            // No blank line: a message without body whose last header ends the datagram.
-            headEnd = bytes.count
-            bodyStart = bytes.count
-        }
+        // The empty line must be there even without a body (RFC 3261 7.5): a datagram without it was cut short.
+        guard headEnd >= 0 else { throw SIPParseError("no empty line after the headers (truncated?)") }
         // Lines are split on the bytes: in a Swift String "\r\n" is one Character, so splitting text on "\n" misses it.
         var lines: [String] = []
         for rawLine in bytes[0..<headEnd].split(separator: 10, omittingEmptySubsequences: false) {

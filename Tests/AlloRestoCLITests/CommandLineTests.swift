@@ -13,19 +13,7 @@ import FoundationNetworking
         let err: String
     }
 
-    static var binary: URL {
-        get throws {
-            // The test bundle and the executable are built into the same products folder.
-            var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-            candidates.append(Bundle.main.bundleURL)
-            candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
-            for dir in candidates {
-                let url = dir.appendingPathComponent("alloresto")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "alloresto binary not found near \(candidates)"])
-        }
-    }
+    static var binary: URL { get throws { try BuiltBinary.alloresto } }
 
     static func fixture() throws -> URL {
         try #require(Bundle.module.url(forResource: "restaurant-import-v1", withExtension: "json", subdirectory: "Fixtures"))

@@ -50,12 +50,22 @@ import Testing
         #expect(String(decoding: m.serialized(), as: UTF8.self).contains("Call-ID: call-1@10.0.0.1\r\n"))
     }
 
-    @Test func malformedMessagesAreErrorsNotCrashes() {
+    @Test func malformedMessagesAreErrorsNotCrashes() throws {
         for bad in ["", "INVITE\r\n\r\n", "SIP/2.0 99 Nope\r\n\r\n", "INVITE sip:x SIP/2.0\r\nVia: x\r\n\r\n",
                     "INVITE sip:x SIP/2.0\r\nVia: a\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 50\r\n\r\nshort",
-                    " folded first\r\n", "INVITE sip:x SIP/2.0\r\nBad Header Name: v\r\n\r\n"] {
+                    " folded first\r\n", "INVITE sip:x SIP/2.0\r\nBad Header Name: v\r\n\r\n",
+                    // A request without its Request-URI (what a UAC sends when it lost the Contact).
+                    "ACK  SIP/2.0\r\nVia: a\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 ACK\r\n\r\n"] {
             #expect(throws: SIPParseError.self) { try SIPMessage.parse(Array(bad.utf8)) }
         }
+        // A datagram cut short inside its head (no empty line): refused, even when every required header made it.
+        let whole = Array(Self.invite.utf8)
+        let headEnd = try #require(whole.firstRange(of: Array("\r\n\r\n".utf8))).lowerBound
+        #expect(throws: SIPParseError.self) { try SIPMessage.parse(Array(whole[..<(headEnd + 2)])) }
+        #expect(throws: SIPParseError.self) { try SIPMessage.parse(Array(whole[..<headEnd])) }
+        let bodyless = "OPTIONS sip:x SIP/2.0\r\nVia: a\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n"
+        #expect(throws: SIPParseError.self) { try SIPMessage.parse(Array(bodyless.utf8)) }
+        #expect(try SIPMessage.parse(Array((bodyless + "\r\n").utf8)).method == "OPTIONS")
     }
 
     @Test func digestMD5AndSHA256MatchTheRFCExamples() throws {

@@ -33,3 +33,26 @@ public enum LocalServers {
         for _ in 0..<100 where accepts(port: port) { Thread.sleep(forTimeInterval: 0.05) }
     }
 }
+
+/// The `alloresto` executable built next to the test bundle (`swift test` builds it with the tests).
+public enum BuiltBinary {
+    public static var alloresto: URL {
+        get throws {
+            var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+            candidates.append(Bundle.main.bundleURL)
+            candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+            for dir in candidates {
+                let url = dir.appendingPathComponent("alloresto")
+                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+            }
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "alloresto binary not found near \(candidates)"])
+        }
+    }
+
+    /// Resident memory of a process in kB (`VmRSS` of /proc/PID/status), nil where there is no /proc.
+    public static func residentKB(of pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+}
