@@ -36,6 +36,7 @@ public enum BridgeServer {
             struct Lines: Encodable { let lines: [SIPBridgeService.LineInfo] }
             return try json(Lines(lines: await bridge.lineInfos()))
         }
+        router.get("/api/metrics") { _, _ -> Response in try json(await bridge.metrics()) }
         router.get("/api/calls") { _, _ -> Response in
             struct Calls: Encodable { let active: [SIPBridgeService.CallInfo]; let recent: [SIPBridgeService.CallInfo] }
             let (active, recent) = await bridge.callInfos()

@@ -16,9 +16,17 @@ public final class MediaSession: Sendable {
         public var sent = 0
         public var silence = 0
         public var dtmf: [String] = []
-        public var lateTicksOver2ms = 0
-        public var maxTickLateUs = 0
+        /// Frames not sent because the pacer fell more than `maxCatchUp` frames behind (lost to the caller).
+        public var skipped = 0
+        /// How late each send was against its ideal instant (start + n × 20 ms), 100 µs buckets up to 20 ms.
+        public var sendLateness = Histogram(bucketUs: 100, buckets: 200)
+        public var lateTicksOver2ms: Int { sendLateness.counts.dropFirst(20).reduce(0, +) }
+        public var maxTickLateUs: Int { sendLateness.maxUs }
     }
+
+    /// A pacer this many frames behind sends them at once (the caller's jitter buffer absorbs it); further behind,
+    /// the missed frames are skipped (counted) and the pacing starts again from now.
+    static let maxCatchUp = 5
 
     struct State {
         var jitter = JitterBuffer(depth: 3)
@@ -36,7 +44,9 @@ public final class MediaSession: Sendable {
         var chunk = 0
         var sequence = 0
         var started = false
-        var lastTick: NIODeadline?
+        /// The next frame's ideal send instant, and its pending task.
+        var deadline: NIODeadline?
+        var pacer: Scheduled<Void>?
         var closed = false
         var onWorkerGone: (@Sendable () -> Void)?
     }
@@ -51,7 +61,6 @@ public final class MediaSession: Sendable {
     let symmetric: Bool
     let state: NIOLockedValueBox<State>
     let logger: Logger
-    let pacer: NIOLockedValueBox<RepeatedTask?> = .init(nil)
 
     public var port: Int { channel.localAddress?.port ?? 0 }
 
@@ -84,55 +93,75 @@ public final class MediaSession: Sendable {
         return session
     }
 
-    /// Starts the 20 ms pacer (silence when the worker has nothing to say, so timing and NAT bindings hold).
     /// Where RTP goes, once known (an outbound call learns it from the callee's answer).
     func setRemote(_ address: SocketAddress) {
         state.withLockedValue { $0.remote = address }
     }
 
+    /// Starts the 20 ms pacer (silence when the worker has nothing to say, so timing and NAT bindings hold): one
+    /// frame at each ideal instant (start + n × 20 ms), each scheduled for its own deadline, so the time a send
+    /// takes never accumulates as drift.
     func startPacing() {
-        let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { [weak self] _ in
-            self?.tick()
+        state.withLockedValue { s in
+            guard !s.closed, s.pacer == nil else { return }
+            let first = NIODeadline.now() + .milliseconds(20)
+            s.deadline = first
+            s.pacer = scheduleTick(at: first)
         }
-        pacer.withLockedValue { $0 = task }
+    }
+
+    private func scheduleTick(at deadline: NIODeadline) -> Scheduled<Void> {
+        channel.eventLoop.scheduleTask(deadline: deadline) { [weak self] in self?.tick() }
     }
 
     func tick() {
         let now = NIODeadline.now()
-        var frame: [UInt8] = []
+        var packets: [[UInt8]] = []
         var marks: [String] = []
-        let (packet, remote, worker): ([UInt8]?, SocketAddress?, AsyncStream<String>.Continuation?) = state.withLockedValue { s in
-            if let last = s.lastTick {
-                let lateUs = Int((now - last).nanoseconds / 1000) - 20_000
-                if lateUs > 2000 { s.stats.lateTicksOver2ms += 1 }
-                s.stats.maxTickLateUs = max(s.stats.maxTickLateUs, lateUs)
+        let (remote, worker): (SocketAddress?, AsyncStream<String>.Continuation?) = state.withLockedValue { s in
+            guard !s.closed, let deadline = s.deadline else { return (nil, nil) }
+            let lateUs = Int((now - deadline).nanoseconds / 1000)
+            s.stats.sendLateness.record(us: lateUs)
+            // Frames due by now: this one, plus any whose instant has passed too.
+            var due = 1 + max(0, lateUs) / 20_000
+            if due > Self.maxCatchUp {
+                s.stats.skipped += due - 1
+                s.deadline = now
+                due = 1
             }
-            s.lastTick = now
-            guard !s.closed, let remote = s.remote else { return (nil, nil, nil) }
-            let available = s.outbound.count - s.outboundOffset
-            if available > 0 {
-                let n = min(160, available)
-                frame = Array(s.outbound[s.outboundOffset..<(s.outboundOffset + n)])
-                if n < 160 { frame += Array(repeating: 0xFF, count: 160 - n) }
-                s.outboundOffset += n
-                s.played += n
-                if s.outboundOffset > 64_000 { s.outbound.removeFirst(s.outboundOffset); s.outboundOffset = 0 }
-                s.stats.sent += 1
-            } else {
-                frame = Array(repeating: 0xFF, count: 160)
-                s.stats.silence += 1
+            s.deadline = s.deadline! + .milliseconds(Int64(20 * due))
+            s.pacer = scheduleTick(at: s.deadline!)
+            guard let remote = s.remote else { return (nil, nil) }
+            for _ in 0..<due {
+                var frame: [UInt8]
+                let available = s.outbound.count - s.outboundOffset
+                if available > 0 {
+                    let n = min(160, available)
+                    frame = Array(s.outbound[s.outboundOffset..<(s.outboundOffset + n)])
+                    if n < 160 { frame += Array(repeating: 0xFF, count: 160 - n) }
+                    s.outboundOffset += n
+                    s.played += n
+                    if s.outboundOffset > 64_000 { s.outbound.removeFirst(s.outboundOffset); s.outboundOffset = 0 }
+                    s.stats.sent += 1
+                } else {
+                    frame = Array(repeating: 0xFF, count: 160)
+                    s.stats.silence += 1
+                }
+                while let m = s.marks.first, m.at <= s.played { marks.append(m.name); s.marks.removeFirst() }
+                let payload = isPCMA ? G711.ulawToAlaw(frame) : frame
+                packets.append(RTPPacket(payloadType: audioPT, sequence: s.seq, timestamp: s.ts, ssrc: ssrc, payload: payload).serialized())
+                s.seq &+= 1
+                s.ts &+= 160
             }
-            while let m = s.marks.first, m.at <= s.played { marks.append(m.name); s.marks.removeFirst() }
-            let payload = isPCMA ? G711.ulawToAlaw(frame) : frame
-            let p = RTPPacket(payloadType: audioPT, sequence: s.seq, timestamp: s.ts, ssrc: ssrc, payload: payload)
-            s.seq &+= 1
-            s.ts &+= 160
-            return (p.serialized(), remote, s.worker)
+            return (remote, s.worker)
         }
-        if let packet, let remote {
-            var buffer = channel.allocator.buffer(capacity: packet.count)
-            buffer.writeBytes(packet)
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+        if let remote {
+            for packet in packets {
+                var buffer = channel.allocator.buffer(capacity: packet.count)
+                buffer.writeBytes(packet)
+                channel.write(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+            }
+            channel.flush()
         }
         for name in marks { worker?.yield(event("mark", ["mark": ["name": .string(name)]])) }
     }
@@ -257,6 +286,8 @@ public final class MediaSession: Sendable {
         let worker: AsyncStream<String>.Continuation? = state.withLockedValue { s in
             guard !s.closed else { return nil }
             s.closed = true
+            s.pacer?.cancel()
+            s.pacer = nil
             let w = s.worker
             s.worker = nil
             s.onWorkerGone = nil
@@ -266,7 +297,6 @@ public final class MediaSession: Sendable {
             worker.yield(event("stop", ["stop": ["accountSid": "AlloResto", "callSid": .string(callId)]]))
             worker.finish()
         }
-        pacer.withLockedValue { $0?.cancel(); $0 = nil }
         channel.close(promise: nil)
     }
 }

@@ -179,6 +179,7 @@ extension SIPBridgeService {
         // Answered from here on: a hang-up now is a BYE in the dialog the ACK opened.
         call.state = .answered
         call.answeredAt = Date()
+        totals.answered += 1
         guard let text = String(validating: reply.body, as: UTF8.self), let answer = try? SDPSession.parse(text),
               answer.codecs.contains(where: { $0.payloadType == 0 || $0.name.uppercased() == "PCMU" }),
               let remoteMedia = try? SocketAddress.makeAddressResolvingHost(answer.address, port: answer.port)

@@ -55,6 +55,8 @@ public actor SIPBridgeService {
         var to: String
         var params: [String: String]
         let createdAt = Date()
+        /// When the INVITE arrived (set-up times).
+        let arrived = ContinuousClock.now
         var answeredAt: Date?
         var endedAt: Date?
         var endReason: String?
@@ -127,6 +129,7 @@ public actor SIPBridgeService {
     var calls: [String: Call] = [:]  // by SIP Call-ID
     var bySid: [String: Call] = [:]
     var recent: [CallInfo] = []
+    var totals = MetricTotals()
     var pending: [String: CheckedContinuation<SIPMessage?, Never>] = [:]  // client transactions by branch
     var retransmits: [String: Task<Void, Never>] = [:]
     var consumer: Task<Void, Never>?
@@ -341,7 +344,10 @@ public actor SIPBridgeService {
         // The hand-off: a worker must be able to take the call, else the caller hears 503 at once. In push mode the
         // bridge dials the worker once the call is answered instead.
         do {
-            if config.wsTarget == nil { try await redis.send(["LPUSH", config.queueKey, queueEvent(call).text]) }
+            if config.wsTarget == nil {
+                try await redis.send(["LPUSH", config.queueKey, queueEvent(call).text])
+                totals.inviteToQueued.record(us: (ContinuousClock.now - call.arrived).microseconds)
+            }
         } catch {
             logger.error("Redis unavailable: call refused with 503", metadata: ["call": "\(call.sid)", "error": "\(error)"])
             media.close()
@@ -369,6 +375,8 @@ public actor SIPBridgeService {
         call.state = .answered
         call.answeredAt = Date()
         send(ok, to: call.remote)
+        totals.answered += 1
+        totals.inviteToAnswer.record(us: (ContinuousClock.now - call.arrived).microseconds)
         media.startPacing()
         // 2xx retransmission until the ACK (timer G), then the worker wait and the call limit.
         call.timers.append(Task { [weak self] in
@@ -496,6 +504,10 @@ public actor SIPBridgeService {
         for t in call.timers { t.cancel() }
         call.timers = []
         call.media?.close()
+        if let media = call.media {
+            totals.ended += 1
+            totals.add(media.stats)
+        }
         remember(info(call))
         if call.outbound { postStatus(call, call.answeredAt == nil ? Self.unansweredStatus(call.endReason) : "completed") }
         // Keep the dialog a little for retransmitted BYE/ACK, then forget it.
@@ -634,6 +646,14 @@ public actor SIPBridgeService {
     }
 
     public var activeCallCount: Int { calls.values.filter { $0.state != .ended }.count }
+
+    /// Totals since start, the calls in progress included.
+    public func metrics() -> BridgeMetrics {
+        var t = totals
+        let live = calls.values.filter { $0.state != .ended }
+        for call in live { if let media = call.media { t.add(media.stats) } }
+        return t.report(active: live.count)
+    }
     public var dialogCount: Int { calls.count }
 }
 

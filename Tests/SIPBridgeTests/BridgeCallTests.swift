@@ -232,6 +232,14 @@ struct TestWorker {
         // The caller's BYE ended the call (not the 200 OK timer: the ACK and BYE reached the dialog).
         let ended = await bridge.callInfos().recent.first
         #expect(ended?.endReason == "caller hung up", "\(String(describing: ended))")
+        // The metrics: every frame in and out counted, nothing skipped by the pacer, one set-up measured.
+        let m = await bridge.metrics()
+        #expect(m.answeredCalls == 1 && m.endedCalls == 1 && m.activeCalls == 0)
+        #expect(m.framesForwarded == audio.count / 160 && m.framesSent == audio.count / 160 && m.framesSkipped == 0)
+        #expect(m.framesReceived >= m.framesForwarded)
+        #expect(m.sendLateUs.count == m.framesSent + m.silenceFrames)
+        #expect(m.inviteToQueuedMs.count == 1 && m.inviteToAnswerMs.count == 1)
+        #expect(m.inviteToAnswerMs.p50 >= 300, "the configured 300 ms of ringing come first")
         await bridge.stop()
         // The queue event.
         #expect(outcome.event["direction"] == "inbound" && outcome.event["from"] == "0612345678" && outcome.event["to"] == "0142601234")

@@ -99,6 +99,9 @@ import Testing
         #expect(status == 200)
         let (sippStatus, errors) = try await caller
         #expect(sippStatus == 0, "sipp: \(errors)")
+        let (_, metrics) = try await Peers.http("GET", "\(base)/api/metrics", body: .null)
+        #expect(metrics["answeredCalls"] == 1 && metrics["endedCalls"] == 1 && metrics["activeCalls"] == 0)
+        #expect((metrics["sendLateUs"]?["count"]?.intValue ?? 0) > 100)
         let (_, health) = try await Peers.http("GET", "\(base)/health", body: .null)
         #expect(health["activeCalls"] == 0)
         #expect(health["redis"] == true)
