@@ -133,6 +133,21 @@ let package = Package(
             path: "Benchmarks/SessionEndpoint",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Concurrent bridged calls: sipp, redis-server and the built `alloresto sip-bridge` (release), echo workers.
+        .executableTarget(
+            name: "SIPBridgeBenchmark",
+            dependencies: [
+                "SIPBridge", "SIPCore", "RedisClient", "AlloRestoCore",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/SIPBridge",
+            exclude: ["uac-bench.xml"],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

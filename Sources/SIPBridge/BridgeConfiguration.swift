@@ -43,6 +43,8 @@ public struct BridgeConfiguration: Sendable {
     /// the call on Redis for a worker to connect to `mediaUrl`.
     public var wsTarget: String?
     public var maxConcurrentCalls = 100
+    /// Threads for the RTP sockets and their 20 ms pacers (apart from SIP, HTTP and the WebSockets).
+    public var mediaThreads = 1
     public var maxCallDuration: Duration = .seconds(3600)
     public var workerTimeout: Duration = .seconds(10)
     /// Time between 180 Ringing and 200 OK (a caller can still CANCEL).

@@ -18,6 +18,8 @@ public final class MediaSession: Sendable {
         public var dtmf: [String] = []
         /// Frames not sent because the pacer fell more than `maxCatchUp` frames behind (lost to the caller).
         public var skipped = 0
+        /// Caller frames dropped because no worker came within 10 s of them.
+        public var earlyDropped = 0
         /// How late each send was against its ideal instant (start + n × 20 ms), 100 µs buckets up to 20 ms.
         public var sendLateness = Histogram(bucketUs: 100, buckets: 200)
         public var lateTicksOver2ms: Int { sendLateness.counts.dropFirst(20).reduce(0, +) }
@@ -48,6 +50,8 @@ public final class MediaSession: Sendable {
         var deadline: NIODeadline?
         var pacer: Scheduled<Void>?
         var closed = false
+        /// Caller frames received before the worker attached.
+        var early: [[UInt8]] = []
         var onWorkerGone: (@Sendable () -> Void)?
     }
 
@@ -83,7 +87,6 @@ public final class MediaSession: Sendable {
                      group: any EventLoopGroup, logger: Logger) async throws -> MediaSession {
         let box = NIOLockedValueBox<MediaSession?>(nil)
         let channel = try await DatagramBootstrap(group: group)
-            .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RTPInbound(session: box)) }
             }
@@ -184,13 +187,15 @@ public final class MediaSession: Sendable {
             }
             guard packet.payloadType == audioPT else { return s.worker }
             for ready in s.jitter.push(packet) {
-                guard s.worker != nil, s.started else { continue }
                 let ulaw = isPCMA ? G711.alawToUlaw(ready.payload) : ready.payload
-                s.chunk += 1
-                s.sequence += 1
-                s.stats.forwarded += 1
-                // Written by hand: the hot path (50 per second per call); every field is plain ASCII.
-                events.append(#"{"event":"media","sequenceNumber":"\#(s.sequence)","media":{"track":"inbound","chunk":"\#(s.chunk)","timestamp":"\#(s.chunk * 20)","payload":"\#(Data(ulaw).base64EncodedString())"},"streamSid":"\#(streamSid)"}"#)
+                guard s.worker != nil, s.started else {
+                    if !s.closed {
+                        s.early.append(ulaw)
+                        if s.early.count > Self.earlyFrames { s.early.removeFirst(); s.stats.earlyDropped += 1 }
+                    }
+                    continue
+                }
+                events.append(mediaEvent(&s, ulaw: ulaw))
             }
             return s.worker
         }
@@ -207,25 +212,41 @@ public final class MediaSession: Sendable {
 
     /// The worker's WebSocket is there: `connected` and `start` go out, then media.
     func attachWorker(customParameters: [String: String], onGone: @escaping @Sendable () -> Void) -> AsyncStream<String> {
-        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(500))
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(Self.earlyFrames + 1000))
+        var custom: [String: JSONValueLite] = [:]
+        for (k, v) in customParameters { custom[k] = .string(v) }
+        // One lock section: no frame from the caller can slip in before `start`, nor between the early ones.
         let previous: AsyncStream<String>.Continuation? = state.withLockedValue { s in
             let old = s.worker
             s.worker = continuation
             s.started = true
             s.onWorkerGone = onGone
+            continuation.yield(JSONValueLite.object(["event": "connected", "protocol": "Call", "version": "1.0.0"]).text)
+            s.sequence += 1
+            continuation.yield(event("start", ["start": [
+                "streamSid": .string(streamSid), "callSid": .string(callId), "accountSid": "AlloResto", "tracks": ["inbound"],
+                "customParameters": .object(custom),
+                "mediaFormat": ["encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1],
+            ]], sequence: s.sequence))
+            // What the caller said before the worker was there (e.g. "allô ?" while it was being popped).
+            for frame in s.early { continuation.yield(mediaEvent(&s, ulaw: frame)) }
+            s.early = []
             return old
         }
         previous?.finish()
-        continuation.yield(JSONValueLite.object(["event": "connected", "protocol": "Call", "version": "1.0.0"]).text)
-        var custom: [String: JSONValueLite] = [:]
-        for (k, v) in customParameters { custom[k] = .string(v) }
-        let seq = state.withLockedValue { s -> Int in s.sequence += 1; return s.sequence }
-        continuation.yield(event("start", ["start": [
-            "streamSid": .string(streamSid), "callSid": .string(callId), "accountSid": "AlloResto", "tracks": ["inbound"],
-            "customParameters": .object(custom),
-            "mediaFormat": ["encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1],
-        ]], sequence: seq))
         return stream
+    }
+
+    /// Caller audio kept until a worker attaches: 10 s at most (the oldest go first).
+    static let earlyFrames = 500
+
+    /// A `media` event for the worker (the caller's 20 ms of µ-law), numbered in order. Written by hand: the hot
+    /// path (50 per second per call); every field is plain ASCII.
+    func mediaEvent(_ s: inout State, ulaw: [UInt8]) -> String {
+        s.chunk += 1
+        s.sequence += 1
+        s.stats.forwarded += 1
+        return #"{"event":"media","sequenceNumber":"\#(s.sequence)","media":{"track":"inbound","chunk":"\#(s.chunk)","timestamp":"\#(s.chunk * 20)","payload":"\#(Data(ulaw).base64EncodedString())"},"streamSid":"\#(streamSid)"}"#
     }
 
     public var hasWorker: Bool { state.withLockedValue { $0.worker != nil } }
@@ -233,6 +254,11 @@ public final class MediaSession: Sendable {
     /// A message from the worker: `media` (queued for playback), `mark` (echoed once what precedes it is played),
     /// `clear` (drops what is queued; pending marks are echoed at once).
     func fromWorker(_ text: String) {
+        // The hot path (50 media messages a second per call) read on the bytes; anything unusual takes the full parse.
+        if let audio = Self.mediaPayload(Array(text.utf8)) {
+            state.withLockedValue { s in s.outbound.append(contentsOf: audio) }
+            return
+        }
         guard let message = JSONValueLite.parse(text), let kind = message["event"]?.string else { return }
         switch kind {
         case "media":
@@ -259,6 +285,22 @@ public final class MediaSession: Sendable {
         default:
             break
         }
+    }
+
+    static let mediaEvents = [Array(#""event":"media""#.utf8), Array(#""event": "media""#.utf8)]
+    static let payloadKey = Array(#""payload""#.utf8)
+
+    /// The decoded audio of a worker's `media` message written plainly (`"event":"media"`, a `"payload"` string
+    /// without escapes); nil for anything else, which then goes through the JSON parser.
+    public static func mediaPayload(_ bytes: [UInt8]) -> [UInt8]? {
+        guard mediaEvents.contains(where: { bytes.firstRange(of: $0) != nil }), let key = bytes.firstRange(of: payloadKey) else { return nil }
+        var i = key.upperBound
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x3A { i += 1 }  // spaces and the colon
+        guard i < bytes.count, bytes[i] == 0x22 else { return nil }
+        let start = i + 1
+        guard let end = bytes[start...].firstIndex(where: { $0 == 0x22 || $0 == 0x5C }), bytes[end] == 0x22,
+              let data = Data(base64Encoded: Data(bytes[start..<end])) else { return nil }
+        return Array(data)
     }
 
     /// Queues audio to play (the busy message).

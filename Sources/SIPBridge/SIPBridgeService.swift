@@ -136,10 +136,15 @@ public actor SIPBridgeService {
     var registrations: [Task<Void, Never>] = []
     public private(set) var localPort = 0
 
+    /// The RTP sockets and their pacers: event loops of their own (`--media-threads`), so a burst of SIP, HTTP or
+    /// WebSocket work never delays a 20 ms send.
+    let mediaGroup: MultiThreadedEventLoopGroup
+
     public init(config: BridgeConfiguration, logger: Logger = Logger(label: "alloresto.sip-bridge"), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.config = config
         self.logger = logger
         self.group = group
+        mediaGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.mediaThreads))
         redis = RedisLink(url: config.redisURL)
         lines = config.lines.map { Line(config: $0) }
         busyAudio = Self.recordedBusyMessage.isEmpty ? Array(repeating: 0xFF, count: 8000) : Self.recordedBusyMessage
@@ -158,7 +163,6 @@ public actor SIPBridgeService {
     public func start() async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: (bytes: [UInt8], from: SocketAddress).self, bufferingPolicy: .bufferingNewest(10_000))
         let channel = try await DatagramBootstrap(group: group)
-            .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SIPInbound(continuation: continuation)) }
@@ -179,6 +183,7 @@ public actor SIPBridgeService {
         consumer?.cancel()
         try? await transport?.close()
         await redis.close()
+        try? await mediaGroup.shutdownGracefully()
     }
 
     func send(_ bytes: [UInt8], to address: SocketAddress) {
@@ -334,7 +339,7 @@ public actor SIPBridgeService {
         do {
             media = try await MediaSession.open(
                 callId: call.sid, host: config.bindHost, remote: remoteMedia, audioPT: UInt8(audio.payloadType), isPCMA: audio.name.uppercased() == "PCMA",
-                dtmfPT: dtmf.map { UInt8($0.payloadType) }, symmetric: config.symmetricRTP, group: group, logger: logger)
+                dtmfPT: dtmf.map { UInt8($0.payloadType) }, symmetric: config.symmetricRTP, group: mediaGroup, logger: logger)
         } catch {
             fail(call, 500, "Server Internal Error", reason: "media: \(error)")
             return

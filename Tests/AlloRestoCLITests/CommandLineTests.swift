@@ -46,7 +46,7 @@ import FoundationNetworking
         try input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        ChildProcess.waitForExit(p)
         return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
@@ -160,7 +160,7 @@ import FoundationNetworking
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
-        defer { p.terminate(); p.waitUntilExit() }
+        defer { p.terminate(); ChildProcess.waitForExit(p) }
 
         var text = ""
         let deadline = Date().addingTimeInterval(60)

@@ -1,4 +1,5 @@
 import AlloRestoStore
+import AlloRestoTestSupport
 import Foundation
 import Testing
 
@@ -31,7 +32,7 @@ import Testing
         p.standardError = Pipe()
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        ChildProcess.waitForExit(p)
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 

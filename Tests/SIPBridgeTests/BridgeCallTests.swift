@@ -139,7 +139,7 @@ struct TestWorker {
     }
 
     /// Takes one call; `hangUpAfter` closes the WebSocket after that many media frames (the worker ending the call).
-    static func takeOne(redisURL: String, queue: String, hangUpAfter: Int? = nil) async throws -> Outcome {
+    static func takeOne(redisURL: String, queue: String, hangUpAfter: Int? = nil, connectAfter: Duration = .zero) async throws -> Outcome {
         let redis = try await RedisConnection.connect(url: redisURL)
         defer { Task { await redis.close() } }
         let popped = try await redis.send(["BRPOP", queue, "20"])
@@ -147,6 +147,7 @@ struct TestWorker {
             throw CancellationError()
         }
         let url = event["mediaUrl"]!.stringValue!
+        try await Task.sleep(for: connectAfter)
         let state = NIOLockedValueBox(Outcome(event: event, start: nil, received: [], dtmf: [], stopped: false))
         try await WebSocketClient.connect(url: url, logger: Logger(label: "worker")) { inbound, outbound, _ in
             var frames = 0
@@ -216,7 +217,8 @@ struct TestWorker {
         let sipPort = await bridge.localPort
         let config = bridge.config
         let outcome = try await Self.withHTTP(bridge) {
-            async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey)
+            // The worker connects late: the caller's first second of audio reaches it all the same.
+            async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey, connectAfter: .milliseconds(1500))
             async let dtmf: Void = {
                 // While the audio plays: 4, 2, #.
                 try await Task.sleep(for: .seconds(2))

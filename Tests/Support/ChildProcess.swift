@@ -41,7 +41,7 @@ public enum ChildProcess {
                 }
                 let output = out.fileHandleForReading.readDataToEndOfFile()
                 done.wait()
-                p.waitUntilExit()
+                waitForExit(p)
                 continuation.resume(returning: Output(status: p.terminationStatus, stdout: output, stderr: errors.data))
             }
         }
@@ -51,9 +51,16 @@ public enum ChildProcess {
     public static func exit(of p: Process) async -> Int32 {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
-                p.waitUntilExit()
+                waitForExit(p)
                 continuation.resume(returning: p.terminationStatus)
             }
         }
+    }
+
+    /// Blocks the calling thread until `p` has ended. Not `Process.waitUntilExit`: on Linux it spins the thread's
+    /// empty run loop without sleeping (a whole core for as long as the child runs); Foundation's own SIGCHLD
+    /// handler updates `isRunning`, so a short sleep between looks costs nothing.
+    public static func waitForExit(_ p: Process) {
+        while p.isRunning { usleep(10_000) }
     }
 }

@@ -1,0 +1,46 @@
+import Foundation
+import SIPBridge
+import Testing
+
+@Suite struct HistogramTests {
+    @Test func percentilesMergeAndOverflow() {
+        var h = Histogram(bucketUs: 100, buckets: 200)
+        #expect(h.percentile(0.99) == 0)
+        for us in 0..<990 { h.record(us: us % 50) }  // 990 sends within 50 µs
+        for us in [1_500, 2_500, 3_000, 4_000, 5_000, 6_000, 7_000, 8_000, 9_000, 50_000] { h.record(us: us) }
+        #expect(h.count == 1000)
+        #expect(h.percentile(0.5) == 100)  // the first bucket's upper edge
+        #expect(h.percentile(0.99) == 100)  // the 990th value is still in the first bucket
+        #expect(h.percentile(0.995) == 5_100)  // the 995th: 5,000 µs, in the 5.0–5.1 ms bucket
+        #expect(h.percentile(1) == 50_000 && h.maxUs == 50_000)  // past 20 ms: the overflow bucket reports the max
+        #expect(h.counts.last == 1)
+        h.record(us: -30)  // early (a timer that fired before its instant) counts as on time
+        #expect(h.counts[0] == 991)
+
+        var other = Histogram(bucketUs: 100, buckets: 200)
+        for _ in 0..<1001 { other.record(us: 2_050) }
+        var merged = h
+        merged.merge(other)
+        #expect(merged.count == 2002)
+        #expect(merged.percentile(0.5) == 2_100)
+        #expect(merged.maxUs == 50_000)
+    }
+}
+
+@Suite struct WorkerMessageTests {
+    /// The worker's media messages are read on the bytes; what the fast path cannot be sure of goes to the parser.
+    @Test func mediaPayloadFastPathAndItsFallbacks() {
+        let audio: [UInt8] = [0xFF, 0xFF, 0xFF] + (3..<160).map { UInt8($0) }
+        let b64 = Data(audio).base64EncodedString()
+        #expect(b64.hasPrefix("////"))  // a slash, which a JSON writer may escape
+        func read(_ s: String) -> [UInt8]? { MediaSession.mediaPayload(Array(s.utf8)) }
+        #expect(read(#"{"event":"media","streamSid":"MZ1","media":{"payload":"\#(b64)"}}"#) == audio)  // JavaScript's JSON.stringify
+        #expect(read(#"{"event": "media", "media": {"track": "outbound", "payload": "\#(b64)"}}"#) == audio)  // Python's json.dumps
+        #expect(read(#"{"media":{"payload":"\#(b64)"},"event":"media"}"#) == audio)  // any field order
+        // Left to the parser: an escaped slash, another event, no payload, not base64.
+        #expect(read(#"{"event":"media","media":{"payload":"\#(b64.replacingOccurrences(of: "/", with: "\\/"))"}}"#) == nil)
+        #expect(read(#"{"event":"mark","mark":{"name":"payload"}}"#) == nil)
+        #expect(read(#"{"event":"media"}"#) == nil)
+        #expect(read(#"{"event":"media","media":{"payload":"***"}}"#) == nil)
+    }
+}
