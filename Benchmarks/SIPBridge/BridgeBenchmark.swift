@@ -17,10 +17,11 @@ import SIPCore
 /// goes to a sink here that counts it. Reported per run: how late the bridge sent RTP against its 20 ms schedule
 /// (p50/p99/max, from its `/api/metrics`), frames lost each way, call set-up times, and the CPU of each process.
 ///
-/// `BRIDGE_CALLS=50,100,200` picks the call counts; `ALLORESTO_BIN` the bridge binary (default
+/// `BRIDGE_CALLS=50,100,200` picks the call counts, `BRIDGE_MEDIA_THREADS` the bridge's `--media-threads` (2);
+/// `ALLORESTO_BIN` the bridge binary (default
 /// `.build/release/alloresto`: `swift build -c release --product alloresto` first).
 let benchmarks: @Sendable () -> Void = {
-    let counts = (ProcessInfo.processInfo.environment["BRIDGE_CALLS"] ?? "50,100,200,400").split(separator: ",").compactMap { Int($0) }
+    let counts = (ProcessInfo.processInfo.environment["BRIDGE_CALLS"] ?? "50,100,150,200,300").split(separator: ",").compactMap { Int($0) }
     let metrics: [BenchmarkMetric] = [
         .custom("send late p99 (µs)", useScalingFactor: false), .custom("send late max (µs)", useScalingFactor: false),
         .custom("frames lost", useScalingFactor: false), .custom("INVITE → queued p99 (ms)", useScalingFactor: false),
@@ -62,8 +63,8 @@ struct BridgeRun {
             let m = metrics
             return """
                 sip-bridge bench: \(calls) calls (\(workerCalls) reached a worker, sipp exit \(sippStatus)), \(String(format: "%.1f", seconds)) s
-                  RTP send lateness: p50 \(m.sendLateUs.p50) µs, p99 \(m.sendLateUs.p99) µs, max \(m.sendLateUs.max) µs over \(m.sendLateUs.count) sends; \
-                skipped \(m.framesSkipped)
+                  RTP send lateness: p50 \(m.sendLateUs.p50) µs, p99 \(m.sendLateUs.p99) µs, max \(m.sendLateUs.max) µs over \(m.sendLateUs.count) ticks; \
+                frames skipped \(m.framesSkipped)
                   frames: caller → worker lost \(lostIn) (received \(m.framesReceived), forwarded \(m.framesForwarded)); worker → caller lost \(lostOut) \
                 (sent \(m.framesSent) + \(m.silenceFrames) silence; sink got \(sinkPackets))
                   set-up: INVITE → queued p50 \(m.inviteToQueuedMs.p50) ms, p99 \(m.inviteToQueuedMs.p99) ms; INVITE → 200 OK p50 \(m.inviteToAnswerMs.p50) ms, \
@@ -162,6 +163,7 @@ struct BridgeRun {
         let bridge = try Self.start(binary, [
             "sip-bridge", "--bind", "127.0.0.1", "--sip-port", String(sipPort), "--http-port", String(httpPort), "--redis-url", "redis://127.0.0.1:\(redisPort)",
             "--queue-key", queue, "--max-concurrent-calls", String(calls + 10), "--ring-ms", "0", "--worker-timeout", "30",
+            "--media-threads", env["BRIDGE_MEDIA_THREADS"] ?? "2",
         ], environment: bridgeEnv)
         defer { kill(bridge.processIdentifier, SIGKILL) }
         for _ in 0..<200 where !Self.accepts(port: httpPort) { try await Task.sleep(for: .milliseconds(50)) }

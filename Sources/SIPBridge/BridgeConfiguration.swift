@@ -44,7 +44,7 @@ public struct BridgeConfiguration: Sendable {
     public var wsTarget: String?
     public var maxConcurrentCalls = 100
     /// Threads for the RTP sockets and their 20 ms pacers (apart from SIP, HTTP and the WebSockets).
-    public var mediaThreads = 1
+    public var mediaThreads = 2
     public var maxCallDuration: Duration = .seconds(3600)
     public var workerTimeout: Duration = .seconds(10)
     /// Time between 180 Ringing and 200 OK (a caller can still CANCEL).

@@ -139,12 +139,14 @@ public actor SIPBridgeService {
     /// The RTP sockets and their pacers: event loops of their own (`--media-threads`), so a burst of SIP, HTTP or
     /// WebSocket work never delays a 20 ms send.
     let mediaGroup: MultiThreadedEventLoopGroup
+    let clocks: MediaClocks
 
     public init(config: BridgeConfiguration, logger: Logger = Logger(label: "alloresto.sip-bridge"), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.config = config
         self.logger = logger
         self.group = group
         mediaGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.mediaThreads))
+        clocks = MediaClocks(group: mediaGroup)
         redis = RedisLink(url: config.redisURL)
         lines = config.lines.map { Line(config: $0) }
         busyAudio = Self.recordedBusyMessage.isEmpty ? Array(repeating: 0xFF, count: 8000) : Self.recordedBusyMessage
@@ -339,7 +341,7 @@ public actor SIPBridgeService {
         do {
             media = try await MediaSession.open(
                 callId: call.sid, host: config.bindHost, remote: remoteMedia, audioPT: UInt8(audio.payloadType), isPCMA: audio.name.uppercased() == "PCMA",
-                dtmfPT: dtmf.map { UInt8($0.payloadType) }, symmetric: config.symmetricRTP, group: mediaGroup, logger: logger)
+                dtmfPT: dtmf.map { UInt8($0.payloadType) }, symmetric: config.symmetricRTP, group: mediaGroup, clocks: clocks, logger: logger)
         } catch {
             fail(call, 500, "Server Internal Error", reason: "media: \(error)")
             return

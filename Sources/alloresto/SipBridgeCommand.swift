@@ -31,7 +31,7 @@ struct SipBridgeCommand: AsyncParsableCommand {
     @Option(help: "Redis list the call events are pushed on.") var queueKey = "queue:incoming_calls"
     @Option(help: "Push mode: dial this WebSocket (ws:// or wss://) for each answered call instead of queueing it on Redis.") var wsTarget: String?
     @Option(help: "Calls answered at once; more get 486 Busy Here.") var maxConcurrentCalls = 100
-    @Option(help: "Threads for RTP and its 20 ms pacing (apart from SIP, HTTP and the media WebSockets).") var mediaThreads = 1
+    @Option(help: "Threads for RTP and its 20 ms pacing (apart from SIP, HTTP and the media WebSockets).") var mediaThreads = 2
     @Option(help: "Longest call, in seconds.") var maxCallDuration = 3600
     @Option(help: "Seconds a call waits for a worker before the busy message.") var workerTimeout = 10.0
     @Option(help: "Milliseconds of ringing before the answer.") var ringMs = 300
