@@ -309,14 +309,39 @@ public final class MediaSession: Sendable {
     /// The decoded audio of a worker's `media` message written plainly (`"event":"media"`, a `"payload"` string
     /// without escapes); nil for anything else, which then goes through the JSON parser.
     public static func mediaPayload(_ bytes: [UInt8]) -> [UInt8]? {
-        guard mediaEvents.contains(where: { bytes.firstRange(of: $0) != nil }), let key = bytes.firstRange(of: payloadKey) else { return nil }
-        var i = key.upperBound
+        guard mediaEvents.contains(where: { find($0, in: bytes) != nil }), let key = find(payloadKey, in: bytes) else { return nil }
+        var i = key + payloadKey.count
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x3A { i += 1 }  // spaces and the colon
         guard i < bytes.count, bytes[i] == 0x22 else { return nil }
         let start = i + 1
-        guard let end = bytes[start...].firstIndex(where: { $0 == 0x22 || $0 == 0x5C }), bytes[end] == 0x22,
-              let data = Data(base64Encoded: Data(bytes[start..<end])) else { return nil }
-        return Array(data)
+        var end = start
+        while end < bytes.count, bytes[end] != 0x22 {
+            if bytes[end] == 0x5C { return nil }  // an escape: the parser's job
+            end += 1
+        }
+        guard end < bytes.count else { return nil }
+        return Base64.decode(bytes[start..<end])
+    }
+
+    /// Where `needle` first occurs in `haystack` (a plain scan: the generic `firstRange(of:)` was a tenth of the
+    /// bridge's time under load).
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        return haystack.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                var i = 0
+                let last = h.count - n.count
+                while i <= last {
+                    if h[i] == first {
+                        var j = 1
+                        while j < n.count, h[i + j] == n[j] { j += 1 }
+                        if j == n.count { return i }
+                    }
+                    i += 1
+                }
+                return nil
+            }
+        }
     }
 
     /// Queues audio to play (the busy message).

@@ -1,3 +1,4 @@
+import AlloRestoTestSupport
 import Foundation
 import SIPBridge
 import Testing
@@ -42,5 +43,15 @@ import Testing
         #expect(read(#"{"event":"mark","mark":{"name":"payload"}}"#) == nil)
         #expect(read(#"{"event":"media"}"#) == nil)
         #expect(read(#"{"event":"media","media":{"payload":"***"}}"#) == nil)
+        #expect(read(#"{"event":"media","media":{"payload":"QUJD="}}"#) == nil)  // not a multiple of 4
+        #expect(read(#"{"event":"media","media":{"payload":"QQ==QUJD"}}"#) == nil)  // padding in the middle
+        #expect(read(#"{"event":"media","media":{"payload":"QQ=A"}}"#) == nil)
+        #expect(read(#"{"event":"media","media":{"payload":""}}"#) == [])
+        // Every length and byte value decodes as Foundation does.
+        var rng = SeededGenerator(seed: 3)
+        for n in 0..<300 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            #expect(read(#"{"event":"media","media":{"payload":"\#(Data(bytes).base64EncodedString())"}}"#) == bytes)
+        }
     }
 }
