@@ -92,11 +92,12 @@ extension Browser {
             let r = "/admin/r/\(app.id)"
             let number = try #require(try await Restaurant.find(app.restaurantId, on: app.database.db)).lastOrderNumber + 1
 
-            // The board is open while a call places an order.
+            // The board is open while a call places an order (once the driver says it has read the board).
+            let boardRead = FileManager.default.temporaryDirectory.appendingPathComponent("board-read-\(UUID().uuidString)")
             async let seen = Browser.run(base: base, cookie: cookie, steps: [
                 ["go": "/admin"], ["read": "restaurants"],
                 ["go": .string(r)], ["read": "dashboard"],
-                ["go": .string(r + "/orders")], ["read": "board-before"],
+                ["go": .string(r + "/orders")], ["read": "board-before"], ["signal": .string(boardRead.path)],
                 ["waitFor": .string("Commande n° \(number)"), "timeout": 20000], ["read": "board-with-order"],
                 ["press": "Enter", "on": .string("#order-\(number) button[data-body*='preparing']")],
                 ["waitFor": "en préparation", "timeout": 10000], ["read": "board-preparing"],
@@ -125,7 +126,7 @@ extension Browser {
                 ["sleep": 1500], ["waitFor": "+33712345678", "timeout": 10000], ["read": "settings-lists"],
                 ["go": .string(r + "/calls")], ["read": "calls"],
             ], tag: "back-office")
-            try await Task.sleep(for: .seconds(6))
+            for _ in 0..<600 where !FileManager.default.fileExists(atPath: boardRead.path) { try await Task.sleep(for: .milliseconds(100)) }
             let placed = try await CallEmulator.http(.POST, base + "/api/ai/tools/confirm-order", headers: auth, body: [
                 "restaurantId": .string(app.id), "order_type": "pickup", "items": [["id": 3, "quantity": 1, "selected_options": [["name": "Taille", "choice": "Grande"]]]],
                 "call_id": "board-call", "caller_phone": "0655443322", "customer_name": "Sophie",

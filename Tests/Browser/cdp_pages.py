@@ -14,6 +14,7 @@ With --steps, FILE is a JSON list run in order on one page, as a person would:
   {"waitFor": TEXT, "timeout": MS}   wait until the page shows TEXT (fails after the timeout)
   {"sleep": MS}                      let the page work (a reload after an action)
   {"read": NAME}                     record what the page shows under NAME, with a screenshot
+  {"signal": FILE}                   create FILE (the test waits for it before acting on the server)
 """
 import argparse, base64, json, os, shutil, subprocess, sys, tempfile, time
 
@@ -92,6 +93,8 @@ def run_steps(page, args, steps, results):
                 time.sleep(0.2)
         elif "sleep" in step:
             time.sleep(step["sleep"] / 1000)
+        elif "signal" in step:
+            open(step["signal"], "w").close()
         elif "read" in step:
             results[step["read"]] = json.loads(evaluate(page, READ))
             shot(page, args.out, f"{i:02d}-{step['read']}")
