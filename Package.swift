@@ -137,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "SIPBridgeBenchmark",
             dependencies: [
-                "SIPBridge", "SIPCore", "RedisClient", "AlloRestoCore",
+                "SIPBridge", "SIPCore", "RedisClient", "AlloRestoCore", "AlloRestoTestSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,4 +1,5 @@
 import AlloRestoCore
+import AlloRestoTestSupport
 import AsyncHTTPClient
 @preconcurrency import Benchmark
 import Foundation
@@ -83,28 +84,6 @@ struct BridgeRun {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let audio = folder.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tests/SIPBridgeTests/Scenarios/tone-600hz.ulaw")
 
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 } }
-    }
-
     /// CPU seconds (user + system) of a live process, from /proc/PID/stat.
     static func cpuSeconds(pid: Int32) -> Double {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return 0 }
@@ -121,16 +100,6 @@ struct BridgeRun {
         let user = Double(r.ru_utime.tv_sec) + Double(r.ru_utime.tv_usec) / 1e6
         let system = Double(r.ru_stime.tv_sec) + Double(r.ru_stime.tv_usec) / 1e6
         return user + system
-    }
-
-    static func exit(of p: Process) async -> Int32 {
-        await withCheckedContinuation { c in
-            Thread.detachNewThread {
-                // Not waitUntilExit: on Linux it spins the thread's empty run loop (a whole core).
-                while p.isRunning { usleep(10_000) }
-                c.resume(returning: p.terminationStatus)
-            }
-        }
     }
 
     static func start(_ path: String, _ args: [String], environment: [String: String]? = nil) throws -> Process {
@@ -153,10 +122,9 @@ struct BridgeRun {
         for tool in ["/usr/bin/sipp", "/usr/bin/redis-server"] where !FileManager.default.isExecutableFile(atPath: tool) {
             throw BenchError("\(tool) is missing (apt-get install sip-tester redis-server)")
         }
-        let redisPort = Self.freePort(), sipPort = Self.freePort(), httpPort = Self.freePort()
-        let redis = try Self.start("/usr/bin/redis-server", ["--port", String(redisPort), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
-        defer { kill(redis.processIdentifier, SIGKILL) }
-        for _ in 0..<100 where !Self.accepts(port: redisPort) { try await Task.sleep(for: .milliseconds(50)) }
+        let redisPort = LocalServers.freePort(), sipPort = LocalServers.freePort(), httpPort = LocalServers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
         var bridgeEnv = env
         bridgeEnv["LOG_LEVEL"] = "error"
         let queue = "queue:bench"
@@ -166,7 +134,7 @@ struct BridgeRun {
             "--media-threads", env["BRIDGE_MEDIA_THREADS"] ?? "2",
         ], environment: bridgeEnv)
         defer { kill(bridge.processIdentifier, SIGKILL) }
-        for _ in 0..<200 where !Self.accepts(port: httpPort) { try await Task.sleep(for: .milliseconds(50)) }
+        for _ in 0..<200 where !LocalServers.accepts(port: httpPort) { try await Task.sleep(for: .milliseconds(50)) }
 
         let sink = try await RTPSink()
         let workers = EchoWorkers()
@@ -187,10 +155,10 @@ struct BridgeRun {
         let started = ContinuousClock.now
         let sipp = try Self.start("/usr/bin/sipp", [
             "127.0.0.1:\(sipPort)", "-sf", file.path, "-l", String(calls), "-m", String(calls), "-r", String(rate), "-rp", "1000",
-            "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(Self.freePort()), "-mp", String(Self.freePort() / 2 * 2),
+            "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(LocalServers.freePort()), "-mp", String(LocalServers.freePort() / 2 * 2),
             "-s", "0142601234", "-timeout", "600s", "-nostdin", "-trace_err", "-error_file", sippErrors.path,
         ])
-        let sippStatus = await Self.exit(of: sipp)
+        let sippStatus = await ChildProcess.exit(of: sipp)
         if sippStatus != 0 {
             let errors = (try? String(contentsOf: sippErrors, encoding: .utf8)) ?? ""
             FileHandle.standardError.write(Data("sipp exit \(sippStatus); its errors (\(sippErrors.path)):\n\(errors.split(separator: "\n").prefix(20).joined(separator: "\n"))\n".utf8))

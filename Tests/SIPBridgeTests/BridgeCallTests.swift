@@ -22,6 +22,21 @@ enum Peers {
 
     static func freePort() -> Int { LocalServers.freePort() }
 
+    /// A well-formed INVITE with SDP, for cutting short.
+    static let invite: [UInt8] = {
+        let body = "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n"
+        return Array(("INVITE sip:1@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK-f\r\nFrom: <sip:2@127.0.0.1>;tag=a\r\n"
+            + "To: <sip:1@127.0.0.1>\r\nCall-ID: fuzz\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
+    }()
+
+    /// Garbage for the SIP port: every other one that INVITE cut short anywhere, else random bytes.
+    static func garbageSIP(_ i: Int, using rng: inout SeededGenerator) -> [UInt8] {
+        i % 2 == 0
+            ? Array(invite.prefix(Int.random(in: 0..<invite.count, using: &rng)))
+            : (0..<Int.random(in: 1..<600, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    }
+
     /// A JSON request to the bridge's REST side; returns the status and the JSON answer.
     static func http(_ method: String, _ url: String, body: JSONValue) async throws -> (Int, JSONValue) {
         var request = HTTPClientRequest(url: url)
@@ -515,26 +530,9 @@ struct TestWorker {
         let sipPort = await bridge.localPort
         let sender = try await RTPListener()
         let target = try SocketAddress(ipAddress: "127.0.0.1", port: sipPort)
-        let invite = Array("""
-            INVITE sip:1@127.0.0.1 SIP/2.0\r
-            Via: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK-f\r
-            From: <sip:2@127.0.0.1>;tag=a\r
-            To: <sip:1@127.0.0.1>\r
-            Call-ID: fuzz\r
-            CSeq: 1 INVITE\r
-            Content-Type: application/sdp\r
-            Content-Length: 90\r
-            \r
-            v=0\r
-            c=IN IP4 127.0.0.1\r
-            m=audio 4000 RTP/AVP 0\r
-
-            """.utf8)
         var rng = SeededGenerator(seed: 7)
         for i in 0..<20_000 {
-            let bytes: [UInt8] = i % 2 == 0
-                ? Array(invite.prefix(Int.random(in: 0..<invite.count, using: &rng)))
-                : (0..<Int.random(in: 1..<600, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let bytes = Peers.garbageSIP(i, using: &rng)
             var b = sender.channel.allocator.buffer(capacity: bytes.count)
             b.writeBytes(bytes)
             sender.channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: b), promise: nil)

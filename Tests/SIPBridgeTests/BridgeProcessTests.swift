@@ -40,26 +40,9 @@ import Testing
         let sip = try SocketAddress(ipAddress: "127.0.0.1", port: sipPort)
 
         var rng = SeededGenerator(seed: 42)
-        let invite = Array("""
-            INVITE sip:1@127.0.0.1 SIP/2.0\r
-            Via: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK-f\r
-            From: <sip:2@127.0.0.1>;tag=a\r
-            To: <sip:1@127.0.0.1>\r
-            Call-ID: fuzz\r
-            CSeq: 1 INVITE\r
-            Content-Type: application/sdp\r
-            Content-Length: 90\r
-            \r
-            v=0\r
-            c=IN IP4 127.0.0.1\r
-            m=audio 4000 RTP/AVP 0\r
-
-            """.utf8)
         func blast(_ count: Int) async throws {
             for i in 0..<count {
-                let sipBytes: [UInt8] = i % 2 == 0
-                    ? Array(invite.prefix(Int.random(in: 0..<invite.count, using: &rng)))
-                    : (0..<Int.random(in: 1..<600, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let sipBytes = Peers.garbageSIP(i, using: &rng)
                 let rtpBytes: [UInt8]
                 if i % 2 == 0 {
                     rtpBytes = (0..<Int.random(in: 1..<400, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
