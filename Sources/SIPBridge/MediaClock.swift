@@ -19,6 +19,7 @@ final class MediaClock: @unchecked Sendable {
     /// Adds a call to the least busy phase; its first frame goes at that phase's next instant (within 20 ms).
     func add(_ session: MediaSession) {
         loop.execute {
+            guard !session.isClosed else { return }  // ended before its first frame: nothing to remove later
             let phase = self.members.indices.min { self.members[$0].count < self.members[$1].count }!
             self.members[phase].append(session)
             if let instant = self.next[phase] {

@@ -18,16 +18,14 @@ public final class MediaSession: Sendable {
         public var dtmf: [String] = []
         /// Frames not sent because the pacer fell more than `maxCatchUp` frames behind (lost to the caller).
         public var skipped = 0
-        /// Caller frames dropped because no worker came within 10 s of them.
+        /// Caller frames (or keys) dropped because no worker came within 10 s of them.
         public var earlyDropped = 0
         /// How late each send was against its ideal instant (start + n × 20 ms), 100 µs buckets up to 20 ms.
         public var sendLateness = Histogram(bucketUs: 100, buckets: 200)
-        public var lateTicksOver2ms: Int { sendLateness.counts.dropFirst(20).reduce(0, +) }
-        public var maxTickLateUs: Int { sendLateness.maxUs }
     }
 
     /// A pacer this many frames behind sends them at once (the caller's jitter buffer absorbs it); further behind,
-    /// the missed frames are skipped (counted) and the pacing starts again from now.
+    /// the missed frames are skipped (counted) and the schedule starts again from the instant being served.
     static let maxCatchUp = 5
 
     struct State {
@@ -50,8 +48,8 @@ public final class MediaSession: Sendable {
         var deadline: NIODeadline?
         var pacer: Scheduled<Void>?
         var closed = false
-        /// Caller frames received before the worker attached.
-        var early: [[UInt8]] = []
+        /// What the caller sent before the worker attached.
+        var early: [MediaSession.Early] = []
         var onWorkerGone: (@Sendable () -> Void)?
     }
 
@@ -196,8 +194,7 @@ public final class MediaSession: Sendable {
                 if let e = DTMFEvent.parse(packet.payload), e.end, s.lastDTMF != packet.timestamp {
                     s.lastDTMF = packet.timestamp
                     s.stats.dtmf.append(e.digit)
-                    s.sequence += 1
-                    events.append(event("dtmf", ["dtmf": ["track": "inbound_track", "digit": .string(e.digit)]], sequence: s.sequence))
+                    if s.worker != nil, s.started { events.append(dtmfEvent(&s, digit: e.digit)) } else if !s.closed { keepEarly(&s, .digit(e.digit)) }
                 }
                 return s.worker
             }
@@ -205,10 +202,7 @@ public final class MediaSession: Sendable {
             for ready in s.jitter.push(packet) {
                 let ulaw = isPCMA ? G711.alawToUlaw(ready.payload) : ready.payload
                 guard s.worker != nil, s.started else {
-                    if !s.closed {
-                        s.early.append(ulaw)
-                        if s.early.count > Self.earlyFrames { s.early.removeFirst(); s.stats.earlyDropped += 1 }
-                    }
+                    if !s.closed { keepEarly(&s, .audio(ulaw)) }
                     continue
                 }
                 events.append(mediaEvent(&s, ulaw: ulaw))
@@ -245,7 +239,12 @@ public final class MediaSession: Sendable {
                 "mediaFormat": ["encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1],
             ]], sequence: s.sequence))
             // What the caller said before the worker was there (e.g. "allô ?" while it was being popped).
-            for frame in s.early { continuation.yield(mediaEvent(&s, ulaw: frame)) }
+            for item in s.early {
+                switch item {
+                case .audio(let frame): continuation.yield(mediaEvent(&s, ulaw: frame))
+                case .digit(let digit): continuation.yield(dtmfEvent(&s, digit: digit))
+                }
+            }
             s.early = []
             return old
         }
@@ -253,8 +252,21 @@ public final class MediaSession: Sendable {
         return stream
     }
 
-    /// Caller audio kept until a worker attaches: 10 s at most (the oldest go first).
+    /// Caller audio (and keys pressed) kept until a worker attaches: 10 s at most (the oldest go first).
     static let earlyFrames = 500
+
+    /// What the caller sent before a worker attached, in order.
+    enum Early { case audio([UInt8]), digit(String) }
+
+    func keepEarly(_ s: inout State, _ item: Early) {
+        s.early.append(item)
+        if s.early.count > Self.earlyFrames { s.early.removeFirst(); s.stats.earlyDropped += 1 }
+    }
+
+    func dtmfEvent(_ s: inout State, digit: String) -> String {
+        s.sequence += 1
+        return event("dtmf", ["dtmf": ["track": "inbound_track", "digit": .string(digit)]], sequence: s.sequence)
+    }
 
     /// A `media` event for the worker (the caller's 20 ms of µ-law), numbered in order. Written by hand: the hot
     /// path (50 per second per call); every field is plain ASCII.
@@ -266,6 +278,8 @@ public final class MediaSession: Sendable {
     }
 
     public var hasWorker: Bool { state.withLockedValue { $0.worker != nil } }
+
+    var isClosed: Bool { state.withLockedValue { $0.closed } }
 
     /// A message from the worker: `media` (queued for playback), `mark` (echoed once what precedes it is played),
     /// `clear` (drops what is queued; pending marks are echoed at once).

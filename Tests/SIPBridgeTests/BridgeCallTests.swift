@@ -235,8 +235,8 @@ struct TestWorker {
             // The worker connects late: the caller's first second of audio reaches it all the same.
             async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey, connectAfter: .milliseconds(1500))
             async let dtmf: Void = {
-                // While the audio plays: 4, 2, #.
-                try await Task.sleep(for: .seconds(2))
+                // 4, 2, # as the audio starts, before the worker is there: they reach it after `start`, in order.
+                try await Task.sleep(for: .milliseconds(800))
                 try await listener.sendDTMF([4, 2, 11])
             }()
             let (status, errors) = try await Peers.sipp("uac-call.xml", replacing: [
