@@ -78,12 +78,27 @@ final class RESPHandler: ChannelDuplexHandler {
 
     private var pending = CircularBuffer<EventLoopPromise<RESPValue>>()
     private var buffer: ByteBuffer?
+    /// Set once the connection is gone: a command that still reaches the handler (it stays in the pipeline a little
+    /// after `channelInactive`) is failed at once instead of waiting for an answer that cannot come.
+    private var closed = false
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let out = unwrapOutboundIn(data)
         out.accepted.withLockedValue { $0 = true }
+        guard !closed else {
+            let error = RESPError(description: "connection to Redis closed")
+            out.promise.fail(error)
+            promise?.fail(error)
+            return
+        }
         pending.append(out.promise)
-        context.write(wrapOutboundOut(out.bytes), promise: promise)
+        // A write that fails fails its answer, and the connection (the answers would no longer line up).
+        let written = promise ?? context.eventLoop.makePromise()
+        written.futureResult.whenFailure { error in
+            out.promise.fail(error)
+            context.close(promise: nil)
+        }
+        context.write(wrapOutboundOut(out.bytes), promise: written)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -112,6 +127,7 @@ final class RESPHandler: ChannelDuplexHandler {
     }
 
     private func failAll(_ error: any Error) {
+        closed = true
         while let p = pending.popFirst() { p.fail(error) }
     }
 }

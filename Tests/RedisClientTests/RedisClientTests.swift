@@ -8,7 +8,7 @@ import Testing
 /// it is not installed, a failure in CI.
 enum RedisServer {
     static var enabled: Bool { LocalServers.exists("/usr/bin/redis-server") || ProcessInfo.processInfo.environment["CI"] != nil }
-    static func freePort() -> Int { Int.random(in: 20000...29999) }
+    static func freePort() -> Int { LocalServers.freePort() }
 }
 
 @Suite(.serialized) struct RedisClientTests {
