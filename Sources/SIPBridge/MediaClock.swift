@@ -71,5 +71,9 @@ struct MediaClocks: Sendable {
         self.clocks = clocks
     }
 
-    func clock(for loop: any EventLoop) -> MediaClock? { clocks[ObjectIdentifier(loop)] }
+    /// The clock of one of the group's loops (a socket bound on that group is always on one of them).
+    func clock(for loop: any EventLoop) -> MediaClock {
+        guard let clock = clocks[ObjectIdentifier(loop)] else { preconditionFailure("an event loop outside the media group") }
+        return clock
+    }
 }

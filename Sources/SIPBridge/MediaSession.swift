@@ -44,9 +44,8 @@ public final class MediaSession: Sendable {
         var chunk = 0
         var sequence = 0
         var started = false
-        /// The next frame's ideal send instant, and its pending task.
+        /// The next frame's ideal send instant (set by the media clock when pacing starts).
         var deadline: NIODeadline?
-        var pacer: Scheduled<Void>?
         var closed = false
         /// What the caller sent before the worker attached.
         var early: [MediaSession.Early] = []
@@ -61,14 +60,14 @@ public final class MediaSession: Sendable {
     let dtmfPT: UInt8?
     let ssrc = UInt32.random(in: 1...UInt32.max)
     let symmetric: Bool
-    let clock: MediaClock?
+    let clock: MediaClock
     let state: NIOLockedValueBox<State>
     let logger: Logger
 
     public var port: Int { channel.localAddress?.port ?? 0 }
 
     init(callId: String, channel: any Channel, remote: SocketAddress?, audioPT: UInt8, isPCMA: Bool, dtmfPT: UInt8?, symmetric: Bool,
-         clock: MediaClock? = nil, logger: Logger) {
+         clock: MediaClock, logger: Logger) {
         self.clock = clock
         self.callId = callId
         self.streamSid = "MZ" + callId.filter { $0.isLetter || $0.isNumber }.prefix(30)
@@ -85,7 +84,7 @@ public final class MediaSession: Sendable {
 
     /// Opens an RTP socket on an ephemeral port of `host`.
     static func open(callId: String, host: String, remote: SocketAddress?, audioPT: UInt8, isPCMA: Bool, dtmfPT: UInt8?, symmetric: Bool,
-                     group: any EventLoopGroup, clocks: MediaClocks? = nil, logger: Logger) async throws -> MediaSession {
+                     group: any EventLoopGroup, clocks: MediaClocks, logger: Logger) async throws -> MediaSession {
         let box = NIOLockedValueBox<MediaSession?>(nil)
         let channel = try await DatagramBootstrap(group: group)
             .channelInitializer { channel in
@@ -93,7 +92,7 @@ public final class MediaSession: Sendable {
             }
             .bind(host: host, port: 0).get()
         let session = MediaSession(callId: callId, channel: channel, remote: remote, audioPT: audioPT, isPCMA: isPCMA, dtmfPT: dtmfPT, symmetric: symmetric,
-                                   clock: clocks?.clock(for: channel.eventLoop), logger: logger)
+                                   clock: clocks.clock(for: channel.eventLoop), logger: logger)
         box.withLockedValue { $0 = session }
         return session
     }
@@ -104,34 +103,18 @@ public final class MediaSession: Sendable {
     }
 
     /// Starts the 20 ms pacing (silence when the worker has nothing to say, so timing and NAT bindings hold): one
-    /// frame at each ideal instant (first + n × 20 ms), sent by the media loop's shared clock (`MediaClock`) or, with
-    /// no clock, by a timer of the call's own; either way each send is scheduled for its absolute instant, so the
-    /// time a send takes never accumulates as drift.
-    func startPacing() {
-        if let clock {
-            clock.add(self)
-            return
-        }
-        state.withLockedValue { s in
-            guard !s.closed, s.pacer == nil, s.deadline == nil else { return }
-            let first = NIODeadline.now() + .milliseconds(20)
-            s.deadline = first
-            s.pacer = scheduleTick(at: first)
-        }
-    }
+    /// frame at each ideal instant (first + n × 20 ms), sent by the media loop's shared clock (`MediaClock`), each
+    /// send scheduled for its absolute instant, so the time a send takes never accumulates as drift.
+    func startPacing() { clock.add(self) }
 
     /// The clock gave this call its first instant.
     func startSchedule(at instant: NIODeadline) {
         state.withLockedValue { s in if s.deadline == nil { s.deadline = instant } }
     }
 
-    private func scheduleTick(at deadline: NIODeadline) -> Scheduled<Void> {
-        channel.eventLoop.scheduleTask(deadline: deadline) { [weak self] in self?.tick(slot: nil) }
-    }
-
     /// Sends the frames due: this instant's, plus any whose instant passed unsent (up to `maxCatchUp`). `slot` is
-    /// the clock instant being served (nil: the call's own timer).
-    func tick(slot: NIODeadline?) {
+    /// the clock instant being served.
+    func tick(slot: NIODeadline) {
         let now = NIODeadline.now()
         var packets: [[UInt8]] = []
         var marks: [String] = []
@@ -143,11 +126,10 @@ public final class MediaSession: Sendable {
             var due = 1 + max(0, lateUs) / 20_000
             if due > Self.maxCatchUp {
                 s.stats.skipped += due - 1
-                s.deadline = slot ?? now
+                s.deadline = slot
                 due = 1
             }
             s.deadline = s.deadline! + .milliseconds(Int64(20 * due))
-            if slot == nil { s.pacer = scheduleTick(at: s.deadline!) }
             guard let remote = s.remote else { return (nil, nil) }
             for _ in 0..<due {
                 var frame: [UInt8]
@@ -383,9 +365,7 @@ public final class MediaSession: Sendable {
         let worker: AsyncStream<String>.Continuation? = state.withLockedValue { s in
             guard !s.closed else { return nil }
             s.closed = true
-            s.pacer?.cancel()
-            s.pacer = nil
-            clock?.remove(self)
+            clock.remove(self)
             let w = s.worker
             s.worker = nil
             s.onWorkerGone = nil
