@@ -20,7 +20,7 @@ public struct ExchangeRates: Sendable, Hashable {
         var table = base.usdTo
         for part in text.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard kv.count == 2, kv[0].count == 3, let v = Double(kv[1]), v > 0 else { return nil }
+            guard kv.count == 2, kv[0].count == 3, let v = CheckedNumber.decimal(text: kv[1]), v > 0, v <= 1_000_000 else { return nil }
             table[kv[0].uppercased()] = v
         }
         return ExchangeRates(usdTo: table)

@@ -23,7 +23,7 @@ public enum JSONValue: Sendable, Hashable {
     public var intValue: Int? {
         switch self {
         case .int(let i): i
-        case .double(let d) where d == d.rounded() && abs(d) < 1e15: Int(d)
+        case .double(let d) where abs(d) < 1e15: Int(exactly: d)
         default: nil
         }
     }

@@ -44,7 +44,7 @@ public struct JSONWriter {
     public mutating func number(_ d: Double?) {
         guard let d, d.isFinite else { raw("null"); return }
         // Integral values print without a fraction, as JSONEncoder does.
-        if d == d.rounded(), abs(d) < 1e15 { raw(String(Int(d))) } else { raw("\(d)") }
+        if abs(d) < 1e15, let i = Int(exactly: d) { raw(String(i)) } else { raw("\(d)") }
     }
 
     public mutating func number(_ i: Int) { raw(String(i)) }

@@ -39,7 +39,7 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
     public func days(to other: LocalDate) -> Int {
         let a = Self.utc.date(from: DateComponents(year: year, month: month, day: day))!
         let b = Self.utc.date(from: DateComponents(year: other.year, month: other.month, day: other.day))!
-        return Int((b.timeIntervalSince(a) / 86400).rounded())
+        return CheckedNumber.clamped(b.timeIntervalSince(a) / 86400, rounding: .toNearestOrAwayFromZero, to: -10_000_000...10_000_000)
     }
 
     public var weekday: Weekday {
@@ -89,7 +89,7 @@ extension RestaurantTime {
 
     /// Minutes since local midnight of an instant (cheap: one offset lookup).
     public func minuteOfDay(_ date: Date) -> Int {
-        let seconds = Int(floor(date.timeIntervalSince1970)) + timeZone.secondsFromGMT(for: date)
+        let seconds = CheckedNumber.clamped(date.timeIntervalSince1970, rounding: .down, to: -1 << 50...1 << 50) + timeZone.secondsFromGMT(for: date)
         return ((seconds % 86400) + 86400) % 86400 / 60
     }
 }

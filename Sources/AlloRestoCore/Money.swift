@@ -11,10 +11,14 @@ public enum Money {
         }
     }
 
-    /// Converts a decimal amount (as in import files and model arguments) to minor units, rounding half away from zero.
-    public static func minor(fromDecimal value: Double, currency: String = "EUR") -> Int {
-        let factor = pow(10.0, Double(minorUnitDigits(currency)))
-        return Int((value * factor).rounded(.toNearestOrAwayFromZero))
+    /// Largest amount (in minor units) any field accepts: 1,000,000.00 € — far above any order, small enough that
+    /// sums of many amounts cannot overflow.
+    public static let maxAmountMinor = 100_000_000
+
+    /// Converts a decimal amount (as in import files and model arguments) to minor units, rounding half away from
+    /// zero; `nil` when not finite or beyond ±`maxAmountMinor` (see `CheckedNumber.minorUnits`).
+    public static func minor(fromDecimal value: Double, currency: String = "EUR") -> Int? {
+        CheckedNumber.minorUnits(value, digits: minorUnitDigits(currency), in: -maxAmountMinor...maxAmountMinor)
     }
 
     /// The decimal value of a minor-unit amount, for JSON answers (`19.5`).
@@ -22,6 +26,8 @@ public enum Money {
         let digits = minorUnitDigits(currency)
         return Double(minor) / pow(10.0, Double(digits))
     }
+
+    static func powerOfTen(_ digits: Int) -> Int { [1, 10, 100, 1000, 10_000][max(0, min(4, digits))] }
 
     public static func symbol(_ currency: String) -> String {
         switch currency.uppercased() {
@@ -43,7 +49,7 @@ public enum Money {
         if digits == 0 {
             text = String(absMinor)
         } else {
-            let factor = Int(pow(10.0, Double(digits)))
+            let factor = powerOfTen(digits)
             let units = absMinor / factor
             let fraction = absMinor % factor
             text = fraction == 0 ? String(units) : "\(units)," + String(format: "%0\(digits)d", fraction)
@@ -64,7 +70,7 @@ public enum Money {
         default: return written(minor, currency: currency)
         }
         guard digits > 0 else { return "\(minor) \(unit)\(abs(minor) > 1 ? "s" : "")" }
-        let factor = Int(pow(10.0, Double(digits)))
+        let factor = powerOfTen(digits)
         let units = minor / factor
         let fraction = abs(minor % factor)
         let unitWord = abs(units) > 1 ? unit + "s" : unit

@@ -93,8 +93,11 @@ public struct PlanningConfig: Sendable, Hashable {
     }
 
     /// Delivery travel time in minutes for a road distance, rounded up to whole slots.
+    /// Total: a distance that is not a positive finite number counts as none (the edge refuses such input first).
     public func travelMinutes(roadKm: Double) -> Int {
-        let minutes = Int((roadKm / max(1, deliverySpeedKmh) * 60).rounded(.up))
+        guard roadKm.isFinite, roadKm > 0 else { return slotMin }
+        let raw = (min(roadKm, 100_000) / max(1, deliverySpeedKmh) * 60).rounded(.up)
+        let minutes = CheckedNumber.whole(raw, in: 0...10_000_000) ?? 10_000_000
         return max(slotMin, (minutes + slotMin - 1) / slotMin * slotMin)
     }
 }
@@ -204,7 +207,7 @@ public struct Kitchen: Sendable {
         self.now = now
         let slot = config.slot
         origin = Date(timeIntervalSince1970: (window.start.timeIntervalSince1970 / slot).rounded(.down) * slot)
-        slotCount = max(1, Int((window.end.timeIntervalSince(origin) / slot).rounded(.up)))
+        slotCount = CheckedNumber.clamped(window.end.timeIntervalSince(origin) / slot, rounding: .up, to: 1...100_000)
         var caps = Array(repeating: Array(repeating: 0, count: slotCount), count: KitchenResource.allCases.count)
         for k in 0..<slotCount {
             let m = schedule.time.minuteOfDay(origin.addingTimeInterval(Double(k) * slot))
@@ -220,8 +223,8 @@ public struct Kitchen: Sendable {
 
     /// Slot indexes a time span touches, clipped to the window.
     private func slots(_ start: Date, _ end: Date) -> Range<Int> {
-        let a = Int((start.timeIntervalSince(origin) / config.slot).rounded(.down))
-        let b = Int((end.timeIntervalSince(origin) / config.slot).rounded(.up))
+        let a = CheckedNumber.clamped(start.timeIntervalSince(origin) / config.slot, rounding: .down, to: -1...slotCount + 1)
+        let b = CheckedNumber.clamped(end.timeIntervalSince(origin) / config.slot, rounding: .up, to: -1...slotCount + 1)
         let lo = max(0, a), hi = min(slotCount, b)
         return lo < hi ? lo..<hi : 0..<0
     }
@@ -317,7 +320,7 @@ public struct Kitchen: Sendable {
                 sawOpen = true
                 let b = booking(type, size, promised: p, travelMin: travelMin)
                 if fits(b) {
-                    return .planned(KitchenPlan(booking: b, shiftedMin: Int(p.timeIntervalSince(base) / 60), travelMin: travelMin))
+                    return .planned(KitchenPlan(booking: b, shiftedMin: CheckedNumber.clamped(p.timeIntervalSince(base) / 60, to: -100_000...100_000), travelMin: travelMin))
                 }
             }
             p = p.addingTimeInterval(config.slot)
@@ -362,7 +365,7 @@ public struct Kitchen: Sendable {
     }
 
     public func used(_ r: KitchenResource, at t: Date) -> Int {
-        let k = Int((t.timeIntervalSince(origin) / config.slot).rounded(.down))
+        let k = CheckedNumber.clamped(t.timeIntervalSince(origin) / config.slot, rounding: .down, to: -1...slotCount)
         return (0..<slotCount).contains(k) ? used[r.index][k] : 0
     }
 }

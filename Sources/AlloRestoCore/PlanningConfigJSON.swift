@@ -13,21 +13,16 @@ extension PlanningConfig {
         self.init(avgPrepTimeMin: avgPrepTimeMin)
         guard case .object(let o) = json else { throw PlanningConfigError(path: "planningConfig", message: "un objet JSON est attendu") }
         func number(_ v: JSONValue, _ path: String) throws(PlanningConfigError) -> Double {
-            switch v {
-            case .int(let i): return Double(i)
-            case .double(let d): return d
-            case .string(let s): if let d = Double(s.trimmingCharacters(in: .whitespaces)) { return d }
-            default: break
-            }
+            if let d = CheckedNumber.decimal(v) { return d }
             throw PlanningConfigError(path: path, message: "un nombre est attendu")
         }
         func int(_ key: String, _ range: ClosedRange<Int>, in obj: [String: JSONValue], path: String) throws(PlanningConfigError) -> Int? {
             guard let v = obj[key], v != .null else { return nil }
             let d = try number(v, path + key)
-            guard d == d.rounded(), range.contains(Int(d)) else {
+            guard let i = CheckedNumber.whole(d, in: range) else {
                 throw PlanningConfigError(path: path + key, message: "un entier entre \(range.lowerBound) et \(range.upperBound) est attendu")
             }
-            return Int(d)
+            return i
         }
         func resourceMap(_ v: JSONValue, _ path: String) throws(PlanningConfigError) -> [KitchenResource: Int] {
             guard case .object(let m) = v else { throw PlanningConfigError(path: path, message: "un objet {ressource: unités} est attendu") }

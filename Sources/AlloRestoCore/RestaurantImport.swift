@@ -147,7 +147,7 @@ private struct Reader {
             if required { fail("\(path).\(key)", "is required") }
             return nil
         case .string(let s)?:
-            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            let t = CleanText.clean(s, multiline: true).trimmingCharacters(in: .whitespacesAndNewlines)
             if t.isEmpty {
                 if required { fail("\(path).\(key)", "must not be empty") }
                 return nil
@@ -159,25 +159,31 @@ private struct Reader {
         }
     }
 
-    mutating func number(_ o: [String: JSONValue], _ key: String, _ path: String, min: Double? = nil, max: Double? = nil) -> Double? {
+    /// A number in `[min, max]` (every numeric field has a domain; see `CheckedNumber`).
+    mutating func number(_ o: [String: JSONValue], _ key: String, _ path: String, min: Double, max: Double) -> Double? {
         let value: Double
         switch o[key] {
         case nil, .null?: return nil
         case .int(let i)?: value = Double(i)
-        case .double(let d)?: value = d
+        case .double(let d)? where d.isFinite: value = d
         case let v?:
             fail("\(path).\(key)", "must be a number, got \(show(v))")
             return nil
         }
-        if let min, value < min { fail("\(path).\(key)", "must be at least \(min.cleanText), got \(value.cleanText)"); return nil }
-        if let max, value > max { fail("\(path).\(key)", "must be at most \(max.cleanText), got \(value.cleanText)"); return nil }
+        if value < min { fail("\(path).\(key)", "must be at least \(min.cleanText), got \(value.cleanText)"); return nil }
+        if value > max { fail("\(path).\(key)", "must be at most \(max.cleanText), got \(value.cleanText)"); return nil }
         return value
     }
 
-    mutating func integer(_ o: [String: JSONValue], _ key: String, _ path: String, min: Int? = nil, max: Int? = nil) -> Int? {
-        guard let d = number(o, key, path, min: min.map(Double.init), max: max.map(Double.init)) else { return nil }
-        guard d == d.rounded() else { fail("\(path).\(key)", "must be a whole number, got \(d.cleanText)"); return nil }
-        return Int(d)
+    mutating func integer(_ o: [String: JSONValue], _ key: String, _ path: String, min: Int, max: Int) -> Int? {
+        guard let d = number(o, key, path, min: Double(min), max: Double(max)) else { return nil }
+        guard let i = CheckedNumber.whole(d, in: min...max) else { fail("\(path).\(key)", "must be a whole number, got \(d.cleanText)"); return nil }
+        return i
+    }
+
+    /// An amount in `[min, max]` (decimal, in the currency) converted to minor units.
+    mutating func money(_ o: [String: JSONValue], _ key: String, _ path: String, min: Double, max: Double, currency: String) -> Int? {
+        number(o, key, path, min: min, max: max).flatMap { Money.minor(fromDecimal: $0, currency: currency) }
     }
 
     mutating func bool(_ o: [String: JSONValue], _ key: String, _ path: String) -> Bool? {
@@ -280,9 +286,9 @@ private struct Reader {
             let dp = "\(p).delivery"
             profile.deliveryEnabled = bool(d, "enabled", dp) ?? false
             profile.deliveryRadiusKm = number(d, "radius_km", dp, min: 0, max: 200)
-            profile.deliveryFeeMinor = number(d, "fee", dp, min: 0, max: 1000).map { Money.minor(fromDecimal: $0, currency: currency) } ?? 0
-            profile.deliveryFreeAboveMinor = number(d, "free_above", dp, min: 0).map { Money.minor(fromDecimal: $0, currency: currency) }
-            profile.minOrderAmountMinor = number(d, "min_order", dp, min: 0).map { Money.minor(fromDecimal: $0, currency: currency) } ?? 0
+            profile.deliveryFeeMinor = money(d, "fee", dp, min: 0, max: 1000, currency: currency) ?? 0
+            profile.deliveryFreeAboveMinor = money(d, "free_above", dp, min: 0, max: 100_000, currency: currency)
+            profile.minOrderAmountMinor = money(d, "min_order", dp, min: 0, max: 100_000, currency: currency) ?? 0
             profile.avgPrepTimeMin = integer(d, "avg_prep_time_min", dp, min: 1, max: 240) ?? profile.avgPrepTimeMin
             _ = integer(d, "estimated_delivery_min", dp, min: 0, max: 240)
             if profile.deliveryEnabled && profile.deliveryRadiusKm == nil {
@@ -390,7 +396,7 @@ private struct Reader {
             guard let name, let ref else { continue }
             if !seen.insert(ref).inserted { fail("\(cp).ref", "\"\(ref)\" is used by another category"); continue }
             out.append(.init(ref: ref, name: name, description: string(c, "description", cp),
-                             displayOrder: integer(c, "display_order", cp) ?? i))
+                             displayOrder: integer(c, "display_order", cp, min: 0, max: 1_000_000) ?? i))
         }
         return out
     }
@@ -412,7 +418,7 @@ private struct Reader {
             if let categoryRef, !catRefs.contains(categoryRef) {
                 fail("\(ip).category_ref", "\"\(categoryRef)\" is not the ref of a category in menu.categories")
             }
-            let price = number(it, "price", ip, min: 0, max: 100_000)
+            let price = money(it, "price", ip, min: 0, max: 100_000, currency: currency)
             if it["price"] == nil || it["price"] == .null { fail("\(ip).price", "is required") }
             var options: [RestaurantImport.Option] = []
             for (j, ov) in (array(it, "options", ip) ?? []).enumerated() {
@@ -422,9 +428,9 @@ private struct Reader {
             if !seen.insert(ref).inserted { fail("\(ip).ref", "\"\(ref)\" is used by another item"); continue }
             out.append(.init(
                 ref: ref, categoryRef: categoryRef, name: name, description: string(it, "description", ip),
-                priceMinor: Money.minor(fromDecimal: price, currency: currency),
+                priceMinor: price,
                 allergens: strings(it, "allergens", ip), tags: strings(it, "tags", ip),
-                available: bool(it, "available", ip) ?? true, displayOrder: integer(it, "display_order", ip) ?? i,
+                available: bool(it, "available", ip) ?? true, displayOrder: integer(it, "display_order", ip, min: 0, max: 1_000_000) ?? i,
                 options: options))
         }
         return out
@@ -446,7 +452,7 @@ private struct Reader {
         var choices: [OptionChoice] = []
         var categoryRef: String?
         var refs: [String] = []
-        let maxPrice = number(o, "max_price", path, min: 0).map { Money.minor(fromDecimal: $0, currency: currency) }
+        let maxPrice = money(o, "max_price", path, min: 0, max: 100_000, currency: currency)
         switch source {
         case .category:
             categoryRef = string(o, "category_ref", path, required: true)
@@ -464,8 +470,8 @@ private struct Reader {
                 guard case .object(let c) = cv else { fail(cp, "must be an object {label, price_modifier}"); continue }
                 guard let label = string(c, "label", cp, required: true) else { continue }
                 if !labels.insert(label.lowercased()).inserted { fail("\(cp).label", "\"\(label)\" appears twice in this option") }
-                let modifier = number(c, "price_modifier", cp, min: -1000, max: 10_000) ?? 0
-                choices.append(OptionChoice(label: label, priceModifierMinor: Money.minor(fromDecimal: modifier, currency: currency)))
+                let modifier = money(c, "price_modifier", cp, min: -1000, max: 10_000, currency: currency) ?? 0
+                choices.append(OptionChoice(label: label, priceModifierMinor: modifier))
             }
             if let m = maxChoices, kind == .singleChoice, m > 1 { fail("\(path).max_choices", "must be 1 for a single_choice option") }
         }
@@ -476,7 +482,7 @@ private struct Reader {
 }
 
 extension Double {
-    fileprivate var cleanText: String { self == rounded() ? String(Int(self)) : String(self) }
+    fileprivate var cleanText: String { self == rounded() && abs(self) < 1e15 ? String(format: "%.0f", self) : String(self) }
 }
 
 /// The import format's readers, for the management API: the same rules and messages as a file import.

@@ -210,7 +210,7 @@ public enum SystemPrompt {
     }
 
     static func formatKm(_ km: Double) -> String {
-        km == km.rounded() ? String(Int(km)) : String(format: "%.1f", km).replacingOccurrences(of: ".", with: ",")
+        km == km.rounded() ? CheckedNumber.text(km) : String(format: "%.1f", km).replacingOccurrences(of: ".", with: ",")
     }
 
     static func reservations(_ r: RestaurantProfile, services: [DiningServiceInfo]) -> String {

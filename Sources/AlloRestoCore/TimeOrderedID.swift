@@ -5,7 +5,7 @@ import Foundation
 /// write-ahead log) to a few pages.
 public enum TimeOrderedID {
     public static func make<R: RandomNumberGenerator>(at date: Date, using random: inout R) -> UUID {
-        let ms = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        let ms = UInt64(CheckedNumber.clamped(date.timeIntervalSince1970 * 1000, to: 0...(1 << 48) - 1))
         let a = random.next() as UInt64, b = random.next() as UInt64
         var bytes = [UInt8](repeating: 0, count: 16)
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - i))) }

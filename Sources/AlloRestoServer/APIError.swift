@@ -9,6 +9,9 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public let code: String
     public let message: String
     public var headers: HTTPFields = [:]
+    /// The request field at fault, when there is one (`{..., "field": "deliveryRadiusKm"}`): forms show the message
+    /// next to it.
+    public var field: String?
 
     public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
@@ -31,10 +34,11 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         let success = false
         let error: String
         let code: String
+        let field: String?
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(Body(error: message, code: code))
+        let data = try JSONEncoder().encode(Body(error: message, code: code, field: field))
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -10,7 +10,8 @@ import NIOCore
 /// any replica recognizes them).
 public enum AdminAccounts {
     public static let cookieName = "alloresto_session"
-    public static let sessionLifetime: TimeInterval = 12 * 3600
+    public static let sessionLifetimeSeconds = 12 * 3600
+    public static var sessionLifetime: TimeInterval { TimeInterval(sessionLifetimeSeconds) }
 
     /// Creates an admin, or changes the password of an existing one.
     public static func createOrUpdate(email: String, password: String, cost: UInt8 = 12, on db: any Database) async throws -> Bool {
@@ -30,20 +31,31 @@ public enum AdminAccounts {
         return true
     }
 
-    /// Checks credentials; on success stores a session and returns its cookie secret.
-    static func login(email: String, password: String, now: Date, on db: any Database) async throws -> String? {
+    /// What a login attempt gave.
+    enum LoginOutcome: Sendable {
+        case loggedIn(secret: String)
+        case refused
+        /// The password hasher's queue is full (a flood): try again shortly.
+        case busy
+    }
+
+    /// Checks credentials (bcrypt on `hasher`'s threads); on success stores a new session and returns its cookie
+    /// secret, deleting the session the browser had (`previousSecret`): the session id is rotated at login.
+    static func login(email: String, password: String, previousSecret: String?, now: Date, hasher: PasswordHasher, on db: any Database) async throws -> LoginOutcome {
         let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
         let user: AdminUser? = try await AdminUser.query(on: db).filter(\.$email == normalized).first()
         // Verify against a dummy hash when the user is unknown so both paths cost the same.
         let hash = user?.passwordHash ?? "$2b$12$C6UzMDM.H6dfI/f/IKcEe.4WQ7b5s4Gf1x3/lRqjQ8tqk6C9Jx1Gm"
-        guard Bcrypt.verify(password, hash: hash), let user else { return nil }
+        guard let verified = try await hasher.verify(password, hash: hash) else { return .busy }
+        guard verified, let user else { return .refused }
+        if let previousSecret { try await logout(secret: previousSecret, on: db) }
         let secret = AgentTokens.generate().replacingOccurrences(of: "art_", with: "ses_")
         let session = AdminSession()
         session.$user.id = user.id!
         session.tokenHash = AgentTokens.hash(secret)
         session.expiresAt = now.addingTimeInterval(sessionLifetime)
         try await session.create(on: db)
-        return secret
+        return .loggedIn(secret: secret)
     }
 
     static func identity(secret: String, now: Date, on db: any Database) async throws -> AdminIdentity? {
@@ -69,7 +81,8 @@ public struct AdminGuard: RouterMiddleware {
         if let secret = request.cookies[AdminAccounts.cookieName]?.value,
            let admin = try await AdminAccounts.identity(secret: secret, now: services.now(), on: services.database.db) {
             context.admin = admin
-            return try await next(request, context)
+            context.manager = .admin(admin)
+            return try await CSRF.$current.withValue(CSRF.token(forSession: secret)) { try await next(request, context) }
         }
         if request.uri.path.hasPrefix("/api/") {
             throw APIError(.unauthorized, code: "admin_login_required", "Connexion administrateur requise.")
@@ -77,6 +90,27 @@ public struct AdminGuard: RouterMiddleware {
         let target = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
         let next = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_."))) ?? "/admin"
         return Response(status: .seeOther, headers: [.location: "/login?next=\(next)"])
+    }
+}
+
+/// Lets through the managers of the management APIs: an admin session or a restaurant's management key (the
+/// restaurant is then checked by each route); 401 JSON otherwise. The voice agent's token is refused here (403).
+struct ManagerGuard: RouterMiddleware {
+    typealias Context = AppContext
+    let services: AppServices
+
+    func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
+        var context = context
+        if let manager = try await Manager.resolve(request, services: services) {
+            context.manager = manager
+            if case .admin(let identity) = manager { context.admin = identity }
+            return try await next(request, context)
+        }
+        if let token = AgentAuth.headerToken(request), try await AgentTokens.restaurant(ofToken: token, on: services.database.db) != nil {
+            throw APIError(.forbidden, code: "agent_token_not_allowed",
+                           "Le jeton d'agent ne sert qu'aux outils de l'agent vocal : connectez-vous au back-office ou utilisez une clé de gestion du restaurant.")
+        }
+        throw APIError(.unauthorized, code: "admin_login_required", "Connexion administrateur ou clé de gestion requise.")
     }
 }
 
@@ -97,8 +131,12 @@ struct AdminRoutes {
             return pages.html(pages.render("login", ["title": "Connexion", "next": safeNext(next)]))
         }
         router.post("/login") { request, context in try await self.login(request, context: context) }
-        router.post("/logout") { request, _ in
-            if let secret = request.cookies[AdminAccounts.cookieName]?.value {
+        router.post("/logout") { request, context in
+            if let secret = request.cookies[AdminAccounts.cookieName]?.value, !secret.isEmpty {
+                // The form carries the session's token (a foreign page cannot log the admin out).
+                var request = request
+                let body = (try? await request.collectBody(upTo: 16 * 1024)).map { String(buffer: $0) } ?? ""
+                try CSRF.verifyForm(CSRF.formFields(body), cookie: secret)
                 try await AdminAccounts.logout(secret: secret, on: services.database.db)
             }
             var response = Response(status: .seeOther, headers: [.location: "/login"])
@@ -126,13 +164,37 @@ struct AdminRoutes {
             return pages.html(pages.render("login", ["title": "Connexion", "error": "Saisissez votre e-mail et votre mot de passe.", "next": "/admin"]), status: .badRequest)
         }
         let next = safeNext(form.next ?? "/admin")
-        guard let secret = try await AdminAccounts.login(email: form.email, password: form.password, now: services.now(), on: services.database.db) else {
+        let throttle = services.loginThrottle
+        func tooMany(_ seconds: Int) -> Response {
+            var r = pages.html(pages.render("login", [
+                "title": "Connexion", "email": form.email, "next": next,
+                "error": "Trop de tentatives : réessayez dans \(seconds) seconde\(seconds > 1 ? "s" : "").",
+            ]), status: .tooManyRequests)
+            r.headers[.retryAfter] = String(seconds)
+            return r
+        }
+        if let wait = await throttle.retryAfter(email: form.email, ip: context.remoteIP, now: services.now()) {
+            context.logger.notice("admin login throttled")
+            return tooMany(wait)
+        }
+        let outcome = try await AdminAccounts.login(
+            email: form.email, password: form.password, previousSecret: request.cookies[AdminAccounts.cookieName]?.value,
+            now: services.now(), hasher: services.passwordHasher, on: services.database.db)
+        let secret: String
+        switch outcome {
+        case .busy:
+            return tooMany(1)
+        case .refused:
             context.logger.notice("admin login refused")
+            await throttle.failed(email: form.email, ip: context.remoteIP, now: services.now())
             return pages.html(pages.render("login", ["title": "Connexion", "error": "E-mail ou mot de passe incorrect.", "email": form.email, "next": next]), status: .unauthorized)
+        case .loggedIn(let s):
+            await throttle.succeeded(email: form.email)
+            secret = s
         }
         var response = Response(status: .seeOther, headers: [.location: next])
         response.setCookie(Cookie(
-            name: AdminAccounts.cookieName, value: secret, maxAge: Int(AdminAccounts.sessionLifetime), path: "/",
+            name: AdminAccounts.cookieName, value: secret, maxAge: AdminAccounts.sessionLifetimeSeconds, path: "/",
             secure: services.configuration.publicURL.hasPrefix("https://"), httpOnly: true, sameSite: .lax))
         return response
     }

@@ -3,12 +3,19 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Reads the agent token sip-agent-server presents: `Authorization: Bearer …`, `X-API-Key`, or a `token` query
-/// parameter (for URL-only configuration such as `externalSessionUrl`).
+/// Reads the agent token sip-agent-server presents: `Authorization: Bearer …`, `X-API-Key`, or — on `GET /api/ai`
+/// only (`allowQuery`), for URL-only configuration such as `externalSessionUrl` — a `token` query parameter.
 enum AgentAuth {
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
 
-    static func presentedToken(_ request: Request) -> String? {
+    static func presentedToken(_ request: Request, allowQuery: Bool = false) -> String? {
+        if let t = headerToken(request) { return t }
+        if allowQuery, let q = request.uri.queryParameters["token"], !q.isEmpty { return String(q) }
+        return nil
+    }
+
+    /// The secret of `Authorization: Bearer` or `X-API-Key`, whichever kind it is (agent token, management key).
+    static func headerToken(_ request: Request) -> String? {
         if let auth = request.headers[.authorization] {
             let parts = auth.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {
@@ -17,7 +24,6 @@ enum AgentAuth {
             }
         }
         if let key = request.headers[apiKeyHeader]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
-        if let q = request.uri.queryParameters["token"], !q.isEmpty { return String(q) }
         return nil
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// The logged-in admin, set by `AdminGuard`.
 public struct AdminIdentity: Sendable, Equatable {
@@ -11,9 +12,15 @@ public struct AdminIdentity: Sendable, Equatable {
 public struct AppContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var admin: AdminIdentity?
+    /// Who manages (admin session or management key), set by `ManagerGuard` on the management APIs.
+    var manager: Manager?
+    /// The peer's IP address (no port), for per-address limits; nil in router tests without a socket.
+    public var remoteIP: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         admin = nil
+        manager = nil
+        remoteIP = source.channel.remoteAddress?.ipAddress
     }
 }

@@ -18,6 +18,10 @@ public struct AppServices: Sendable {
     public let geocoder: (any Geocoder)?
     /// Background provisioning in sip-agent-server after a restaurant write; nil when none is configured.
     public let provisioning: ProvisioningQueue?
+    /// Failed logins per account and per address (growing lock, then 429).
+    public let loginThrottle: LoginThrottle
+    /// bcrypt off the event loops, with a bounded queue.
+    public let passwordHasher: PasswordHasher
 
     public init(configuration: ServerConfiguration, database: AlloRestoDatabase, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "alloresto"), geocoder: (any Geocoder)? = nil) throws {
         self.geocoder = geocoder ?? configuration.geocoder.make()
@@ -29,6 +33,8 @@ public struct AppServices: Sendable {
         orderWriter = OrderWriter(database: database)
         self.now = now
         self.logger = logger
+        loginThrottle = LoginThrottle()
+        passwordHasher = .shared
         provisioning = configuration.sipAgentServerConfigured ? ProvisioningQueue(provisioner: Provisioner(
             database: database, cipher: cipher, publicURL: configuration.publicURL,
             api: SipAgentServerClient(baseURL: configuration.sipAgentServerURL, apiKey: configuration.sipAgentServerAPIKey), logger: logger)) : nil

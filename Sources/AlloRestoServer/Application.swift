@@ -1,15 +1,20 @@
 import AlloRestoStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 
 /// The composition root: builds the HTTP application from the services.
 public func buildApplication(services: AppServices) async throws -> some ApplicationProtocol {
     let router = try await buildRouter(services: services)
+    let edge = services.configuration.edge
     return Application(
         router: router,
-        configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "AlloResto"),
+        server: edge.server,
+        configuration: .init(
+            address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "AlloResto",
+            backlog: 1024, availableConnectionsDelegate: MaximumAvailableConnections(edge.maxConnections, logger: services.logger)),
         logger: services.logger)
 }
 
@@ -17,7 +22,9 @@ public func buildApplication(services: AppServices) async throws -> some Applica
 public func buildRouter(services: AppServices) async throws -> Router<AppContext> {
     let pages = try await Pages.load()
     let router = Router(context: AppContext.self)
+    router.add(middleware: SecurityMiddleware(publicURL: services.configuration.publicURL))
     router.add(middleware: ErrorShapeMiddleware())
+    pages.register(on: router)
     router.get("/health") { _, _ -> Response in
         let body = #"{"status":"ok"}"#
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
@@ -36,6 +43,7 @@ public func buildRouter(services: AppServices) async throws -> Router<AppContext
     BackOfficePages(services: services, pages: pages).register(on: router)
     OpenAPIDocument.register(on: router)
     AdminRoutes(services: services, pages: pages).register(on: router)
+    ManagementKeyRoutes(services: services).register(on: router)
     IntegrationRoutes(services: services, pages: pages).register(on: router)
     return router
 }

@@ -51,7 +51,7 @@ struct DeliveryQuote: Sendable {
 
     static func km(_ d: Double) -> String {
         let rounded = (d * 10).rounded() / 10
-        return (rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)).replacingOccurrences(of: ".", with: ",")
+        return (rounded == rounded.rounded() ? CheckedNumber.text(rounded) : String(format: "%.1f", rounded)).replacingOccurrences(of: ".", with: ",")
     }
 
     /// Where the customer is. With an address: the saved coordinates when it is the caller's saved address, else
@@ -133,7 +133,7 @@ struct AvailabilityRoutes {
 
     static func size(_ body: ToolBody) throws -> OrderSize {
         if let s = body.string("orderSize", "order_size")?.uppercased(), let size = OrderSize(rawValue: s) { return size }
-        if let n = try body.int("itemCount", "orderItemCount", "order_item_count", "item_count", "items_count") { return OrderSize(itemCount: max(1, n)) }
+        if let n = try body.int("itemCount", "orderItemCount", "order_item_count", "item_count", "items_count", in: 0...10_000) { return OrderSize(itemCount: max(1, n)) }
         return .m
     }
 
@@ -169,7 +169,7 @@ struct AvailabilityRoutes {
                            body.string("customerCity", "customer_city")].compactMap { $0 }.joined(separator: " ")
             let phone = body.string("customerPhone", "callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
             let quote = try await DeliveryQuote.quote(
-                restaurant: r, config: t.planning, lat: try body.double("customerLat", "customer_lat", "lat"), lng: try body.double("customerLng", "customer_lng", "lng"),
+                restaurant: r, config: t.planning, lat: try body.double("customerLat", "customer_lat", "lat", in: -90...90), lng: try body.double("customerLng", "customer_lng", "lng", in: -180...180),
                 address: address.isEmpty ? nil : address, phone: phone, services: services)
             switch quote {
             case .failure(let refusal): return unavailable(refusal.code, refusal.message)
@@ -245,7 +245,7 @@ struct AvailabilityRoutes {
 
     func reservation(_ body: ToolBody, template t: SessionTemplate, wanted: Date?, now: Date) async throws -> Response {
         guard let wanted else { throw APIError(.unprocessableContent, code: "missing_time", "Pour une réservation, l'heure souhaitée (requestedTime) est obligatoire.") }
-        let party = try body.int("partySize", "party_size", "guests", "covers") ?? 2
+        let party = try body.int("partySize", "party_size", "guests", "covers", in: 0...100_000) ?? 2
         var fields: [String: JSONValue] = ["success": true, "mode": "reservation", "partySize": .int(party)]
         let rules = t.reservations
         let clock = rules.time

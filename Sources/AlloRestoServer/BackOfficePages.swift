@@ -67,7 +67,7 @@ struct BackOfficePages {
         let (_, day) = today(r)
         let stats = try await ManagementRoutes.stats(r, day: day, on: db)
         func money(_ v: JSONValue?) -> String {
-            Self.money(Money.minor(fromDecimal: v?.doubleValue ?? 0, currency: r.currency), r.currency)
+            Self.money(Money.minor(fromDecimal: v?.doubleValue ?? 0, currency: r.currency) ?? 0, r.currency)
         }
         let pendingFaq = try await Faq.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$status == "pending").count()
         let unread = try await Message.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$isRead == false).count()
@@ -171,14 +171,14 @@ struct BackOfficePages {
             switch s[key] {
             case .string(let t)?: t
             case .int(let i)?: String(i)
-            case .double(let d)?: d == d.rounded() ? String(Int(d)) : String(d)
+            case .double(let d)?: CheckedNumber.text(d)
             default: ""
             }
         }
         var values: [String: Any] = [:]
         func amount(_ key: String) -> String {
             guard let d = s[key]?.doubleValue else { return "" }
-            return Self.decimalText(Money.minor(fromDecimal: d, currency: r.currency), r.currency)
+            return Money.minor(fromDecimal: d, currency: r.currency).map { Self.decimalText($0, r.currency) } ?? ""
         }
         for key in ["name", "phone", "address", "city", "timezone", "currency", "deliveryRadiusKm", "deliveryFee", "deliveryFreeAbove",
                     "minOrderAmount", "avgPrepTimeMin", "totalSeats", "avgMealDurationMin", "minReservationAdvanceMin",
@@ -208,6 +208,11 @@ struct BackOfficePages {
             ["id": o.id!.uuidString.lowercased(), "name": o.name, "price": o.price.map { Self.money($0, r.currency) } ?? "", "isActive": o.isActive]
         }
         data["blocked"] = blocked.map { ["id": $0.id!.uuidString.lowercased(), "phone": $0.phone, "reason": $0.reason ?? ""] as [String: Any] }
+        let (time, _) = today(r)
+        data["keys"] = try await ManagementKeys.list(for: r.id!, on: db).map { k -> [String: Any] in
+            ["id": k.id.uuidString.lowercased(), "label": k.label, "prefix": k.prefix, "createdBy": k.createdBy ?? "",
+             "created": when(k.createdAt, time), "revoked": k.revokedAt != nil]
+        }
         if let line { data["line"] = ["sipDomain": line.sipDomain, "sipUsername": line.sipUsername, "hasPassword": !line.sipPassword.isEmpty, "isActive": line.isActive] as [String: Any] }
         return page("bo-settings", r, section: "/settings", title: "Réglages", data)
     }

@@ -26,8 +26,9 @@ public final class ExchangeRateBook: Sendable {
         var out: [String: Double] = [:]
         for (code, value) in rates where code.count == 3 {
             switch value {
-            case .int(let i) where i > 0: out[code.uppercased()] = Double(i)
-            case .double(let d) where d > 0 && d.isFinite: out[code.uppercased()] = d
+            case .int, .double:
+                // A provider's number is input too: positive, finite, at most a million units per dollar.
+                if let d = CheckedNumber.decimal(value).flatMap({ CheckedNumber.bounded($0, in: 1e-9...1_000_000) }) { out[code.uppercased()] = d }
             default: continue
             }
         }

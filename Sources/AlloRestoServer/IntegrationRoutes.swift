@@ -23,17 +23,12 @@ struct IntegrationRoutes {
 
     // MARK: end-of-call webhook
 
-    static func number(_ v: JSONValue?) -> Double? {
-        switch v {
-        case .int(let i)?: Double(i)
-        case .double(let d)?: d
-        case .string(let s)?: Double(s.trimmingCharacters(in: .whitespaces))
-        default: nil
-        }
-    }
+    /// Domains of the end-of-call record's counters: tokens of one call, its cost in dollars or local currency.
+    static let maxTokens = 1_000_000_000
+    static let maxCost = 1_000_000.0
 
     func callEnded(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.read(request, context: context, limit: ToolBody.Limit.callRecord)
         guard let token = AgentAuth.presentedToken(request) else { throw APIError.unauthorized() }
         let final = body.object("finalContext", "final_context").map(ToolBody.init(fields:))
         var rawId = body.string("restaurantId", "restaurant_id") ?? final?.string("restaurant_id", "restaurantId")
@@ -45,8 +40,12 @@ struct IntegrationRoutes {
         }
         let tokens = body.object("tokens", "usage").map(ToolBody.init(fields:))
         let costs = body.object("costs", "cost").map(ToolBody.init(fields:))
-        var duration = try body.int("durationSec", "duration_sec", "duration")
-        if duration == nil, let ms = Self.number(body.fields["durationMs"] ?? body.fields["duration_ms"]) { duration = Int((ms / 1000).rounded()) }
+        // A call lasts at most a week: anything longer is a client's mistake, refused naming the field.
+        let week = 7 * 86_400
+        var duration = try body.int("durationSec", "duration_sec", "duration", in: 0...week)
+        if duration == nil, let ms = try body.double("durationMs", "duration_ms", in: 0...Double(week) * 1000) {
+            duration = CheckedNumber.whole(seconds: ms, per: 1000, in: 0...week)
+        }
         func date(_ keys: String...) -> Date? {
             for k in keys { if let s = body.string(k), let d = try? Date(s, strategy: .iso8601) { return d } }
             return nil
@@ -58,13 +57,13 @@ struct IntegrationRoutes {
         row.callerPhone = caller.flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
         row.startedAt = date("startedAt", "started_at")
         row.endedAt = date("endedAt", "ended_at")
-        if duration == nil, let start = row.startedAt, let end = row.endedAt { duration = Int(end.timeIntervalSince(start)) }
+        if duration == nil, let start = row.startedAt, let end = row.endedAt { duration = CheckedNumber.whole(seconds: end.timeIntervalSince(start), in: 0...week) }
         row.durationSec = duration
         row.outcome = body.string("outcome", "endReason", "end_reason", "status")
-        row.inputTokens = try tokens?.int("input", "inputTokens", "input_tokens") ?? body.int("inputTokens", "input_tokens")
-        row.outputTokens = try tokens?.int("output", "outputTokens", "output_tokens") ?? body.int("outputTokens", "output_tokens")
-        row.costUsd = try costs?.double("usd", "totalUsd", "total") ?? body.double("costUsd", "cost_usd")
-        row.costLocal = try costs?.double("local", "totalLocal") ?? body.double("costLocal", "cost_local")
+        row.inputTokens = try tokens?.int("input", "inputTokens", "input_tokens", in: 0...Self.maxTokens) ?? body.int("inputTokens", "input_tokens", in: 0...Self.maxTokens)
+        row.outputTokens = try tokens?.int("output", "outputTokens", "output_tokens", in: 0...Self.maxTokens) ?? body.int("outputTokens", "output_tokens", in: 0...Self.maxTokens)
+        row.costUsd = try costs?.double("usd", "totalUsd", "total", in: 0...Self.maxCost) ?? body.double("costUsd", "cost_usd", in: 0...Self.maxCost)
+        row.costLocal = try costs?.double("local", "totalLocal", in: 0...Self.maxCost) ?? body.double("costLocal", "cost_local", in: 0...Self.maxCost)
         row.payload = String(decoding: JSONWriter.encoded(JSONValue.object(body.fields)), as: UTF8.self)
         guard row.payload.utf8.count <= 512 * 1024 else { throw ToolBody.invalid("payload", "un enregistrement de 512 Ko au plus") }
         // Idempotent by callId: a resent record is acknowledged, the first one kept.

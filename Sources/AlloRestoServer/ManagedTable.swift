@@ -17,6 +17,9 @@ struct ManagedTable: Sendable {
     static let all = [diningServices, offers, rooms, tables]
 
     static func missing(_ key: String) -> APIError { APIError(.unprocessableContent, code: "missing_\(key)", "Le champ \(key) est obligatoire.") }
+    /// Highest price or prepayment a managed row takes: 100,000.00 in the restaurant's currency (minor units).
+    static let maxPriceMinor = 10_000_000
+
     static func notFound(_ label: String) -> APIError { APIError.notFound("not_found", "\(label) introuvable pour ce restaurant.") }
 
     static func time(_ body: ToolBody, _ key: String) throws -> String? {
@@ -26,9 +29,7 @@ struct ManagedTable: Sendable {
     }
 
     static func ranged(_ body: ToolBody, _ key: String, _ range: ClosedRange<Int>) throws -> Int? {
-        guard let i = try body.int(key) else { return nil }
-        guard range.contains(i) else { throw ToolBody.invalid(key, "un nombre entre \(range.lowerBound) et \(range.upperBound)") }
-        return i
+        try body.int(key, in: range)
     }
 
     /// Finds the row of `id` owned by `r`, or a new one when `id` is nil.
@@ -64,7 +65,7 @@ struct ManagedTable: Sendable {
             if let c = try ranged(body, "maxCovers", 1...10_000) { s.maxCovers = c } else if id == nil { throw missing("maxCovers") }
             if let d = try ranged(body, "defaultDurationMin", 15...600) { s.defaultDurationMin = d }
             if body.fields["daysOfWeek"] != nil {
-                guard let days = body.array("daysOfWeek")?.compactMap(ToolBody.intValue), !days.isEmpty, days.allSatisfy((1...7).contains) else {
+                guard let days = body.array("daysOfWeek")?.compactMap({ CheckedNumber.whole($0, in: 1...7) }), !days.isEmpty, days.allSatisfy((1...7).contains) else {
                     throw ToolBody.invalid("daysOfWeek", "une liste de jours 1 (lundi) à 7 (dimanche)")
                 }
                 s.daysOfWeek = "[" + Set(days).sorted().map(String.init).joined(separator: ",") + "]"
@@ -73,7 +74,7 @@ struct ManagedTable: Sendable {
             if let b = try body.bool("isPrivate") { s.isPrivate = b }
             if let b = try body.bool("prepaymentRequired") { s.prepaymentRequired = b }
             if body.fields["prepaymentAmount"] != nil {
-                s.prepaymentAmount = try body.double("prepaymentAmount").map { Money.minor(fromDecimal: $0, currency: r.currency) }
+                s.prepaymentAmount = try body.money("prepaymentAmount", currency: r.currency, maxMinor: Self.maxPriceMinor)
             }
             guard s.startTime != s.endTime else { throw ToolBody.invalid("endTime", "différente de startTime") }
             try await s.save(on: db)
@@ -104,7 +105,7 @@ struct ManagedTable: Sendable {
                 guard ["menu", "discount", "event"].contains(k) else { throw ToolBody.invalid("kind", "menu, discount ou event") }
                 o.kind = k
             }
-            if body.fields["price"] != nil { o.price = try body.double("price").map { Money.minor(fromDecimal: $0, currency: r.currency) } }
+            if body.fields["price"] != nil { o.price = try body.money("price", currency: r.currency, maxMinor: Self.maxPriceMinor) }
             if body.fields["minPartySize"] != nil { o.minPartySize = try ranged(body, "minPartySize", 1...500) }
             if body.fields["maxPartySize"] != nil { o.maxPartySize = try ranged(body, "maxPartySize", 1...500) }
             for key in ["validFrom", "validTo"] where body.fields[key] != nil {
@@ -136,7 +137,7 @@ struct ManagedTable: Sendable {
             let room = try await row(Room.self, id, r, owner: { $0.$restaurant.id }, label: "Salle", on: db)
             if id == nil { room.$restaurant.id = r.id!; room.displayOrder = 0 }
             if let n = body.string("name") { room.name = n } else if id == nil { throw missing("name") }
-            if let o = try body.int("displayOrder") { room.displayOrder = o }
+            if let o = try body.int("displayOrder", in: 0...1_000_000) { room.displayOrder = o }
             try await room.save(on: db)
             return json(room)
         },

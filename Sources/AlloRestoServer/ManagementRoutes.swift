@@ -15,27 +15,27 @@ struct ManagementRoutes {
     func register(on router: Router<AppContext>) {
         // The voice server checks a caller with its agent token too.
         router.get("/api/blocked-phones/check") { request, _ in try await self.blockedCheck(request) }
-        // Everything else: an admin session (401 JSON without one, as every admin API).
-        let router = router.group().add(middleware: AdminGuard(services: services))
-        router.get("/api/restaurants") { request, _ in try await self.restaurants(request) }
+        // Everything else: a manager — an admin session or the restaurant's management key (401 JSON without one).
+        let router = router.group().add(middleware: ManagerGuard(services: services))
+        router.get("/api/restaurants") { request, context in try await self.restaurants(request, context: context) }
         router.post("/api/restaurants") { request, context in try await self.createRestaurant(request, context: context) }
         router.patch("/api/restaurants") { request, context in try await self.updateRestaurant(request, context: context) }
-        router.get("/api/menu") { request, _ in try await self.menu(request) }
+        router.get("/api/menu") { request, context in try await self.menu(request, context: context) }
         router.post("/api/menu") { request, context in try await self.menuWrite(request, context: context, create: true) }
         router.patch("/api/menu") { request, context in try await self.menuWrite(request, context: context, create: false) }
         router.delete("/api/menu") { request, context in try await self.menuDelete(request, context: context) }
         for table in ManagedTable.all {
-            router.get("/api/\(table.path)") { request, _ in try await self.list(table, request) }
+            router.get("/api/\(table.path)") { request, context in try await self.list(table, request, context: context) }
             router.post("/api/\(table.path)") { request, context in try await self.write(table, request, context: context, create: true) }
             router.patch("/api/\(table.path)") { request, context in try await self.write(table, request, context: context, create: false) }
             router.delete("/api/\(table.path)") { request, context in try await self.remove(table, request, context: context) }
         }
-        router.get("/api/phone-lines") { request, _ in try await self.phoneLine(request) }
+        router.get("/api/phone-lines") { request, context in try await self.phoneLine(request, context: context) }
         router.put("/api/phone-lines") { request, context in try await self.savePhoneLine(request, context: context) }
-        router.get("/api/blocked-phones") { request, _ in try await self.blocked(request) }
+        router.get("/api/blocked-phones") { request, context in try await self.blocked(request, context: context) }
         router.post("/api/blocked-phones") { request, context in try await self.block(request, context: context) }
         router.delete("/api/blocked-phones") { request, context in try await self.unblock(request, context: context) }
-        router.get("/api/stats") { request, _ in try await self.stats(request) }
+        router.get("/api/stats") { request, context in try await self.stats(request, context: context) }
     }
 
     var db: any Database { services.database.db }
@@ -44,13 +44,19 @@ struct ManagementRoutes {
 
     /// The restaurant a management request is about (`AdminGuard` let the request in), any state (an inactive one
     /// can be reactivated).
-    func restaurant(_ request: Request, _ body: ToolBody?) async throws -> Restaurant {
-        let raw = body?.string("restaurantId", "restaurant_id") ?? request.uri.queryParameters["restaurantId"].map(String.init)
+    func restaurant(_ request: Request, _ body: ToolBody?, _ context: AppContext) async throws -> Restaurant {
+        var raw = body?.string("restaurantId", "restaurant_id") ?? request.uri.queryParameters["restaurantId"].map(String.init)
+        if raw == nil, case .key(let own)? = context.manager { raw = own.uuidString }
         let text = try ToolAuth.restaurantId(raw)
-        guard let id = UUID(uuidString: text), let r = try await Restaurant.find(id, on: db) else {
-            throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.")
-        }
+        guard let id = UUID(uuidString: text) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
+        guard context.manager?.reaches(id) == true else { throw APIError.forbidden("Cette clé de gestion n'est pas valable pour ce restaurant.") }
+        guard let r = try await Restaurant.find(id, on: db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
         return r
+    }
+
+    /// Platform-wide actions (creating a restaurant) are for admins only, not for a restaurant's key.
+    func requireAdmin(_ context: AppContext) throws {
+        guard case .admin? = context.manager else { throw APIError.forbidden("Réservé aux administrateurs connectés au back-office.") }
     }
 
     func provision(_ id: UUID, changed: Set<String>) async {
@@ -60,19 +66,22 @@ struct ManagementRoutes {
 
     // MARK: restaurants
 
-    func restaurants(_ request: Request) async throws -> Response {
+    func restaurants(_ request: Request, context: AppContext) async throws -> Response {
         let q = request.uri.queryParameters
         if let raw = q["restaurantId"] ?? q["id"] {
-            guard let id = UUID(uuidString: String(raw)), let r = try await Restaurant.find(id, on: db) else {
-                throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.")
-            }
+            guard let id = UUID(uuidString: String(raw)) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
+            guard context.manager?.reaches(id) == true else { throw APIError.forbidden("Cette clé de gestion n'est pas valable pour ce restaurant.") }
+            guard let r = try await Restaurant.find(id, on: db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
             return ToolResponse.value(.object(["success": true, "restaurant": RestaurantSettings.json(r)]))
         }
-        let rows: [Restaurant] = try await Restaurant.query(on: db).sort(\.$name).all()
+        var query = Restaurant.query(on: db).sort(\.$name)
+        if case .key(let own)? = context.manager { query = query.filter(\.$id == own) }
+        let rows: [Restaurant] = try await query.all()
         return ToolResponse.value(.object(["success": true, "restaurants": .array(rows.map(RestaurantSettings.json))]))
     }
 
     func createRestaurant(_ request: Request, context: AppContext) async throws -> Response {
+        try requireAdmin(context)
         let body = try await ToolBody.read(request, context: context)
         guard let name = body.string("name") else { throw APIError(.unprocessableContent, code: "missing_name", "Le champ name est obligatoire.") }
         var profile = RestaurantProfile(id: UUID(), name: name)
@@ -93,7 +102,7 @@ struct ManagementRoutes {
 
     func updateRestaurant(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let r = try await restaurant(request, body)
+        let r = try await restaurant(request, body, context)
         let changed = try RestaurantSettings.apply(body, to: r)
         if !changed.isEmpty {
             try await db.transaction { tx in
@@ -136,8 +145,8 @@ struct ManagementRoutes {
         ])
     }
 
-    func menu(_ request: Request) async throws -> Response {
-        let r = try await restaurant(request, nil)
+    func menu(_ request: Request, context: AppContext) async throws -> Response {
+        let r = try await restaurant(request, nil, context)
         let cats: [MenuCategory] = try await MenuCategory.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
         let items: [MenuItem] = try await MenuItem.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
         return ToolResponse.value(.object([
@@ -148,7 +157,7 @@ struct ManagementRoutes {
 
     func menuWrite(_ request: Request, context: AppContext, create: Bool) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let r = try await restaurant(request, body)
+        let r = try await restaurant(request, body, context)
         let rid = r.id!
         var type = body.string("type")?.lowercased()
         var category: MenuCategory?
@@ -165,7 +174,7 @@ struct ManagementRoutes {
             if create { c.$restaurant.id = rid; c.isActive = true; c.displayOrder = 0 }
             if let name = body.string("name") { c.name = name } else if create { throw APIError(.unprocessableContent, code: "missing_name", "Le champ name est obligatoire.") }
             if body.fields["description"] != nil { c.description = body.string("description") }
-            if let o = try body.int("displayOrder", "display_order") { c.displayOrder = o }
+            if let o = try body.int("displayOrder", "display_order", in: 0...1_000_000) { c.displayOrder = o }
             if let a = try body.bool("isActive", "is_active") { c.isActive = a }
             try await save(c, restaurant: rid)
             return ToolResponse.value(.object(["success": true, "category": Self.categoryJSON(c)]), status: create ? .created : .ok)
@@ -179,9 +188,8 @@ struct ManagementRoutes {
                 i.name = name
             } else if create { throw APIError(.unprocessableContent, code: "missing_name", "Le champ name est obligatoire.") }
             if body.fields["description"] != nil { i.description = body.string("description") }
-            if let p = try body.double("price") {
-                guard (0...10_000).contains(p) else { throw ToolBody.invalid("price", "un prix entre 0 et 10000") }
-                i.price = Money.minor(fromDecimal: p, currency: r.currency)
+            if let p = try body.money("price", currency: r.currency, maxMinor: 1_000_000) {
+                i.price = p
             } else if create { throw APIError(.unprocessableContent, code: "missing_price", "Le champ price est obligatoire.") }
             if body.raw(["categoryId", "category_id"]) != nil {
                 let cid = try body.uuid("categoryId", "category_id")
@@ -193,7 +201,7 @@ struct ManagementRoutes {
                 i.$category.id = nil  // becomes a formule
             }
             if let a = try body.bool("isAvailable", "is_available") { i.isAvailable = a }
-            if let o = try body.int("displayOrder", "display_order") { i.displayOrder = o }
+            if let o = try body.int("displayOrder", "display_order", in: 0...1_000_000) { i.displayOrder = o }
             for key in ["allergens", "tags"] where body.fields[key] != nil {
                 guard let list = body.array(key) else { throw ToolBody.invalid(key, "une liste de textes") }
                 let text = String(decoding: try JSONEncoder().encode(list.compactMap(\.stringValue)), as: UTF8.self)
@@ -224,7 +232,7 @@ struct ManagementRoutes {
 
     func menuDelete(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let r = try await restaurant(request, body)
+        let r = try await restaurant(request, body, context)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id else { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
         try await db.transaction { tx in
@@ -249,14 +257,14 @@ struct ManagementRoutes {
 
     // MARK: dining services, offers, rooms, tables
 
-    func list(_ table: ManagedTable, _ request: Request) async throws -> Response {
-        let r = try await restaurant(request, nil)
+    func list(_ table: ManagedTable, _ request: Request, context: AppContext) async throws -> Response {
+        let r = try await restaurant(request, nil, context)
         return ToolResponse.value(.object(["success": true, .init(table.plural): .array(try await table.list(r, db))]))
     }
 
     func write(_ table: ManagedTable, _ request: Request, context: AppContext, create: Bool) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let r = try await restaurant(request, body)
+        let r = try await restaurant(request, body, context)
         let id = create ? nil : try body.uuid("id")
         if !create, id == nil { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
         let out = try await db.transaction { tx in
@@ -269,7 +277,7 @@ struct ManagementRoutes {
 
     func remove(_ table: ManagedTable, _ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let r = try await restaurant(request, body)
+        let r = try await restaurant(request, body, context)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id else { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
         try await db.transaction { tx in
@@ -288,15 +296,15 @@ struct ManagementRoutes {
                         "hasPassword": .bool(!l.sipPassword.isEmpty), "isActive": .bool(l.isActive)])
     }
 
-    func phoneLine(_ request: Request) async throws -> Response {
-        let r = try await restaurant(request, nil)
+    func phoneLine(_ request: Request, context: AppContext) async throws -> Response {
+        let r = try await restaurant(request, nil, context)
         let line: PhoneLine? = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == r.id!).first()
         return ToolResponse.value(.object(["success": true, "phoneLine": Self.lineJSON(line)]))
     }
 
     func savePhoneLine(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let r = try await restaurant(request, body)
+        let r = try await restaurant(request, body, context)
         let existing: PhoneLine? = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == r.id!).first()
         let line = existing ?? PhoneLine()
         if existing == nil { line.id = UUID(); line.$restaurant.id = r.id!; line.isActive = true; line.sipPassword = "" }
@@ -323,7 +331,7 @@ struct ManagementRoutes {
 
     func blockedCheck(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, agentMay: true)
         let r = session.template.restaurant
         guard let raw = q["phone"].map(String.init), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) else {
             throw APIError(.unprocessableContent, code: "invalid_field", "Le paramètre phone doit être un numéro de téléphone.")
@@ -336,15 +344,15 @@ struct ManagementRoutes {
         .object(["id": .string(b.id!.uuidString.lowercased()), "phone": .string(b.phone), "reason": b.reason.map(JSONValue.string) ?? .null])
     }
 
-    func blocked(_ request: Request) async throws -> Response {
-        let r = try await restaurant(request, nil)
+    func blocked(_ request: Request, context: AppContext) async throws -> Response {
+        let r = try await restaurant(request, nil, context)
         let rows: [BlockedPhone] = try await BlockedPhone.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$phone).all()
         return ToolResponse.value(.object(["success": true, "blockedPhones": .array(rows.map(Self.blockedJSON))]))
     }
 
     func block(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let r = try await restaurant(request, body)
+        let r = try await restaurant(request, body, context)
         guard let raw = body.string("phone"), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) else {
             throw ToolBody.invalid("phone", "un numéro de téléphone")
         }
@@ -361,7 +369,7 @@ struct ManagementRoutes {
 
     func unblock(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let r = try await restaurant(request, body)
+        let r = try await restaurant(request, body, context)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id, let row = try await BlockedPhone.find(id, on: db), row.$restaurant.id == r.id else {
             throw APIError.notFound("blocked_phone_not_found", "Numéro bloqué introuvable pour ce restaurant.")
@@ -374,8 +382,8 @@ struct ManagementRoutes {
 
     /// The figures of one local day (today by default): calls, orders (cancelled excluded from revenue), revenue,
     /// reservations and covers, and the same per local hour.
-    func stats(_ request: Request) async throws -> Response {
-        let r = try await restaurant(request, nil)
+    func stats(_ request: Request, context: AppContext) async throws -> Response {
+        let r = try await restaurant(request, nil, context)
         let time = RestaurantTime(identifier: r.timezone)
         let day: LocalDate
         if let text = request.uri.queryParameters["date"].map(String.init) {

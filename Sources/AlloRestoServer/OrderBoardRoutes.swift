@@ -121,7 +121,7 @@ struct OrderBoardRoutes {
         let r = session.template.restaurant
         let db = services.database.db
         var query = Order.query(on: db).filter(\.$restaurant.$id == r.id)
-        if let id = try body.uuid("id") { query = query.filter(\.$id == id) } else if let n = try body.int("orderNumber", "order_number") {
+        if let id = try body.uuid("id") { query = query.filter(\.$id == id) } else if let n = try body.int("orderNumber", "order_number", in: 1...100_000_000) {
             query = query.filter(\.$orderNumber == n)
         } else {
             throw APIError(.unprocessableContent, code: "missing_order", "Indiquez id ou orderNumber.")

@@ -44,15 +44,15 @@ struct OrderRoutes {
         for (i, raw) in (body.array("items") ?? []).enumerated() {
             guard case .object(let o) = raw else { throw ToolBody.invalid("items[\(i)]", "un objet {id, quantity}") }
             let item = ToolBody(fields: o)
-            guard let number = try item.int("id", "number", "item_id") else { throw ToolBody.invalid("items[\(i)].id", "le numéro #N de l'article") }
+            guard let number = try item.int("id", "number", "item_id", in: 1...1_000_000) else { throw ToolBody.invalid("items[\(i)].id", "le numéro #N de l'article") }
             var picks: [OrderDraft.OptionPick] = []
             for rawPick in item.array("selected_options", "options") ?? [] {
                 guard case .object(let po) = rawPick else { continue }
                 let pick = ToolBody(fields: po)
                 guard let name = pick.string("name", "option") else { continue }
-                picks.append(OrderDraft.OptionPick(name: name, choiceNumber: try? pick.int("choice_id", "choiceId"), choice: pick.string("choice", "value", "label")))
+                picks.append(OrderDraft.OptionPick(name: name, choiceNumber: try? pick.int("choice_id", "choiceId", in: 1...10_000), choice: pick.string("choice", "value", "label")))
             }
-            lines.append(OrderDraft.Line(number: number, quantity: try item.int("quantity", "qty") ?? 1, options: picks, notes: item.string("notes", "note")))
+            lines.append(OrderDraft.Line(number: number, quantity: try item.int("quantity", "qty", in: -1_000_000...1_000_000) ?? 1, options: picks, notes: item.string("notes", "note")))
         }
         var map: [Int: UUID]?
         if let m = body.object("item_map", "itemMap") {
@@ -82,7 +82,7 @@ struct OrderRoutes {
         let draft = try Self.draft(body)
         let phone = body.string("caller_phone", "callerPhone", "customer_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
         let check = body.object("last_availability_check", "lastAvailabilityCheck").map(ToolBody.init(fields:))
-        let distance = try check?.double("deliveryDistanceKm", "delivery_distance_km")
+        let distance = try check?.double("deliveryDistanceKm", "delivery_distance_km", in: 0...1000)
         let now = services.now()
         let keys = IdempotencyLedger.keys(callId: callId, restaurantId: r.id, phone: phone, tool: "confirm_order", digest: digest, now: now)
         if callKeys.isEmpty, let previous = try await IdempotencyLedger.stored(keys, on: services.database.readDB) { return ToolResponse.raw(previous) }
@@ -106,13 +106,13 @@ struct OrderRoutes {
         var travel = 0
         var distanceKm = distance
         if priced.orderType == .delivery {
-            if let minutes = try check?.int("deliveryDurationMin", "delivery_duration_min"), (1...240).contains(minutes) {
+            if let minutes = try check?.int("deliveryDurationMin", "delivery_duration_min", in: 0...10_000), (1...240).contains(minutes) {
                 travel = minutes
             } else if let d = distance {
                 travel = t.planning.travelMinutes(roadKm: d)
             } else {
-                let to = GeoPoint(lat: try check?.double("customerLat") ?? body.double("customer_delivery_lat", "customerLat"),
-                                  lng: try check?.double("customerLng") ?? body.double("customer_delivery_lng", "customerLng"))
+                let to = GeoPoint(lat: try check?.double("customerLat", in: -90...90) ?? body.double("customer_delivery_lat", "customerLat", in: -90...90),
+                                  lng: try check?.double("customerLng", in: -180...180) ?? body.double("customer_delivery_lng", "customerLng", in: -180...180))
                 switch DeliveryQuote.measure(restaurant: r, config: t.planning, to: to, formattedAddress: nil) {
                 case .failure(let refusal): return try ToolResponse.refusal(refusal)
                 case .success(let q):
@@ -121,8 +121,8 @@ struct OrderRoutes {
                 }
             }
         }
-        let statedTotal = try body.double("total")
-        let corrected = statedTotal.map { Money.minor(fromDecimal: $0, currency: r.currency) != priced.totalMinor } ?? false
+        let statedTotal = try body.money("total", currency: r.currency)
+        let corrected = statedTotal.map { $0 != priced.totalMinor } ?? false
 
         var placement = OrderBook.Placement(restaurantId: r.id, order: priced, readyAt: wanted ?? now)
         placement.placedAt = now
@@ -133,8 +133,8 @@ struct OrderRoutes {
         placement.callId = callId
         if priced.orderType == .delivery {
             placement.deliveryAddress = check?.string("customerAddressFormatted", "customer_address_formatted") ?? body.string("delivery_address")
-            placement.deliveryLat = try check?.double("customerLat") ?? body.double("customer_delivery_lat")
-            placement.deliveryLng = try check?.double("customerLng") ?? body.double("customer_delivery_lng")
+            placement.deliveryLat = try check?.double("customerLat", in: -90...90) ?? body.double("customer_delivery_lat", in: -90...90)
+            placement.deliveryLng = try check?.double("customerLng", in: -180...180) ?? body.double("customer_delivery_lng", in: -180...180)
             placement.deliveryDistanceKm = distanceKm
         }
         let clock = t.schedule.time
@@ -184,7 +184,7 @@ struct OrderRoutes {
         let (session, _) = try await ToolAuth.authorize(
             token: AgentAuth.presentedToken(request), rawId: body.string("restaurantId", "restaurant_id"), services: services)
         let r = session.template.restaurant
-        guard let number = try body.int("order_number", "orderNumber") else {
+        guard let number = try body.int("order_number", "orderNumber", in: 1...100_000_000) else {
             throw APIError(.unprocessableContent, code: "missing_order_number", "Le champ order_number est obligatoire.")
         }
         guard let phone = body.string("caller_phone", "callerPhone").flatMap({ PhoneNumber.normalize($0, defaultCountry: r.country) }) else {

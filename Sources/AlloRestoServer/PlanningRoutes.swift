@@ -24,7 +24,7 @@ struct PlanningRoutes {
     /// from now (minus half an hour) over `hours` (default 6).
     func span(_ q: [String: String], clock: RestaurantTime, now: Date) throws -> DateInterval {
         let hours = try q["hours"].map { v -> Double in
-            guard let h = Double(v), h > 0, h <= 48 else { throw ToolBody.invalid("hours", "un nombre d'heures entre 0 et 48") }
+            guard let h = CheckedNumber.decimal(text: v), h > 0, h <= 48 else { throw ToolBody.invalid("hours", "un nombre d'heures entre 0 et 48") }
             return h
         }
         if q["date"] == nil && q["from"] == nil && q["to"] == nil {
@@ -92,7 +92,7 @@ struct PlanningRoutes {
             return s
         } ?? .m
         let travel = try q["travelMin"].map { v -> Int in
-            guard let n = Int(v), (0...180).contains(n) else { throw ToolBody.invalid("travelMin", "un nombre de minutes entre 0 et 180") }
+            guard let n = CheckedNumber.decimal(text: v).flatMap({ CheckedNumber.whole($0, in: 0...180) }) else { throw ToolBody.invalid("travelMin", "un nombre de minutes entre 0 et 180") }
             return n
         } ?? (type == .delivery ? 15 : 0)
         let span = try span(q, clock: t.schedule.time, now: now)
@@ -171,7 +171,7 @@ struct PlanningRoutes {
             var units: [String: JSONValue] = [:]
             for (k, v) in raw {
                 guard let r = KitchenResource(rawValue: k.lowercased()) else { throw ToolBody.invalid("load.\(k)", "une ressource : cuisine, preparation, comptoir, livraison") }
-                guard let n = ToolBody.intValue(v), (0...1000).contains(n) else { throw ToolBody.invalid("load.\(k)", "un nombre d'unités entre 0 et 1000") }
+                guard let n = CheckedNumber.whole(v, in: 0...1000) else { throw ToolBody.invalid("load.\(k)", "un nombre d'unités entre 0 et 1000") }
                 units[r.rawValue] = .int(n)
             }
             guard !units.isEmpty else { throw ToolBody.invalid("load", "au moins une ressource") }

@@ -56,7 +56,7 @@ struct ReservationRoutes {
         let t = session.template
         let r = t.restaurant
         let now = services.now()
-        guard let party = try body.int("partySize", "party_size", "guests", "covers") else {
+        guard let party = try body.int("partySize", "party_size", "guests", "covers", in: 0...100_000) else {
             throw APIError(.unprocessableContent, code: "missing_party_size", "Le champ partySize (nombre de personnes) est obligatoire.")
         }
         var timeText = body.string("reservationTime", "reservation_time", "requestedTime", "time")
@@ -119,14 +119,15 @@ struct ReservationRoutes {
     /// The restaurant a call is for: the body's, or the token's own when the tool did not send it.
     func restaurantId(_ explicit: String?, request: Request) async throws -> String? {
         if let explicit { return explicit }
-        guard let token = AgentAuth.presentedToken(request) else { return nil }
+        guard let token = AgentAuth.presentedToken(request), !token.hasPrefix(ManagementKeys.prefix) else { return nil }
         return try await AgentTokens.restaurant(ofToken: token, on: services.database.db)?.uuidString
     }
 
     func update(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let session = try await RestaurantAccess.authorize(
-            request, rawId: try await restaurantId(body.string("restaurantId", "restaurant_id"), request: request), services: services)
+        // The agent reaches this route for cancel_reservation only: cancelling, for the caller's own booking.
+        let (session, byAgent) = try await RestaurantAccess.access(
+            request, rawId: try await restaurantId(body.string("restaurantId", "restaurant_id"), request: request), services: services, agentMay: true)
         let t = session.template
         guard let id = try body.uuid("id", "reservationId", "reservation_id") else {
             throw APIError(.unprocessableContent, code: "missing_id", "Le champ id de la réservation est obligatoire.")
@@ -136,6 +137,15 @@ struct ReservationRoutes {
             throw ToolBody.invalid("status", "pending, confirmed, seated, completed, cancelled ou no_show")
         }
         let phone = body.string("customerPhone", "customer_phone", "callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: t.restaurant.country) }
+        if byAgent {
+            guard status == "cancelled" else {
+                throw APIError(.forbidden, code: "agent_token_not_allowed", "L'agent vocal peut seulement annuler une réservation.")
+            }
+            guard phone != nil else {
+                throw APIError(.unprocessableContent, code: "missing_phone",
+                               "Le numéro de l'appelant est nécessaire pour annuler sa réservation.")
+            }
+        }
         switch try await ReservationBook.change(id: id, restaurantId: t.restaurant.id, to: status, phone: phone, now: services.now(), on: services.database.db) {
         case .failure(let refusal): return try ToolResponse.refusal(refusal)
         case .success(let row):

@@ -45,6 +45,14 @@ enum RestaurantSettings {
 
     /// Applies the settings present in `body` to `r` and returns the keys that changed. Unknown keys are refused
     /// (a typo must not look saved); `null` clears an optional setting.
+    /// Numeric settings: a blank text is refused for all of them.
+    static let numericKeys: Set<String> = [
+        "lat", "lng", "deliveryRadiusKm", "deliveryFee", "deliveryFreeAbove", "minOrderAmount", "avgPrepTimeMin", "totalSeats",
+        "avgMealDurationMin", "minReservationAdvanceMin", "maxReservationAdvanceDays", "aiCostMarginPct",
+    ]
+    /// Those that `null` clears, meaning none (no radius limit, no free delivery threshold…).
+    static let nullableKeys: Set<String> = ["lat", "lng", "deliveryRadiusKm", "deliveryFreeAbove", "totalSeats", "aiCostMarginPct"]
+
     @discardableResult
     static func apply(_ body: ToolBody, to r: Restaurant) throws -> Set<String> {
         let before = json(r)
@@ -58,22 +66,26 @@ enum RestaurantSettings {
                 if let s, s.count > max { throw invalid(key, "un texte de \(max) caractères au plus") }
                 return s
             }
+            // A blank number is never saved as "no limit": only an explicit null clears an optional setting.
+            if Self.numericKeys.contains(key), case .string(let t) = v, t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw invalid(key, Self.nullableKeys.contains(key) ? "un nombre (null, pas un texte vide, pour n'en mettre aucun)" : "un nombre")
+            }
             func int(_ range: ClosedRange<Int>) throws -> Int? {
-                guard let i = try body.int(key) else { return nil }
-                guard range.contains(i) else { throw invalid(key, "un nombre entier entre \(range.lowerBound) et \(range.upperBound)") }
+                try body.int(key, in: range)
+            }
+            func requiredInt(_ range: ClosedRange<Int>) throws -> Int {
+                guard let i = try body.int(key, in: range) else { throw invalid(key, "un nombre entier entre \(range.lowerBound) et \(range.upperBound)") }
                 return i
             }
             func number(_ range: ClosedRange<Double>) throws -> Double? {
-                guard let d = try body.double(key) else { return nil }
-                guard range.contains(d) else { throw invalid(key, "un nombre entre \(range.lowerBound.formatted()) et \(range.upperBound.formatted())") }
-                return d
+                try body.double(key, in: range)
             }
             func money(required: Bool) throws -> Int? {
-                guard let d = try number(0...100_000) else {
+                guard let minor = try body.money(key, currency: r.currency, maxMinor: 10_000_000) else {
                     if required { throw invalid(key, "un montant") }
                     return nil
                 }
-                return Money.minor(fromDecimal: d, currency: r.currency)
+                return minor
             }
             func flag() throws -> Bool {
                 guard let b = try body.bool(key) else { throw invalid(key, "vrai ou faux") }
@@ -133,12 +145,12 @@ enum RestaurantSettings {
             case "deliveryFee": r.deliveryFee = try money(required: true)!
             case "deliveryFreeAbove": r.deliveryFreeAbove = try money(required: false)
             case "minOrderAmount": r.minOrderAmount = try money(required: true)!
-            case "avgPrepTimeMin": r.avgPrepTimeMin = try int(1...240) ?? r.avgPrepTimeMin
+            case "avgPrepTimeMin": r.avgPrepTimeMin = try requiredInt(1...240)
             case "reservationEnabled": r.reservationEnabled = try flag()
             case "totalSeats": r.totalSeats = try int(0...10_000)
-            case "avgMealDurationMin": r.avgMealDurationMin = try int(15...600) ?? r.avgMealDurationMin
-            case "minReservationAdvanceMin": r.minReservationAdvanceMin = try int(0...10_080) ?? r.minReservationAdvanceMin
-            case "maxReservationAdvanceDays": r.maxReservationAdvanceDays = try int(0...365) ?? r.maxReservationAdvanceDays
+            case "avgMealDurationMin": r.avgMealDurationMin = try requiredInt(15...600)
+            case "minReservationAdvanceMin": r.minReservationAdvanceMin = try requiredInt(0...10_080)
+            case "maxReservationAdvanceDays": r.maxReservationAdvanceDays = try requiredInt(0...365)
             case "orderStatusEnabled": r.orderStatusEnabled = try flag()
             case "transferEnabled": r.transferEnabled = try flag()
             case "transferPhoneNumber": r.transferPhoneNumber = try phone()

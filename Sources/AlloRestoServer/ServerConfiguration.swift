@@ -32,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     /// Whether `SIP_AGENT_SERVER_URL` was set (background provisioning only talks to a server someone configured).
     public var sipAgentServerConfigured = false
 
+    /// The HTTP edge's limits (README "Security"): `HTTP_HEADER_TIMEOUT_SEC`, `HTTP_IDLE_TIMEOUT_SEC`,
+    /// `HTTP_MAX_CONNECTIONS`.
+    public var edge = HTTPEdgeLimits()
+
     /// Lines to print at start (a generated dev key, …); never contains a secret.
     public var notices: [String] = []
 
@@ -111,7 +115,7 @@ public struct ServerConfiguration: Sendable {
         }
         var refresh = Duration.seconds(12 * 3600)
         if let h = value("EXCHANGE_RATE_REFRESH_HOURS") {
-            guard let hours = Double(h), hours >= 0.1, hours <= 24 * 30 else {
+            guard let hours = CheckedNumber.decimal(text: h), hours >= 0.1, hours <= 24 * 30 else {
                 throw ConfigurationError("EXCHANGE_RATE_REFRESH_HOURS: expected a number of hours between 0.1 and 720, got \"\(h)\"")
             }
             refresh = .seconds(hours * 3600)
@@ -132,9 +136,21 @@ public struct ServerConfiguration: Sendable {
         }
         var margin = 30.0
         if let m = value("AI_COST_MARGIN_PCT") {
-            guard let v = Double(m), (0...1000).contains(v) else { throw ConfigurationError("AI_COST_MARGIN_PCT: expected a percentage 0-1000, got \"\(m)\"") }
+            guard let v = CheckedNumber.decimal(text: m), (0...1000).contains(v) else { throw ConfigurationError("AI_COST_MARGIN_PCT: expected a percentage 0-1000, got \"\(m)\"") }
             margin = v
         }
+
+        var edge = HTTPEdgeLimits()
+        func seconds(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            guard let v = value(name) else { return nil }
+            guard let n = CheckedNumber.decimal(text: v).flatMap({ CheckedNumber.whole($0, in: range) }) else {
+                throw ConfigurationError("\(name): expected a whole number between \(range.lowerBound) and \(range.upperBound), got \"\(v)\"")
+            }
+            return n
+        }
+        if let n = try seconds("HTTP_HEADER_TIMEOUT_SEC", 1...300) { edge.headerTimeoutSeconds = n }
+        if let n = try seconds("HTTP_IDLE_TIMEOUT_SEC", 1...3600) { edge.idleTimeoutSeconds = n }
+        if let n = try seconds("HTTP_MAX_CONNECTIONS", 1...1_000_000) { edge.maxConnections = n }
 
         var notices: [String] = []
         let keyHex: String
@@ -173,6 +189,7 @@ public struct ServerConfiguration: Sendable {
             redisURL: value("REDIS_URL") ?? "redis://127.0.0.1:6379",
             exchangeRates: rates, defaultMarginPct: margin)
         config.notices = notices
+        config.edge = edge
         config.exchangeRateURL = rateURL
         config.exchangeRateRefresh = refresh
         config.geocoder = geocoder

@@ -15,7 +15,7 @@ struct SessionRoutes {
     func session(_ request: Request, context: AppContext) async throws -> Response {
         let query = request.uri.queryParameters
         let (session, caller) = try await ToolAuth.authorize(
-            token: AgentAuth.presentedToken(request), rawId: query["restaurantId"].map(String.init),
+            token: AgentAuth.presentedToken(request, allowQuery: true), rawId: query["restaurantId"].map(String.init),
             callerPhone: query["callerPhone"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }, services: services)
 
         let r = session.template.restaurant

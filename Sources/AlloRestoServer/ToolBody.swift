@@ -10,13 +10,20 @@ struct ToolBody: Sendable {
 
     init(fields: [String: JSONValue]) { self.fields = fields }
 
-    static func read(_ request: Request, context: AppContext) async throws -> ToolBody {
+    /// Body limits per route (README "Security"): tool calls and management writes are small; the end-of-call
+    /// record carries a transcript.
+    enum Limit {
+        static let standard = 64 * 1024
+        static let callRecord = 1024 * 1024
+    }
+
+    static func read(_ request: Request, context: AppContext, limit: Int = Limit.standard) async throws -> ToolBody {
         var request = request
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: 1 << 20)
+            buffer = try await request.collectBody(upTo: limit)
         } catch {
-            throw APIError(.contentTooLarge, code: "body_too_large", "Requête trop volumineuse (1 Mo au plus).")
+            throw APIError(.contentTooLarge, code: "body_too_large", "Requête trop volumineuse (\(limit / 1024) Ko au plus).")
         }
         if buffer.readableBytes == 0 { return ToolBody(fields: [:]) }
         guard let value = try? JSONReader.parse(Array(buffer: buffer)), case .object(let o) = value else {
@@ -32,7 +39,9 @@ struct ToolBody: Sendable {
     }
 
     static func invalid(_ key: String, _ expected: String) -> APIError {
-        APIError(.unprocessableContent, code: "invalid_field", "Le champ \(key) doit être \(expected).")
+        var e = APIError(.unprocessableContent, code: "invalid_field", "Le champ \(key) doit être \(expected).")
+        e.field = key
+        return e
     }
 
     func string(_ keys: String...) -> String? {
@@ -45,42 +54,52 @@ struct ToolBody: Sendable {
         case .bool(let b): text = String(b)
         default: return nil
         }
-        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = CleanText.clean(text, multiline: true).trimmingCharacters(in: .whitespacesAndNewlines)
         return t.isEmpty || t == "null" ? nil : t
     }
 
-    func int(_ keys: String...) throws -> Int? {
+    /// A whole number in the field's domain `range` (checked before any conversion, see `CheckedNumber`); absent,
+    /// null or blank → `nil`; anything else (text, fraction, non-finite, out of range) → 422 naming the field.
+    func int(_ keys: String..., in range: ClosedRange<Int>) throws -> Int? {
+        try int(keys, in: range)
+    }
+
+    func int(_ keys: [String], in range: ClosedRange<Int>) throws -> Int? {
         guard let (k, v) = raw(keys) else { return nil }
-        if let i = ToolBody.intValue(v) { return i }
         if case .string(let s) = v, s.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
-        throw ToolBody.invalid(k, "un nombre entier")
+        guard let d = CheckedNumber.decimal(v) else { throw ToolBody.invalid(k, "un nombre entier") }
+        guard let i = CheckedNumber.whole(d, in: range) else { throw ToolBody.outOfRange(k, range) }
+        return i
     }
 
-    static func intValue(_ v: JSONValue) -> Int? {
-        switch v {
-        case .int(let i): return i
-        case .double(let d) where d == d.rounded() && abs(d) < 1e12: return Int(d)
-        case .string(let s):
-            let t = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "#", with: "")
-            if let i = Int(t) { return i }
-            if let d = Double(t.replacingOccurrences(of: ",", with: ".")), d == d.rounded(), abs(d) < 1e12 { return Int(d) }
-            return nil
-        default: return nil
-        }
-    }
-
-    func double(_ keys: String...) throws -> Double? {
+    /// A finite number in the field's domain `range`; absent, null or blank → `nil`; else 422 naming the field.
+    func double(_ keys: String..., in range: ClosedRange<Double>) throws -> Double? {
         guard let (k, v) = raw(keys) else { return nil }
-        switch v {
-        case .int(let i): return Double(i)
-        case .double(let d) where d.isFinite: return d
-        case .string(let s):
-            let t = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".").replacingOccurrences(of: "€", with: "")
-            if t.isEmpty { return nil }
-            if let d = Double(t.trimmingCharacters(in: .whitespaces)), d.isFinite { return d }
-        default: break
+        if case .string(let s) = v, s.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+        guard let d = CheckedNumber.decimal(v) else { throw ToolBody.invalid(k, "un nombre") }
+        guard let inRange = CheckedNumber.bounded(d, in: range) else {
+            throw ToolBody.invalid(k, "un nombre entre \(Self.say(range.lowerBound)) et \(Self.say(range.upperBound))")
         }
-        throw ToolBody.invalid(k, "un nombre")
+        return inRange
+    }
+
+    /// An amount of money as minor units of `currency` (cents), between 0 and `maxMinor`; absent → `nil`.
+    func money(_ keys: String..., currency: String, maxMinor: Int = Money.maxAmountMinor) throws -> Int? {
+        guard let (k, v) = raw(keys) else { return nil }
+        if case .string(let s) = v, s.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+        guard let d = CheckedNumber.decimal(v) else { throw ToolBody.invalid(k, "un montant") }
+        guard let minor = CheckedNumber.minorUnits(d, digits: Money.minorUnitDigits(currency), in: 0...maxMinor) else {
+            throw ToolBody.invalid(k, "un montant entre 0 et \(Money.written(maxMinor, currency: currency))")
+        }
+        return minor
+    }
+
+    static func outOfRange(_ key: String, _ range: ClosedRange<Int>) -> APIError {
+        invalid(key, "un nombre entier entre \(range.lowerBound) et \(range.upperBound)")
+    }
+
+    static func say(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(format: "%.0f", d) : String(d)
     }
 
     func bool(_ keys: String...) throws -> Bool? {

@@ -15,7 +15,7 @@ public enum IdempotencyLedger {
         if let key = callKey(callId: callId, restaurantId: restaurantId, tool: tool, digest: digest) { return [key] }
         // Without a call id, a short window: the current one and the previous one, so a retry that straddles a
         // window boundary is still recognized.
-        let window = Int(now.timeIntervalSince1970 / 120)
+        let window = CheckedNumber.clamped(now.timeIntervalSince1970 / 120, rounding: .down, to: 0...1 << 50)
         return [window, window - 1].map { "win|\(restaurantId.uuidString.lowercased())|\(phone ?? "-")|\(tool)|\(digest)|\($0)" }
     }
 

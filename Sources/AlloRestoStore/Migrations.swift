@@ -6,7 +6,8 @@ import SQLKit
 public enum AlloRestoMigrations {
     public static var all: [any Migration] {
         [CreateRestaurants(), CreateMenu(), CreateCustomersAndOrders(), CreateReservations(), CreateCommunication(),
-         CreateAccess(), CreatePlatform(), CreateIndexes(), CreatePlanningIndexes(), AddSealedAgentToken(), CreateKitchenBookings()]
+         CreateAccess(), CreatePlatform(), CreateIndexes(), CreatePlanningIndexes(), AddSealedAgentToken(), CreateKitchenBookings(),
+         CreateManagementKeys()]
     }
 }
 
@@ -431,5 +432,26 @@ struct CreateKitchenBookings: AsyncMigration {
         try await db.schema("kitchen_bookings").delete()
         guard let sql = db as? any SQLDatabase else { return }
         try await sql.raw("CREATE INDEX IF NOT EXISTS idx_orders_restaurant_cook ON orders (restaurant_id, cook_start_at)").run()
+    }
+}
+
+/// Restaurant-scoped management keys (`arm_…`, stored as SHA-256): what scripts and tools use instead of a person's
+/// cookie or the voice agent's token.
+struct CreateManagementKeys: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await restaurantRef(db.schema("management_keys").id())
+            .field("key_hash", .string, .required)
+            .field("key_prefix", .string, .required)
+            .field("label", .string, .required)
+            .field("created_by", .string)
+            .field("revoked_at", .datetime)
+            .field("last_used_at", .datetime)
+            .field("created_at", .datetime)
+            .unique(on: "key_hash")
+            .create()
+    }
+
+    func revert(on db: Database) async throws {
+        try await db.schema("management_keys").delete()
     }
 }

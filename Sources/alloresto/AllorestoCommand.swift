@@ -226,7 +226,32 @@ struct Admin: AsyncParsableCommand {
 }
 
 struct Token: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage agent tokens.", subcommands: [Rotate.self])
+    static let configuration = CommandConfiguration(abstract: "Manage agent tokens and management keys.", subcommands: [Rotate.self, ManagementKey.self])
+
+    struct ManagementKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "management-key",
+            abstract: "Create a restaurant's management key (for scripts: planning, orders, menu, settings) and print it once.")
+
+        @Option(help: "Restaurant id.")
+        var restaurant: String
+        @Option(help: "A name to recognize the key in the back office.")
+        var label = "script"
+
+        func run() async throws {
+            guard let id = UUID(uuidString: restaurant) else { throw fail("--restaurant: \"\(restaurant)\" is not a restaurant id (UUID)") }
+            let config: ServerConfiguration
+            do { config = try ServerConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, key: .notNeeded) } catch { throw fail(error.description) }
+            let database = try await openDatabase(config)
+            guard try await Restaurant.find(id, on: database.db) != nil else {
+                await database.close()
+                throw fail("--restaurant: no restaurant \(restaurant)")
+            }
+            let (_, key) = try await ManagementKeys.create(for: id, label: label, createdBy: "command line", on: database.db)
+            await database.close()
+            print("management key: \(key)   (shown once, stored hashed; revoke it in the back office, Réglages)")
+        }
+    }
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a restaurant's agent tokens and print a new one (re-run `provision` afterwards).")

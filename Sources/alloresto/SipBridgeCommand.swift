@@ -55,7 +55,10 @@ struct SipBridgeCommand: AsyncParsableCommand {
         config.maxConcurrentCalls = maxConcurrentCalls
         config.mediaThreads = mediaThreads
         config.maxCallDuration = .seconds(maxCallDuration)
-        config.workerTimeout = .milliseconds(Int(workerTimeout * 1000))
+        guard let timeoutMs = CheckedNumber.bounded(workerTimeout, in: 0.1...3600).map({ CheckedNumber.clamped($0 * 1000, to: 100...3_600_000) }) else {
+            throw ValidationError("--worker-timeout: a number of seconds between 0.1 and 3600")
+        }
+        config.workerTimeout = .milliseconds(timeoutMs)
         config.ringTime = .milliseconds(ringMs)
         config.symmetricRTP = symmetricRTP
         var params: [String: String] = [:]

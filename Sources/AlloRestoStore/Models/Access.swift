@@ -73,3 +73,22 @@ public final class AdminSession: Model, @unchecked Sendable {
 
     public init() {}
 }
+
+/// A restaurant-scoped management key: full back-office rights on one restaurant for scripts and tools, created and
+/// revoked by an admin; only its SHA-256 is stored.
+public final class ManagementKeyRecord: Model, @unchecked Sendable {
+    public static let schema = "management_keys"
+
+    @ID(key: .id) public var id: UUID?
+    @Parent(key: "restaurant_id") public var restaurant: Restaurant
+    @Field(key: "key_hash") public var keyHash: String
+    /// First characters, to recognize a key in a list without revealing it.
+    @Field(key: "key_prefix") public var keyPrefix: String
+    @Field(key: "label") public var label: String
+    @OptionalField(key: "created_by") public var createdBy: String?
+    @OptionalField(key: "revoked_at") public var revokedAt: Date?
+    @OptionalField(key: "last_used_at") public var lastUsedAt: Date?
+    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+
+    public init() {}
+}

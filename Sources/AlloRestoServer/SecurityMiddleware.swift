@@ -1,0 +1,133 @@
+import AlloRestoCore
+import AlloRestoStore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The back office's defences on every response and every state-changing request (README "Security"):
+///
+/// - headers: `Content-Security-Policy` (no inline script, `frame-ancestors 'none'`), `X-Frame-Options: DENY`,
+///   `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`;
+/// - CSRF: a POST/PUT/PATCH/DELETE that carries the admin session cookie (and no `Authorization`/`X-API-Key`
+///   credential, which a foreign page cannot set) is accepted only with an `Origin` — or, without one, a `Referer` —
+///   of the server's own origin (`ALLORESTO_PUBLIC_URL`, or the `Host` it was reached at); with neither it is
+///   refused (403 `csrf_origin`). HTML forms (logout) must also carry the session's `_csrf` token (403 `csrf_token`);
+///   JSON APIs refuse any other content type (415 `unsupported_media_type`), so a `text/plain` body cannot pose
+///   as JSON. A login posted from another origin is refused the same way.
+struct SecurityMiddleware: RouterMiddleware {
+    typealias Context = AppContext
+    /// `scheme://host[:port]` of `ALLORESTO_PUBLIC_URL`.
+    let publicOrigin: String?
+
+    static let csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+    init(publicURL: String) {
+        publicOrigin = Self.origin(of: publicURL)
+    }
+
+    func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            try check(request)
+            response = try await next(request, context)
+        } catch let e as APIError {
+            response = try e.response(from: request, context: context)
+        }
+        response.headers[.contentSecurityPolicy] = Self.csp
+        response.headers[.xFrameOptions] = "DENY"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.referrerPolicy] = "no-referrer"
+        return response
+    }
+
+    func check(_ request: Request) throws {
+        switch request.method {
+        case .get, .head, .options: return
+        default: break
+        }
+        let path = request.uri.path
+        let isAPI = path.hasPrefix("/api/")
+        if isAPI, let type = request.headers[.contentType], !Self.isJSON(type) {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "Cette API n'accepte que du JSON (Content-Type: application/json).")
+        }
+        let cookie = request.cookies[AdminAccounts.cookieName]?.value
+        let headerCredential = AgentAuth.headerToken(request) != nil
+        if path == "/login" {
+            // Login CSRF: a foreign page must not log the browser into another account.
+            if let claimed = claimedOrigin(request), !isOwn(claimed, request) { throw Self.originRefused }
+            return
+        }
+        guard let cookie, !cookie.isEmpty, !headerCredential else { return }
+        guard let claimed = claimedOrigin(request), isOwn(claimed, request) else { throw Self.originRefused }
+        if !isAPI, path == "/logout" || request.headers[.contentType].map({ $0.lowercased().hasPrefix("application/x-www-form-urlencoded") }) == true {
+            // Checked by the route that reads the form (`CSRF.verifyForm`): the body is not read here.
+            return
+        }
+    }
+
+    static let originRefused = APIError(.forbidden, code: "csrf_origin",
+                                        "Requête refusée : elle ne vient pas du back-office AlloResto (en-tête Origin ou Referer manquant ou étranger).")
+
+    static func isJSON(_ contentType: String) -> Bool {
+        let media = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
+    }
+
+    /// The origin the browser says the request comes from: `Origin`, else the origin of `Referer`.
+    func claimedOrigin(_ request: Request) -> String? {
+        if let o = request.headers[.origin]?.trimmingCharacters(in: .whitespaces), !o.isEmpty { return o == "null" ? "null" : Self.origin(of: o) ?? "null" }
+        if let r = request.headers[.referer], let o = Self.origin(of: r) { return o }
+        return nil
+    }
+
+    func isOwn(_ origin: String, _ request: Request) -> Bool {
+        if origin == publicOrigin { return true }
+        guard let host = request.head.authority?.lowercased() else { return false }
+        return origin == "http://\(host)" || origin == "https://\(host)"
+    }
+
+    /// `scheme://host[:port]` of a URL, lowercased, default ports dropped; nil when it is not an http(s) URL.
+    static func origin(of url: String) -> String? {
+        guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = c.host?.lowercased(), !host.isEmpty else { return nil }
+        let port = c.port.flatMap { (scheme == "http" && $0 == 80) || (scheme == "https" && $0 == 443) ? nil : $0 }
+        return "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "")
+    }
+}
+
+/// The per-session token HTML forms carry (`_csrf`), derived from the session secret (a page never sees the
+/// secret itself). Set for the duration of an admin request by `AdminGuard`, so every page renders it.
+enum CSRF {
+    @TaskLocal static var current: String?
+
+    static func token(forSession secret: String) -> String {
+        String(Hex.lowercase(SHA256.hash(data: Data(("csrf|" + secret).utf8))).prefix(32))
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body.
+    static func formFields(_ body: String) -> [String: String] {
+        // By hand: URLComponents' percent-encoded setters trap on malformed input.
+        var out: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String? { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let k = kv.first.flatMap(decode), out[k] == nil else { continue }
+            out[k] = kv.count > 1 ? decode(kv[1]) ?? "" : ""
+        }
+        return out
+    }
+
+    /// Checks a form's `_csrf` against the session of `cookie`; 403 `csrf_token` when it differs or is missing.
+    static func verifyForm(_ fields: [String: String], cookie: String) throws {
+        guard let sent = fields["_csrf"], AgentTokens.constantTimeEquals(sent, token(forSession: cookie)) else {
+            throw APIError(.forbidden, code: "csrf_token", "Formulaire expiré ou étranger : rechargez la page et recommencez.")
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+}

@@ -1,0 +1,81 @@
+const BO = document.getElementById("bo-data").dataset;
+const RID = BO.rid;
+async function api(method, path, body) {
+  const res = await fetch(path, { method, credentials: "same-origin", cache: "no-store",
+    headers: body ? { "Content-Type": "application/json", "X-CSRF-Token": BO.csrf || "" } : {}, body: body ? JSON.stringify(body) : undefined });
+  if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); throw new Error("Session expirée."); }
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok || json.success === false) { const e = new Error(json.error || ("Erreur " + res.status)); e.field = json.field; throw e; }
+  return json;
+}
+function say(message, bad) {
+  const s = document.getElementById("status");
+  s.textContent = message;
+  s.className = bad ? "error" : "ok";
+}
+function esc(v) { const d = document.createElement("div"); d.textContent = v == null ? "" : String(v); return d.innerHTML; }
+function valueOf(el) {
+  if (el.type === "checkbox") return el.checked;
+  const v = el.value.trim();
+  // Numbers go as typed ("4,5", "quatre"): the server reads them or refuses them naming the field, so nothing
+  // unreadable is saved as empty. Empty means "none" only where the field says so (data-optional).
+  if (el.dataset.type === "number") return v === "" ? (el.dataset.optional !== undefined ? null : "") : v;
+  if (el.dataset.type === "json") return v === "" ? null : JSON.parse(v);
+  if (el.dataset.type === "list") return v.split(",").map(s => s.trim()).filter(Boolean);
+  if (el.dataset.optional !== undefined && v === "") return null;
+  return v;
+}
+function clearFieldErrors(form) {
+  if (!form) return;
+  for (const p of form.querySelectorAll(".field-error")) p.remove();
+  for (const el of form.querySelectorAll("[aria-invalid]")) { el.removeAttribute("aria-invalid"); el.removeAttribute("aria-describedby"); }
+}
+function showFieldError(form, field, message) {
+  const el = form && field ? form.querySelector(`[name="${CSS.escape(field)}"]`) : null;
+  if (!el) return false;
+  const p = document.createElement("p");
+  p.className = "error field-error";
+  p.id = "err-" + (el.id || field);
+  p.textContent = message;
+  el.setAttribute("aria-invalid", "true");
+  el.setAttribute("aria-describedby", p.id);
+  el.insertAdjacentElement("afterend", p);
+  el.focus();
+  return true;
+}
+async function act(spec, body, done, reload, form) {
+  const [method, path] = spec.split(" ");
+  body.restaurantId = RID;
+  clearFieldErrors(form);
+  try {
+    const json = await api(method, path, body);
+    say(done || "Enregistré.");
+    // A secret shown once (a new management key): displayed in the form, no reload that would lose it.
+    if (form && form.dataset.show) { form.querySelector("output").textContent = json[form.dataset.show]; return; }
+    if (reload) location.reload(); else if (window.refresh) window.refresh();
+  } catch (err) {
+    // What was typed stays in the form; the message goes next to the field at fault.
+    showFieldError(form, err.field, err.message);
+    say(err.message, true);
+  }
+}
+document.addEventListener("click", e => {
+  const b = e.target.closest("button[data-api]");
+  if (!b) return;
+  e.preventDefault();
+  act(b.dataset.api, JSON.parse(b.dataset.body || "{}"), b.dataset.done, b.dataset.reload !== undefined);
+});
+document.addEventListener("submit", e => {
+  const f = e.target.closest("form[data-api]");
+  if (!f) return;
+  e.preventDefault();
+  const body = {};
+  try {
+    for (const el of f.elements) {
+      if (!el.name) continue;
+      if (el.dataset.omitEmpty !== undefined && el.value === "") continue;
+      body[el.name] = valueOf(el);
+    }
+  } catch (err) { say("Format invalide : " + err.message, true); return; }
+  act(f.dataset.api, body, f.dataset.done, f.dataset.reload !== undefined, f);
+});
