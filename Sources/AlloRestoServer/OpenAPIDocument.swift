@@ -21,12 +21,18 @@ enum OpenAPIDocument {
 
     static let restaurantIdQuery = query("restaurantId", "Restaurant id (UUID).", required: true)
     static let ok: J = ["description": "Success, or a business refusal `{success:false, error, code}` the agent relays."]
+    static let errorBody: J = ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]
     static let errors: [String: J] = [
-        "400": ["description": "Malformed request", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]],
-        "401": ["description": "No or unknown token / no admin session"],
-        "403": ["description": "Token of another restaurant"],
-        "404": ["description": "Unknown or inactive restaurant, or unknown row"],
-        "422": ["description": "A field present but unusable (named in the error)"],
+        "201": ["description": "Created (writes that add a row)"],
+        "400": ["description": "Malformed request", "content": errorBody],
+        "401": ["description": "No or unknown credential", "content": errorBody],
+        "403": ["description": "A credential that does not open this route or this restaurant (the agent token on the restaurant side, another restaurant's key, a cookie request from a foreign origin)", "content": errorBody],
+        "404": ["description": "Unknown or inactive restaurant, or unknown row", "content": errorBody],
+        "409": ["description": "A change the row's state refuses (status transition)", "content": errorBody],
+        "413": ["description": "Body over the route's limit", "content": errorBody],
+        "415": ["description": "A body that is not JSON", "content": errorBody],
+        "422": ["description": "A field present but unusable: not a number, out of its range, not finite (named in `field`)", "content": errorBody],
+        "429": ["description": "Too many attempts (Retry-After)", "content": errorBody],
     ]
 
     static func op(_ summary: String, tag: String, params: [J] = [], body: J? = nil, security: [String] = ["agentToken"]) -> J {
@@ -40,7 +46,10 @@ enum OpenAPIDocument {
         return .object(o)
     }
 
-    static let restaurantSide = ["agentToken", "adminSession"]
+    /// The restaurant side: a person's session or the restaurant's management key, never the agent token.
+    static let restaurantSide = ["managementKey", "adminSession"]
+    /// The few restaurant-side routes the voice agent also reaches.
+    static let agentOrManager = ["agentToken", "managementKey", "adminSession"]
 
     static var basePaths: [String: J] {
         let rid = ["restaurantId": str("Restaurant id (UUID).")]
@@ -109,7 +118,7 @@ enum OpenAPIDocument {
                 ]) { $1 }, required: ["restaurantId", "partySize", "reservationTime"])),
                 "patch": op("cancel_reservation (status cancelled; the caller's own when a phone is given) or a restaurant-side status change", tag: "tools", body: obj(rid.merging([
                     "id": str("Reservation id"), "status": str("cancelled (default) | confirmed | seated | completed | no_show"), "callerPhone": str("Must be the reservation's"),
-                ]) { $1 }, required: ["id"]), security: restaurantSide),
+                ]) { $1 }, required: ["id"]), security: agentOrManager),
                 "get": op("The restaurant's reservations of a local day", tag: "restaurant", params: [restaurantIdQuery, query("date", "Local YYYY-MM-DD (default today)"), query("days", "1…62"), query("status", "Comma-separated statuses")], security: restaurantSide),
             ],
             "/api/reservations/lookup": ["get": op("lookup_reservation: the caller's upcoming reservations", tag: "tools", params: [restaurantIdQuery, query("phone", "Caller number", required: true)])],
@@ -129,9 +138,9 @@ enum OpenAPIDocument {
         return paths.merging(managementPaths) { a, _ in a }
     }
 
-    /// The back office's APIs (admin session).
+    /// The back office's APIs (admin session, or the restaurant's management key).
     static var managementPaths: [String: J] {
-        let admin = ["adminSession"]
+        let admin = ["adminSession", "managementKey"]
         let rid = ["restaurantId": str("Restaurant id (UUID).")]
         let idQuery = query("id", "Row id", required: true)
         func crud(_ what: String, _ fields: [String: J], required: [String]) -> J {
@@ -193,7 +202,12 @@ enum OpenAPIDocument {
                 "post": op("Block a number (any form, stored E.164)", tag: "management", body: obj(rid.merging(["phone": str(""), "reason": str("")]) { $1 }, required: ["restaurantId", "phone"]), security: admin),
                 "delete": op("Unblock", tag: "management", params: [restaurantIdQuery, idQuery], security: admin),
             ],
-            "/api/blocked-phones/check": ["get": op("Is this caller blocked? (any number form)", tag: "management", params: [restaurantIdQuery, query("phone", "Caller number", required: true)], security: restaurantSide)],
+            "/api/blocked-phones/check": ["get": op("Is this caller blocked? (any number form)", tag: "management", params: [restaurantIdQuery, query("phone", "Caller number", required: true)], security: agentOrManager)],
+            "/api/management-keys": [
+                "get": op("The restaurant's management keys (never the secret)", tag: "management", params: [restaurantIdQuery], security: ["adminSession"]),
+                "post": op("Create a management key: 201 with the key, shown once", tag: "management", body: obj(rid.merging(["label": str("A name for the key")]) { $1 }, required: ["restaurantId", "label"]), security: ["adminSession"]),
+                "delete": op("Revoke a management key", tag: "management", body: obj(rid.merging(["id": str("Key id")]) { $1 }, required: ["restaurantId", "id"]), security: ["adminSession"]),
+            ],
             "/api/stats": ["get": op("A local day's calls, orders, revenue, reservations, covers, and per hour", tag: "management", params: [restaurantIdQuery, query("date", "YYYY-MM-DD (today by default)")], security: admin)],
         ]
     }
@@ -206,11 +220,12 @@ enum OpenAPIDocument {
             "paths": .object(paths),
             "components": [
                 "securitySchemes": [
-                    "agentToken": ["type": "http", "scheme": "bearer", "description": "Agent token (also accepted as X-API-Key or ?token=)"],
+                    "agentToken": ["type": "http", "scheme": "bearer", "description": "Agent token of sip-agent-server (art_…; also X-API-Key; ?token= on /api/ai only): the agent's tools only"],
+                    "managementKey": ["type": "http", "scheme": "bearer", "description": "A restaurant's management key (arm_…; also X-API-Key): its management APIs, for scripts"],
                     "adminSession": ["type": "apiKey", "in": "cookie", "name": .string(AdminAccounts.cookieName)],
                     "serviceToken": ["type": "http", "scheme": "bearer", "description": "ALLORESTO_SERVICE_TOKEN (the SIP bridge)"],
                 ],
-                "schemas": ["Error": obj(["success": bool("Always false"), "error": str("Sentence"), "code": str("Machine code")], required: ["success", "error", "code"])],
+                "schemas": ["Error": obj(["success": bool("Always false"), "error": str("Sentence"), "code": str("Machine code"), "field": str("The request field at fault, when there is one")], required: ["success", "error", "code"])],
             ],
         ]
     }

@@ -64,7 +64,14 @@ import Testing
             // The agent token is not an admin credential.
             #expect(try await client.execute(uri: "/api/admin/me", method: .get, headers: app.bearer).status == .unauthorized)
 
-            let out = try await client.execute(uri: "/logout", method: .post, headers: [.cookie: cookie])
+            // Logging out is a form: it needs the session's token and the server's own origin.
+            let homePage = String(buffer: home.body)
+            let marker = try #require(homePage.range(of: #"name="_csrf" value=""#))
+            let csrf = String(homePage[marker.upperBound...].prefix(32))
+            #expect(csrf.count == 32 && csrf.allSatisfy(\.isHexDigit))
+            #expect(try await client.execute(uri: "/logout", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "_csrf=\(csrf)")).status == .forbidden)
+            #expect(try await client.execute(uri: "/logout", method: .post, headers: [.cookie: cookie, .origin: "http://localhost:3000", .contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "_csrf=wrong")).status == .forbidden)
+            let out = try await client.execute(uri: "/logout", method: .post, headers: [.cookie: cookie, .origin: "http://localhost:3000", .contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "_csrf=\(csrf)"))
             #expect(out.status == .seeOther)
             #expect(try await client.execute(uri: "/api/admin/me", method: .get, headers: [.cookie: cookie]).status == .unauthorized)
         }

@@ -16,7 +16,7 @@ import Testing
         var fields = body.objectValue ?? [:]
         if fields["restaurantId"] == nil { fields["restaurantId"] = .string(app.id) }
         return try await client.execute(
-            uri: path, method: method, headers: [.authorization: "Bearer \(app.token)", .contentType: "application/json"],
+            uri: path, method: method, headers: [.authorization: "Bearer \(path.hasPrefix("/api/planning") || path.hasPrefix("/api/orders") ? app.managementKey : app.token)", .contentType: "application/json"],
             body: ByteBuffer(bytes: JSONWriter.encoded(JSONValue.object(fields))))
     }
 
@@ -73,12 +73,12 @@ import Testing
             ]).json()
             #expect(second["heure_estimee"] == "13:40")
             // The timeline shows the cook taken.
-            let timeline = try await client.execute(uri: "/api/planning/timeline?restaurantId=\(app.id)&date=2026-11-26&from=13:00&to=14:00", method: .get, headers: app.bearer).json()
+            let timeline = try await client.execute(uri: "/api/planning/timeline?restaurantId=\(app.id)&date=2026-11-26&from=13:00&to=14:00", method: .get, headers: app.manager).json()
             let slots = try #require(timeline["slots"]?.arrayValue)
             #expect(slots.count == 12)
             let at1315 = try #require(slots.first { $0["time"] == "13:15" })
             #expect(at1315["resources"]?["cuisine"] == ["used": 1, "capacity": 1])
-            let free = try await client.execute(uri: "/api/planning/available-slots?restaurantId=\(app.id)&size=S&date=2026-11-26&from=13:00&to=14:00", method: .get, headers: app.bearer).json()
+            let free = try await client.execute(uri: "/api/planning/available-slots?restaurantId=\(app.id)&size=S&date=2026-11-26&from=13:00&to=14:00", method: .get, headers: app.manager).json()
             let times = free["slots"]?.arrayValue?.compactMap(\.stringValue) ?? []
             #expect(!times.contains("13:25") && !times.contains("13:40") && times.contains("13:55"))
             // A cancelled order gives its slot back: 13:25 is possible again.
@@ -92,7 +92,7 @@ import Testing
             let board = try await Self.send(client, app, .patch, "/api/orders", ["orderNumber": second["order_number"]!, "status": "preparing"])
             #expect(board.status == .ok)
             func cookAt1330() async throws -> JSONValue? {
-                let t = try await client.execute(uri: "/api/planning/timeline?restaurantId=\(app.id)&date=2026-11-26&from=13:30&to=13:35", method: .get, headers: app.bearer).json()
+                let t = try await client.execute(uri: "/api/planning/timeline?restaurantId=\(app.id)&date=2026-11-26&from=13:30&to=13:35", method: .get, headers: app.manager).json()
                 return t["slots"]?.arrayValue?.first?["resources"]?["cuisine"]?["used"]
             }
             #expect(try await cookAt1330() == 1)
@@ -145,7 +145,7 @@ import Testing
             #expect(busy["message"] == "La cuisine est complète à ce moment-là. Le premier horaire possible est à 14h15.")
             let asked = try await Self.check(client, app, ["mode": "pickup", "itemCount": 1, "requestedTime": "14:00"])
             #expect(asked["available"] == true && asked["estimatedTime"] == "14:15")
-            let listed = try await client.execute(uri: "/api/planning/external-loads?restaurantId=\(app.id)", method: .get, headers: app.bearer).json()
+            let listed = try await client.execute(uri: "/api/planning/external-loads?restaurantId=\(app.id)", method: .get, headers: app.manager).json()
             #expect(listed["loads"]?.arrayValue?.count == 1)
             let bad = try await Self.send(client, app, .post, "/api/planning/external-loads", ["start": "13:00", "end": "14:00", "load": ["four": 1]])
             #expect(bad.status == .unprocessableContent)
@@ -153,7 +153,7 @@ import Testing
             let moved = try await Self.send(client, app, .patch, "/api/planning/external-loads", ["id": .string(loadId), "start": "15:00", "end": "16:00"])
             #expect(try moved.json()["load"]?["start"] == "15:00")
             #expect(try await Self.check(client, app, ["mode": "pickup", "itemCount": 1])["estimatedTime"] == "13:25")
-            let deleted = try await client.execute(uri: "/api/planning/external-loads?restaurantId=\(app.id)&id=\(loadId)", method: .delete, headers: app.bearer)
+            let deleted = try await client.execute(uri: "/api/planning/external-loads?restaurantId=\(app.id)&id=\(loadId)", method: .delete, headers: app.manager)
             #expect(deleted.status == .ok)
             #expect(try await Self.check(client, app, ["mode": "pickup", "itemCount": 1])["estimatedTime"] == "13:25")
 

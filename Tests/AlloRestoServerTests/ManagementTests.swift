@@ -25,7 +25,7 @@ import Testing
         var fields = body.objectValue ?? [:]
         if fields["restaurantId"] == nil { fields["restaurantId"] = .string(app.id) }
         var headers: HTTPFields = [.contentType: "application/json"]
-        if let cookie { headers[.cookie] = cookie }
+        if let cookie { headers[.cookie] = cookie; headers[.origin] = "http://localhost:3000" }
         if let token { headers[.authorization] = "Bearer \(token)" }
         let uri = method == .get ? path + (path.contains("?") ? "&" : "?") + "restaurantId=\(fields["restaurantId"]!.stringValue!)" : path
         return try await client.execute(uri: uri, method: method, headers: headers, body: method == .get ? nil : ByteBuffer(bytes: JSONWriter.encoded(JSONValue.object(fields))))
@@ -41,7 +41,8 @@ import Testing
             let cookie = try await Self.admin(client, app)
             // The agent token is not enough to change a restaurant.
             let byAgent = try await Self.send(client, app, nil, .patch, "/api/restaurants", ["aiVoice": "coral"], token: app.token)
-            #expect(byAgent.status == .unauthorized)
+            #expect(byAgent.status == .forbidden)
+            #expect(try byAgent.json()["code"] == "agent_token_not_allowed")
             #expect(try await Self.send(client, app, nil, .get, "/api/restaurants").status == .unauthorized)
 
             let before = try await Self.ai(client, app)
@@ -245,7 +246,7 @@ import Testing
                 #expect(double.agents.first?["voice"] == "sage")
                 _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
                 let cookie = try await Browser.login(base: base, email: "ops@alloresto.test", password: "correct horse battery")
-                let r = try await CallEmulator.http(.PATCH, base + "/api/restaurants", headers: ["Cookie": cookie, "Content-Type": "application/json"],
+                let r = try await CallEmulator.http(.PATCH, base + "/api/restaurants", headers: ["Cookie": cookie, "Content-Type": "application/json", "Origin": base],
                                                    body: ["restaurantId": .string(app.id), "aiVoice": "verse"])
                 #expect(r.0 == 200)
                 // Provisioning runs in the background; the write did not wait for it.

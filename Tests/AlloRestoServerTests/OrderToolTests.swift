@@ -142,7 +142,7 @@ import Testing
         try await TestApp.with(kind) { app, client throws in
             // A kitchen big enough for 200 orders at once: this test is about numbering, not capacity.
             let big = try await client.execute(
-                uri: "/api/planning/config", method: .put, headers: [.authorization: "Bearer \(app.token)"],
+                uri: "/api/planning/config", method: .put, headers: app.manager,
                 body: ByteBuffer(string: #"{"restaurantId": "\#(app.id)", "config": {"capacity": {"cuisine": 1000, "preparation": 1000, "comptoir": 1000}}}"#))
             #expect(big.status == .ok)
             let numbers = try await withThrowingTaskGroup(of: (Int?, String?).self) { group in

@@ -67,7 +67,7 @@ import Testing
             // The seats are back.
             #expect(try await AvailabilityTests.check(client, app, ["mode": "reservation", "requestedTime": "20:30", "partySize": 2])["seatsAvailable"] == 50)
             // The restaurant's day list shows it, cancelled.
-            let day = try await client.execute(uri: "/api/reservations?restaurantId=\(app.id)&date=2026-11-26", method: .get, headers: app.bearer).json()
+            let day = try await client.execute(uri: "/api/reservations?restaurantId=\(app.id)&date=2026-11-26", method: .get, headers: app.manager).json()
             #expect(day["reservations"]?.arrayValue?.first?["status"] == "cancelled")
             #expect(day["covers"] == 0)
         }

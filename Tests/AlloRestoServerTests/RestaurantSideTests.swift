@@ -16,7 +16,7 @@ import Testing
     static func send(_ client: any TestClientProtocol, _ app: TestApp, _ method: HTTPRequest.Method, _ path: String, _ body: JSONValue, headers: HTTPFields? = nil) async throws -> TestResponse {
         var fields = body.objectValue ?? [:]
         if fields["restaurantId"] == nil { fields["restaurantId"] = .string(app.id) }
-        return try await client.execute(uri: path, method: method, headers: headers ?? app.bearer, body: ByteBuffer(bytes: try JSONEncoder().encode(JSONValue.object(fields))))
+        return try await client.execute(uri: path, method: method, headers: headers ?? app.manager, body: ByteBuffer(bytes: try JSONEncoder().encode(JSONValue.object(fields))))
     }
 
     @Test(arguments: TestDatabases.kinds)
@@ -42,7 +42,7 @@ import Testing
             #expect(try await T.post(client, app, "/api/customers", ["phone": "abc"]).json()["code"] == "phone_invalid")
             #expect(try await T.post(client, app, "/api/customers", ["phone": "0788776655", "deliveryLat": 123, "deliveryLng": 2]).status == .unprocessableContent)
 
-            let list = try await client.execute(uri: "/api/customers?restaurantId=\(app.id)", method: .get, headers: app.bearer).json()
+            let list = try await client.execute(uri: "/api/customers?restaurantId=\(app.id)", method: .get, headers: app.manager).json()
             #expect(list["customers"]?.arrayValue?.count == 2)  // Jean (demo) and Amélie
         }
     }
@@ -58,7 +58,7 @@ import Testing
             // Same meaning, other words order/case/accents, another call: one entry, count 2.
             let b = try await T.post(client, app, "/api/faq", ["question": "vous livrez a MONTREUIL", "callId": "c2"]).json()
             #expect(b["askCount"] == 2)
-            let pending = try await client.execute(uri: "/api/faq?restaurantId=\(app.id)&status=pending", method: .get, headers: app.bearer).json()
+            let pending = try await client.execute(uri: "/api/faq?restaurantId=\(app.id)&status=pending", method: .get, headers: app.manager).json()
             let entries = try #require(pending["faqs"]?.arrayValue)
             #expect(entries.count == 1)
             let id = try #require(entries.first?["id"])
@@ -89,14 +89,14 @@ import Testing
             // The same message re-sent in the same call is one message.
             #expect(try await T.post(client, app, "/api/messages", ["callId": "m1", "content": "Merci de me rappeler pour un anniversaire."]).json() == left)
             _ = try await T.post(client, app, "/api/messages", ["callId": "m2", "content": "Livreur introuvable !", "isUrgent": true])
-            let inbox = try await client.execute(uri: "/api/messages?restaurantId=\(app.id)&unread=true", method: .get, headers: app.bearer).json()
+            let inbox = try await client.execute(uri: "/api/messages?restaurantId=\(app.id)&unread=true", method: .get, headers: app.manager).json()
             #expect(inbox["unread"] == 2)
             let messages = try #require(inbox["messages"]?.arrayValue)
             #expect(messages.first?["isUrgent"] == true)
             #expect(messages.last?["callerPhone"] == "+33612345678")
             let id = try #require(messages.last?["id"])
             #expect(try await Self.send(client, app, .patch, "/api/messages", ["id": id, "isRead": true]).json()["message"]?["isRead"] == true)
-            #expect(try await client.execute(uri: "/api/messages?restaurantId=\(app.id)&unread=1", method: .get, headers: app.bearer).json()["unread"] == 1)
+            #expect(try await client.execute(uri: "/api/messages?restaurantId=\(app.id)&unread=1", method: .get, headers: app.manager).json()["unread"] == 1)
             #expect(try await Self.send(client, app, .delete, "/api/messages", ["id": id]).status == .ok)
             #expect(try await T.post(client, app, "/api/messages", ["content": ""]).status == .unprocessableContent)
         }
@@ -106,11 +106,11 @@ import Testing
         try await TestApp.with { app, client throws in
             let placed = try await T.post(client, app, "/api/ai/tools/confirm-order", ["order_type": "delivery", "items": [["id": 6, "quantity": 2]], "call_id": "b1", "caller_phone": "0612345678"]).json()
             let number = try #require(placed["order_number"])
-            let today = try await client.execute(uri: "/api/orders?restaurantId=\(app.id)&date=2026-11-26", method: .get, headers: app.bearer).json()
+            let today = try await client.execute(uri: "/api/orders?restaurantId=\(app.id)&date=2026-11-26", method: .get, headers: app.manager).json()
             #expect(today["orders"]?.arrayValue?.count == 1)
             #expect(today["orders"]?.arrayValue?.first?["items"]?.arrayValue?.first?["name"] == "Spaghetti carbonara")
-            #expect(try await client.execute(uri: "/api/orders?restaurantId=\(app.id)&status=completed", method: .get, headers: app.bearer).json()["orders"]?.arrayValue?.count == 1)
-            #expect(try await client.execute(uri: "/api/orders?restaurantId=\(app.id)&status=nonsense", method: .get, headers: app.bearer).status == .unprocessableContent)
+            #expect(try await client.execute(uri: "/api/orders?restaurantId=\(app.id)&status=completed", method: .get, headers: app.manager).json()["orders"]?.arrayValue?.count == 1)
+            #expect(try await client.execute(uri: "/api/orders?restaurantId=\(app.id)&status=nonsense", method: .get, headers: app.manager).status == .unprocessableContent)
 
             for step in ["preparing", "ready", "delivering", "completed"] {
                 let r = try await Self.send(client, app, .patch, "/api/orders", ["orderNumber": number, "status": .string(step)])
@@ -133,24 +133,28 @@ import Testing
         }
     }
 
-    @Test func restaurantSideNeedsAdminOrOwnToken() async throws {
+    @Test func restaurantSideNeedsAdminOrOwnManagementKey() async throws {
         try await TestApp.with { app, client throws in
             _ = try await AdminAccounts.createOrUpdate(email: "ops@example.fr", password: "mot de passe long", cost: 4, on: app.database.db)
             let login = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "email=ops%40example.fr&password=mot+de+passe+long"))
             let cookie = try #require(login.headers[.setCookie]?.split(separator: ";").first.map(String.init))
             #expect(try await client.execute(uri: "/api/messages?restaurantId=\(app.id)", method: .get, headers: [.cookie: cookie]).status == .ok)
             #expect(try await client.execute(uri: "/api/messages?restaurantId=\(app.id)", method: .get).status == .unauthorized)
+            // The agent's own token does not open the restaurant side.
+            let byAgent = try await client.execute(uri: "/api/messages?restaurantId=\(app.id)", method: .get, headers: app.bearer)
+            #expect(byAgent.status == .forbidden)
+            #expect(try byAgent.json()["code"] == "agent_token_not_allowed")
             var other = RestaurantProfile(id: UUID(), name: "Voisin")
             other.country = "FR"
             try await Restaurant(profile: other).create(on: app.database.db) as Void
-            let otherToken = try await AgentTokens.issue(for: other.id, on: app.database.db)
-            #expect(try await client.execute(uri: "/api/orders?restaurantId=\(app.id)", method: .get, headers: [.authorization: "Bearer \(otherToken)"]).status == .forbidden)
+            let otherKey = try await ManagementKeys.create(for: other.id, label: "voisin", createdBy: nil, on: app.database.db).key
+            #expect(try await client.execute(uri: "/api/orders?restaurantId=\(app.id)", method: .get, headers: [.authorization: "Bearer \(otherKey)"]).status == .forbidden)
             // Its own list has none of Chez Luigi's orders.
-            let own = try await client.execute(uri: "/api/orders?restaurantId=\(other.id.uuidString)", method: .get, headers: [.authorization: "Bearer \(otherToken)"]).json()
+            let own = try await client.execute(uri: "/api/orders?restaurantId=\(other.id.uuidString)", method: .get, headers: [.authorization: "Bearer \(otherKey)"]).json()
             #expect(own["orders"]?.arrayValue?.isEmpty == true)
             // Rows of another restaurant cannot be reached by id either.
             let msg = try await T.post(client, app, "/api/messages", ["content": "Bonjour"]).json()
-            let patch = try await client.execute(uri: "/api/messages", method: .patch, headers: [.authorization: "Bearer \(otherToken)"],
+            let patch = try await client.execute(uri: "/api/messages", method: .patch, headers: [.authorization: "Bearer \(otherKey)"],
                                                  body: ByteBuffer(string: #"{"restaurantId":"\#(other.id.uuidString)","id":\#(String(decoding: try JSONEncoder().encode(msg["id"]!), as: UTF8.self)),"isRead":true}"#))
             #expect(patch.status == .notFound)
         }

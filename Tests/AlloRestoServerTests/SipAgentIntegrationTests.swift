@@ -174,9 +174,9 @@ import Testing
                 try await curious.start(callerPhone: "0611223344", callId: "call-faq")
                 let asked = try await curious.call("log_new_faq", ["question": "Avez-vous une chaise haute pour bébé ?", "category": "acces"])
                 #expect(asked["success"] == true)
-                let pending = try await CallEmulator.http(.GET, "\(base)/api/faq?restaurantId=\(app.id)&status=pending", headers: ["Authorization": "Bearer \(app.token)"]).1
+                let pending = try await CallEmulator.http(.GET, "\(base)/api/faq?restaurantId=\(app.id)&status=pending", headers: ["Authorization": "Bearer \(app.managementKey)"]).1
                 let faq = try #require(pending["faqs"]?.arrayValue?.first { $0["question"]?.stringValue?.contains("chaise haute") == true })
-                let answered = try await CallEmulator.http(.PATCH, "\(base)/api/faq", headers: ["Authorization": "Bearer \(app.token)"],
+                let answered = try await CallEmulator.http(.PATCH, "\(base)/api/faq", headers: ["Authorization": "Bearer \(app.managementKey)"],
                                                           body: ["restaurantId": .string(app.id), "id": faq["id"]!, "answer": "Oui, deux chaises hautes sont disponibles."])
                 #expect(answered.0 == 200)
                 var next = template
@@ -205,7 +205,7 @@ import Testing
             #expect(again.0 == 200 && again.1["duplicate"] == true && again.1["id"] == first.1["id"])
             let noAuth = try await CallEmulator.http(.POST, "\(base)/api/calls", body: record)
             #expect(noAuth.0 == 401)
-            let list = try await CallEmulator.http(.GET, "\(base)/api/calls?restaurantId=\(app.id)", headers: auth).1
+            let list = try await CallEmulator.http(.GET, "\(base)/api/calls?restaurantId=\(app.id)", headers: ["Authorization": "Bearer \(app.managementKey)"]).1
             let call = try #require(list["calls"]?.arrayValue?.first)
             #expect(list["calls"]?.arrayValue?.count == 1)
             #expect(call["durationSec"] == 95 && call["callerPhone"] == "+33612345678" && call["outputTokens"] == 800 && call["costUsd"] == 0.42)

@@ -13,6 +13,8 @@ struct TestApp {
     let database: AlloRestoDatabase
     let restaurantId: UUID
     let token: String
+    /// A management key of the restaurant (what a script uses for the restaurant side: planning, orders board…).
+    let managementKey: String
     let services: AppServices
     var id: String { restaurantId.uuidString.lowercased() }
 
@@ -33,7 +35,8 @@ struct TestApp {
             let config = configuration()
             let services = try AppServices(configuration: config, database: database, now: now, geocoder: geocoder)
             let demo = try await DemoRestaurant.load(on: database.db, cipher: services.cipher, now: now())
-            let app = TestApp(database: database, restaurantId: demo.restaurantId, token: demo.agentToken!, services: services)
+            let key = try await ManagementKeys.create(for: demo.restaurantId, label: "tests", createdBy: nil, on: database.db).key
+            let app = TestApp(database: database, restaurantId: demo.restaurantId, token: demo.agentToken!, managementKey: key, services: services)
             let application = try await buildApplication(services: services)
             return try await application.test(.router) { client in try await body(app, client) }
         }
@@ -52,7 +55,8 @@ struct TestApp {
             config.port = 0
             let services = try AppServices(configuration: config, database: database, now: now)
             let demo = try await DemoRestaurant.load(on: database.db, cipher: services.cipher, now: now())
-            let app = TestApp(database: database, restaurantId: demo.restaurantId, token: demo.agentToken!, services: services)
+            let key = try await ManagementKeys.create(for: demo.restaurantId, label: "tests", createdBy: nil, on: database.db).key
+            let app = TestApp(database: database, restaurantId: demo.restaurantId, token: demo.agentToken!, managementKey: key, services: services)
             let application = try await buildApplication(services: services)
             return try await application.test(.live) { client in try await body(app, "http://127.0.0.1:\(client.port!)") }
         }
@@ -65,6 +69,10 @@ struct TestApp {
     }
 
     var bearer: HTTPFields { [.authorization: "Bearer \(token)"] }
+    /// The restaurant side's credential in scripts: its management key.
+    var manager: HTTPFields { [.authorization: "Bearer \(managementKey)"] }
+    /// The server's own origin as the browser sends it (CSRF check of cookie-authenticated writes).
+    static let origin: HTTPFields = [.origin: "http://localhost:3000"]
 }
 
 extension TestResponse {
