@@ -64,5 +64,5 @@ struct MetricTotals {
 }
 
 extension Duration {
-    var microseconds: Int { Int(components.seconds) * 1_000_000 + Int(components.attoseconds / 1_000_000_000_000) }
+    var microseconds: Int { Int(components.seconds) * 1_000_000 + Int(truncatingIfNeeded: components.attoseconds / 1_000_000_000_000) }
 }

@@ -129,7 +129,7 @@ public final class MediaSession: Sendable {
                 s.deadline = slot
                 due = 1
             }
-            s.deadline = s.deadline! + .milliseconds(Int64(20 * due))
+            s.deadline = s.deadline! + .milliseconds(Int64(truncatingIfNeeded: 20 * due))
             guard let remote = s.remote else { return (nil, nil) }
             for _ in 0..<due {
                 var frame: [UInt8]

@@ -373,7 +373,7 @@ public actor SIPBridgeService {
     }
 
     func answer(_ call: Call, audio: SDPSession.Codec, dtmf: SDPSession.Codec?, media: MediaSession) {
-        let sdp = SDPSession.body(address: config.advertisedHost, port: media.port, audio: [audio], dtmf: dtmf, sessionId: UInt64(call.createdAt.timeIntervalSince1970))
+        let sdp = SDPSession.body(address: config.advertisedHost, port: media.port, audio: [audio], dtmf: dtmf, sessionId: UInt64(CheckedNumber.clamped(call.createdAt.timeIntervalSince1970, to: 0...Int(Int32.max))))
         let ok = response(to: call.invite, 200, "OK", toTag: call.localTag, extra: [
             ("Contact", "<sip:\(call.to.isEmpty ? "bridge" : call.to)@\(config.advertisedHost):\(localPort)>"),
             ("Content-Type", "application/sdp"), ("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"),
