@@ -48,6 +48,14 @@ enum OpenAPIDocument {
 
     /// The restaurant side: a person's session or the restaurant's management key, never the agent token.
     static let restaurantSide = ["managementKey", "adminSession"]
+
+    /// `op` with one more documented status.
+    static func adding(_ op: J, _ status: String, _ description: String) -> J {
+        guard case .object(var o) = op, case .object(var responses)? = o["responses"] else { return op }
+        responses[status] = ["description": .string(description), "content": errorBody]
+        o["responses"] = .object(responses)
+        return .object(o)
+    }
     /// The few restaurant-side routes the voice agent also reaches.
     static let agentOrManager = ["agentToken", "managementKey", "adminSession"]
 
@@ -103,7 +111,7 @@ enum OpenAPIDocument {
                 ]) { $1 }, required: ["callId"])),
                 "get": op("The restaurant's call log, newest first", tag: "restaurant", params: [restaurantIdQuery, query("limit", "1…500")], security: restaurantSide),
             ],
-            "/api/sip/agents": ["get": op("Active restaurants with their phone line (decrypted) for the SIP bridge; ALLORESTO_SERVICE_TOKEN as Bearer", tag: "integration", security: ["serviceToken"])],
+            "/api/sip/agents": ["get": adding(op("Active restaurants with their phone line (decrypted) for the SIP bridge; ALLORESTO_SERVICE_TOKEN as Bearer", tag: "integration", security: ["serviceToken"]), "503", "ALLORESTO_SERVICE_TOKEN is not configured: the route is off")],
             "/api/availability/check": ["post": op("check_availability: pickup/delivery through the kitchen planner, reservation through the booking rules", tag: "tools", body: obj(rid.merging([
                 "mode": str("pickup | delivery | reservation"), "requestedTime": str("Local HH:MM (past today = tomorrow) or ISO; absent = as soon as possible"),
                 "requestedDate": str("YYYY-MM-DD, demain, a weekday name"), "customerAddress": str(""), "customerCity": str(""), "customerPostalCode": str(""),
@@ -167,7 +175,7 @@ enum OpenAPIDocument {
         return [
             "/api/restaurants": [
                 "get": op("All restaurants with their settings, or one (`restaurantId`)", tag: "management", params: [query("restaurantId", "One restaurant")], security: admin),
-                "post": op("Create a restaurant (201, with its agent token shown once); provisioned in sip-agent-server", tag: "management", body: obj(settings, required: ["name"]), security: admin),
+                "post": op("Create a restaurant (201, with its agent token shown once); provisioned in sip-agent-server", tag: "management", body: obj(settings, required: ["name"]), security: ["adminSession"]),
                 "patch": op("Change settings (fields present only; unknown fields refused); bumps the version, re-provisions when the agent changes", tag: "management", body: obj(rid.merging(settings) { $1 }, required: ["restaurantId"]), security: admin),
             ],
             "/api/menu": [
