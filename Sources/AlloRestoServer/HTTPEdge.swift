@@ -16,14 +16,14 @@ public struct HTTPEdgeLimits: Sendable, Equatable {
     public init() {}
 }
 
-/// Closes a connection whose request head has not arrived in time: started when the connection is set up and after
-/// each response, cancelled when a head is read. Hummingbird's idle timeout only counts from the last *parsed*
-/// part, so a client trickling header bytes would otherwise keep its connection.
-final class HeaderReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// Closes a connection whose first request head has not arrived in time: started when the connection is set up,
+/// cancelled when a head is read. Hummingbird's idle timeout only counts from the last *parsed* part, so it bounds
+/// a trickled head on a kept-alive connection (after a response) but a new connection's first head needs this
+/// shorter limit. Not re-armed after a response: a keep-alive connection waiting for its client's next request is
+/// the idle timeout's business (re-arming here made pooled client connections die after 10 s of quiet).
+final class HeaderReadTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
 
     let timeout: TimeAmount
     var scheduled: Scheduled<Void>?
@@ -40,11 +40,6 @@ final class HeaderReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head = unwrapInboundIn(data) { disarm() }
         context.fireChannelRead(data)
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(context) }
-        context.write(data, promise: promise)
     }
 
     func arm(_ context: ChannelHandlerContext) {
