@@ -96,6 +96,39 @@ public enum CheckedNumber {
 /// Text from outside made safe to store and to read back: C0/C1 control characters and U+2028/2029 removed,
 /// except line feeds (and tabs) when the field is free text. Applied at the edge, before any length check.
 public enum CleanText {
+    /// Every string of a JSON document (keys and values, at any depth) cleaned as free text; the document itself
+    /// when nothing needs cleaning (the usual case: no copy).
+    public static func clean(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let s): return needsCleaning(s) ? .string(clean(s, multiline: true)) : value
+        case .array(let a): return .array(a.map(clean))
+        case .object(let o):
+            var out: [String: JSONValue] = [:]
+            out.reserveCapacity(o.count)
+            for (k, v) in o { out[needsCleaning(k) ? clean(k, multiline: true) : k] = clean(v) }
+            return .object(out)
+        default: return value
+        }
+    }
+
+    /// Whether `clean(_:multiline: true)` would change `text` beyond line endings: one pass over the UTF-8 bytes.
+    public static func needsCleaning(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        var beforePrevious: UInt8 = 0
+        for b in text.utf8 {
+            switch b {
+            case 0x0A, 0x09: break
+            case 0x00...0x1F, 0x7F: return true  // C0 (CR included: it becomes \n), DEL
+            case 0x80...0x9F where previous == 0xC2: return true  // C1
+            case 0xA8...0xA9 where previous == 0x80 && beforePrevious == 0xE2: return true  // U+2028, U+2029
+            default: break
+            }
+            beforePrevious = previous
+            previous = b
+        }
+        return false
+    }
+
     /// `text` without control characters; `multiline` keeps `\n` (a `\r\n` or lone `\r` becomes `\n`) and `\t`.
     public static func clean(_ text: String, multiline: Bool = false) -> String {
         var out = String.UnicodeScalarView()

@@ -482,7 +482,7 @@ private struct Reader {
 }
 
 extension Double {
-    fileprivate var cleanText: String { self == rounded() && abs(self) < 1e15 ? String(format: "%.0f", self) : String(self) }
+    fileprivate var cleanText: String { CheckedNumber.text(self) }
 }
 
 /// The import format's readers, for the management API: the same rules and messages as a file import.

@@ -80,7 +80,6 @@ public struct AdminGuard: RouterMiddleware {
         var context = context
         if let secret = request.cookies[AdminAccounts.cookieName]?.value,
            let admin = try await AdminAccounts.identity(secret: secret, now: services.now(), on: services.database.db) {
-            context.admin = admin
             context.manager = .admin(admin)
             return try await CSRF.$current.withValue(CSRF.token(forSession: secret)) { try await next(request, context) }
         }
@@ -103,14 +102,10 @@ struct ManagerGuard: RouterMiddleware {
         var context = context
         if let manager = try await Manager.resolve(request, services: services) {
             context.manager = manager
-            if case .admin(let identity) = manager { context.admin = identity }
             return try await next(request, context)
         }
-        if let token = AgentAuth.headerToken(request), try await AgentTokens.restaurant(ofToken: token, on: services.database.db) != nil {
-            throw APIError(.forbidden, code: "agent_token_not_allowed",
-                           "Le jeton d'agent ne sert qu'aux outils de l'agent vocal : connectez-vous au back-office ou utilisez une clé de gestion du restaurant.")
-        }
-        throw APIError(.unauthorized, code: "admin_login_required", "Connexion administrateur ou clé de gestion requise.")
+        throw try await Manager.refusal(request, services: services,
+                                        otherwise: APIError(.unauthorized, code: "admin_login_required", "Connexion administrateur ou clé de gestion requise."))
     }
 }
 
@@ -118,6 +113,10 @@ struct ManagerGuard: RouterMiddleware {
 struct AdminRoutes {
     let services: AppServices
     let pages: Pages
+
+    struct LogoutForm: Decodable {
+        let _csrf: String?
+    }
 
     struct LoginForm: Decodable {
         let email: String
@@ -134,9 +133,8 @@ struct AdminRoutes {
         router.post("/logout") { request, context in
             if let secret = request.cookies[AdminAccounts.cookieName]?.value, !secret.isEmpty {
                 // The form carries the session's token (a foreign page cannot log the admin out).
-                var request = request
-                let body = (try? await request.collectBody(upTo: 16 * 1024)).map { String(buffer: $0) } ?? ""
-                try CSRF.verifyForm(CSRF.formFields(body), cookie: secret)
+                let form = try? await URLEncodedFormDecoder().decode(LogoutForm.self, from: request, context: context)
+                try CSRF.verifyForm(form?._csrf, cookie: secret)
                 try await AdminAccounts.logout(secret: secret, on: services.database.db)
             }
             var response = Response(status: .seeOther, headers: [.location: "/login"])

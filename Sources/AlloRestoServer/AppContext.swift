@@ -8,19 +8,25 @@ public struct AdminIdentity: Sendable, Equatable {
     public let email: String
 }
 
-/// The request context of every route: Hummingbird's core storage plus the admin identity when logged in.
+/// The request context of every route: Hummingbird's core storage plus who manages, when known.
 public struct AppContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public var admin: AdminIdentity?
-    /// Who manages (admin session or management key), set by `ManagerGuard` on the management APIs.
+    /// Who manages (admin session or management key), set by `AdminGuard` and `ManagerGuard`.
     var manager: Manager?
-    /// The peer's IP address (no port), for per-address limits; nil in router tests without a socket.
-    public var remoteIP: String?
+    /// The connection, kept to read the peer's address only where it is needed (login throttling).
+    let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
-        admin = nil
         manager = nil
-        remoteIP = source.channel.remoteAddress?.ipAddress
+        channel = source.channel
     }
+
+    /// The logged-in admin, when the manager is one.
+    public var admin: AdminIdentity? {
+        if case .admin(let identity)? = manager { identity } else { nil }
+    }
+
+    /// The peer's IP address (no port), for per-address limits; nil without a socket peer.
+    public var remoteIP: String? { channel.remoteAddress?.ipAddress }
 }

@@ -94,7 +94,7 @@ struct CustomerRoutes {
         if let raw = q["phone"].map(String.init), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) {
             query = query.filter(\.$phone == phone)
         }
-        let limit = min(max(Int(q["limit"].map(String.init) ?? "") ?? 100, 1), 500)
+        let limit = try ToolBody.queryInt(request, "limit", in: 1...500) ?? 100
         let rows = try await query.sort(\.$lastOrderAt, .descending).limit(limit).all()
         struct List: Encodable { let success = true; let customers: [CustomerOut] }
         return try ToolResponse.json(List(customers: rows.map { CustomerOut($0, currency: r.currency) }))

@@ -96,7 +96,7 @@ struct FaqRoutes {
     }
 
     func update(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
         let rid = session.template.restaurant.id
         let faq = try await find(try body.uuid("id"), restaurantId: rid)
@@ -133,7 +133,7 @@ struct FaqRoutes {
 
     func remove(_ request: Request, context: AppContext) async throws -> Response {
         let q = request.uri.queryParameters
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"].map(String.init), services: services)
         let rid = session.template.restaurant.id
         let idText = body.string("id") ?? q["id"].map(String.init)

@@ -69,15 +69,7 @@ public struct NominatimGeocoder: Geocoder {
                                       headers: [("User-Agent", "AlloResto/1.0 (restaurant phone orders)")])
         guard case .array(let results) = json else { throw GeocoderFailure(description: "geocoder answered an unexpected shape") }
         guard let first = results.first else { return nil }
-        func number(_ v: JSONValue?) -> Double? {
-            switch v {
-            case .string(let s)?: Double(s)
-            case .double(let d)?: d
-            case .int(let i)?: Double(i)
-            default: nil
-            }
-        }
-        guard let point = GeoPoint(lat: number(first["lat"]), lng: number(first["lon"])) else { return nil }
+        guard let point = GeoPoint(lat: first["lat"].flatMap(CheckedNumber.decimal), lng: first["lon"].flatMap(CheckedNumber.decimal)) else { return nil }
         return GeocodedAddress(point: point, formatted: first["display_name"]?.stringValue ?? address)
     }
 }
@@ -104,14 +96,7 @@ public struct GoogleGeocoder: Geocoder {
         guard let first = json["results"]?.arrayValue?.first,
               let location = first["geometry"]?["location"]
         else { return nil }
-        func number(_ v: JSONValue?) -> Double? {
-            switch v {
-            case .double(let d)?: d
-            case .int(let i)?: Double(i)
-            default: nil
-            }
-        }
-        guard let point = GeoPoint(lat: number(location["lat"]), lng: number(location["lng"])) else { return nil }
+        guard let point = GeoPoint(lat: location["lat"].flatMap(CheckedNumber.decimal), lng: location["lng"].flatMap(CheckedNumber.decimal)) else { return nil }
         return GeocodedAddress(point: point, formatted: first["formatted_address"]?.stringValue ?? address)
     }
 }

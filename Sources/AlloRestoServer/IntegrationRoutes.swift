@@ -100,10 +100,7 @@ struct IntegrationRoutes {
     func calls(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
         let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
-        let limit = try q["limit"].map { v -> Int in
-            guard let n = Int(v), (1...500).contains(n) else { throw ToolBody.invalid("limit", "un nombre entre 1 et 500") }
-            return n
-        } ?? 100
+        let limit = try ToolBody.queryInt(request, "limit", in: 1...500) ?? 100
         let rows = try await CallRecord.query(on: services.database.db).filter(\.$restaurant.$id == session.template.restaurant.id)
             .sort(\.$createdAt, .descending).limit(limit).all()
         return ToolResponse.value(["success": true, "calls": .array(rows.map(Self.callOut))])

@@ -7,7 +7,7 @@ import Hummingbird
 /// shown once, in the creation answer) and revoked by a logged-in admin only — a key cannot mint keys.
 ///
 /// - `GET /api/management-keys?restaurantId=` → `{success, keys: [{id, label, prefix, createdBy, createdAt,
-///   lastUsedAt, revokedAt}]}`
+///   revokedAt}]}`
 /// - `POST /api/management-keys {restaurantId, label}` → 201 `{success, key: "arm_…", managementKey: {…}}`
 /// - `DELETE /api/management-keys {restaurantId, id}` → `{success, revoked: true}`; 404 for another restaurant's key.
 struct ManagementKeyRoutes {
@@ -32,8 +32,7 @@ struct ManagementKeyRoutes {
         func date(_ d: Date?) -> JSONValue { d.map { .string($0.formatted(.iso8601)) } ?? .null }
         return .object([
             "id": .string(k.id.uuidString.lowercased()), "label": .string(k.label), "prefix": .string(k.prefix),
-            "createdBy": k.createdBy.map(JSONValue.string) ?? .null, "createdAt": date(k.createdAt),
-            "lastUsedAt": date(k.lastUsedAt), "revokedAt": date(k.revokedAt),
+            "createdBy": k.createdBy.map(JSONValue.string) ?? .null, "createdAt": date(k.createdAt), "revokedAt": date(k.revokedAt),
         ])
     }
 
@@ -44,17 +43,16 @@ struct ManagementKeyRoutes {
     }
 
     func create(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let id = try await restaurantId(body.string("restaurantId", "restaurant_id"))
         guard let label = body.string("label"), label.count <= 100 else { throw ToolBody.invalid("label", "un nom de 100 caractères au plus (ex. « script de caisse »)") }
-        let (keyId, key) = try await ManagementKeys.create(for: id, label: label, createdBy: context.admin?.email, on: services.database.db)
-        let listed = try await ManagementKeys.list(for: id, on: services.database.db).first { $0.id == keyId }
-        context.logger.notice("management key created", metadata: ["restaurant": "\(id)", "prefix": "\(key.prefix(10))"])
-        return ToolResponse.value(.object(["success": true, "key": .string(key), "managementKey": listed.map(Self.json) ?? .null]), status: .created)
+        let (listed, key) = try await ManagementKeys.create(for: id, label: label, createdBy: context.admin?.email, on: services.database.db)
+        context.logger.notice("management key created", metadata: ["restaurant": "\(id)", "prefix": "\(listed.prefix)"])
+        return ToolResponse.value(.object(["success": true, "key": .string(key), "managementKey": Self.json(listed)]), status: .created)
     }
 
     func revoke(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let rid = try await restaurantId(body.string("restaurantId", "restaurant_id") ?? request.uri.queryParameters["restaurantId"].map(String.init))
         guard let keyId = try body.uuid("id") else { throw ToolBody.invalid("id", "l'identifiant de la clé") }
         guard try await ManagementKeys.revoke(keyId, of: rid, now: services.now(), on: services.database.db) else {

@@ -45,11 +45,9 @@ struct ManagementRoutes {
     /// The restaurant a management request is about (`AdminGuard` let the request in), any state (an inactive one
     /// can be reactivated).
     func restaurant(_ request: Request, _ body: ToolBody?, _ context: AppContext) async throws -> Restaurant {
-        var raw = body?.string("restaurantId", "restaurant_id") ?? request.uri.queryParameters["restaurantId"].map(String.init)
-        if raw == nil, case .key(let own)? = context.manager { raw = own.uuidString }
-        let text = try ToolAuth.restaurantId(raw)
-        guard let id = UUID(uuidString: text) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
-        guard context.manager?.reaches(id) == true else { throw APIError.forbidden("Cette clé de gestion n'est pas valable pour ce restaurant.") }
+        let raw = body?.string("restaurantId", "restaurant_id") ?? request.uri.queryParameters["restaurantId"].map(String.init)
+        guard let manager = context.manager else { throw APIError.unauthorized() }
+        let id = try manager.restaurantId(raw)
         guard let r = try await Restaurant.find(id, on: db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
         return r
     }
@@ -69,9 +67,7 @@ struct ManagementRoutes {
     func restaurants(_ request: Request, context: AppContext) async throws -> Response {
         let q = request.uri.queryParameters
         if let raw = q["restaurantId"] ?? q["id"] {
-            guard let id = UUID(uuidString: String(raw)) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
-            guard context.manager?.reaches(id) == true else { throw APIError.forbidden("Cette clé de gestion n'est pas valable pour ce restaurant.") }
-            guard let r = try await Restaurant.find(id, on: db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
+            let r = try await restaurant(request, ToolBody(fields: ["restaurantId": .string(String(raw))]), context)
             return ToolResponse.value(.object(["success": true, "restaurant": RestaurantSettings.json(r)]))
         }
         var query = Restaurant.query(on: db).sort(\.$name)
@@ -82,7 +78,7 @@ struct ManagementRoutes {
 
     func createRestaurant(_ request: Request, context: AppContext) async throws -> Response {
         try requireAdmin(context)
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         guard let name = body.string("name") else { throw APIError(.unprocessableContent, code: "missing_name", "Le champ name est obligatoire.") }
         var profile = RestaurantProfile(id: UUID(), name: name)
         if let c = body.string("country")?.uppercased(), c.count == 2 {
@@ -101,7 +97,7 @@ struct ManagementRoutes {
     }
 
     func updateRestaurant(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context)
         let changed = try RestaurantSettings.apply(body, to: r)
         if !changed.isEmpty {
@@ -156,7 +152,7 @@ struct ManagementRoutes {
     }
 
     func menuWrite(_ request: Request, context: AppContext, create: Bool) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context)
         let rid = r.id!
         var type = body.string("type")?.lowercased()
@@ -231,7 +227,7 @@ struct ManagementRoutes {
     }
 
     func menuDelete(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id else { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
@@ -263,7 +259,7 @@ struct ManagementRoutes {
     }
 
     func write(_ table: ManagedTable, _ request: Request, context: AppContext, create: Bool) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context)
         let id = create ? nil : try body.uuid("id")
         if !create, id == nil { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
@@ -276,7 +272,7 @@ struct ManagementRoutes {
     }
 
     func remove(_ table: ManagedTable, _ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id else { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
@@ -303,7 +299,7 @@ struct ManagementRoutes {
     }
 
     func savePhoneLine(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context)
         let existing: PhoneLine? = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == r.id!).first()
         let line = existing ?? PhoneLine()
@@ -351,7 +347,7 @@ struct ManagementRoutes {
     }
 
     func block(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context)
         guard let raw = body.string("phone"), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) else {
             throw ToolBody.invalid("phone", "un numéro de téléphone")
@@ -368,7 +364,7 @@ struct ManagementRoutes {
     }
 
     func unblock(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id, let row = try await BlockedPhone.find(id, on: db), row.$restaurant.id == r.id else {

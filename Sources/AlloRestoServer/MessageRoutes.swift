@@ -92,7 +92,7 @@ struct MessageRoutes {
     }
 
     func update(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
         let m = try await find(try body.uuid("id"), restaurantId: session.template.restaurant.id)
         if let read = try body.bool("isRead", "is_read") { m.isRead = read }
@@ -104,7 +104,7 @@ struct MessageRoutes {
 
     func remove(_ request: Request, context: AppContext) async throws -> Response {
         let q = request.uri.queryParameters
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"].map(String.init), services: services)
         let idText = body.string("id") ?? q["id"].map(String.init)
         let m = try await find(idText.flatMap(UUID.init(uuidString:)), restaurantId: session.template.restaurant.id)

@@ -108,7 +108,7 @@ struct OrderBoardRoutes {
         if let raw = q["phone"].map(String.init), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) {
             query = query.filter(\.$customerPhone == phone)
         }
-        let limit = min(max(Int(q["limit"].map(String.init) ?? "") ?? 100, 1), 500)
+        let limit = try ToolBody.queryInt(request, "limit", in: 1...500) ?? 100
         let rows = try await query.sort(\.$createdAt, .descending).limit(limit).with(\.$items).all()
         let time = RestaurantTime(identifier: r.timezone)
         struct List: Encodable { let success = true; let orders: [OrderOut] }
@@ -116,7 +116,7 @@ struct OrderBoardRoutes {
     }
 
     func update(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
         let r = session.template.restaurant
         let db = services.database.db

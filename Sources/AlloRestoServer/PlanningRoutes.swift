@@ -91,10 +91,7 @@ struct PlanningRoutes {
             guard let s = OrderSize(rawValue: v.uppercased()) else { throw ToolBody.invalid("size", "S, M ou L") }
             return s
         } ?? .m
-        let travel = try q["travelMin"].map { v -> Int in
-            guard let n = CheckedNumber.decimal(text: v).flatMap({ CheckedNumber.whole($0, in: 0...180) }) else { throw ToolBody.invalid("travelMin", "un nombre de minutes entre 0 et 180") }
-            return n
-        } ?? (type == .delivery ? 15 : 0)
+        let travel = try ToolBody.queryInt(request, "travelMin", in: 0...180) ?? (type == .delivery ? 15 : 0)
         let span = try span(q, clock: t.schedule.time, now: now)
         let window = DateInterval(start: min(now, span.start).addingTimeInterval(-t.planning.slot), end: span.end.addingTimeInterval(4 * 3600))
         let kitchen = try await KitchenBook.kitchen(
@@ -183,7 +180,7 @@ struct PlanningRoutes {
     }
 
     func createLoad(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
         let t = session.template
         let row = ExternalLoad()
@@ -201,7 +198,7 @@ struct PlanningRoutes {
     }
 
     func updateLoad(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
         let t = session.template
         let row = try await findLoad(try body.uuid("id"), restaurantId: t.restaurant.id)
@@ -212,7 +209,7 @@ struct PlanningRoutes {
 
     func deleteLoad(_ request: Request, context: AppContext) async throws -> Response {
         let q = query(request)
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"], services: services)
         let row = try await findLoad((body.string("id") ?? q["id"]).flatMap(UUID.init(uuidString:)), restaurantId: session.template.restaurant.id)
         try await row.delete(on: services.database.db)
@@ -228,7 +225,7 @@ struct PlanningRoutes {
 
     /// Replaces the restaurant's planning override (`config: null` goes back to the defaults); validated first.
     func saveConfig(_ request: Request, context: AppContext) async throws -> Response {
-        let body = try await ToolBody.read(request, context: context)
+        let body = try await ToolBody.readManaged(request, context: context)
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
         let r = session.template.restaurant
         guard let raw = body.fields["config"] ?? body.fields["planningConfig"] else {

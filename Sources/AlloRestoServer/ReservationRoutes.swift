@@ -192,10 +192,7 @@ struct ReservationRoutes {
         } else {
             day = clock.localDate(now)
         }
-        let days = try q["days"].map { v -> Int in
-            guard let n = Int(v), (1...62).contains(n) else { throw ToolBody.invalid("days", "un nombre de jours entre 1 et 62") }
-            return n
-        } ?? 1
+        let days = try ToolBody.queryInt(request, "days", in: 1...62) ?? 1
         let statuses = q["status"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
         let rows = try await ReservationBook.list(
             restaurantId: t.restaurant.id, from: clock.instant(day, TimeOfDay(minutes: 0)), to: clock.instant(day.adding(days: days), TimeOfDay(minutes: 0)),

@@ -17,6 +17,26 @@ enum Manager: Sendable, Equatable {
         }
     }
 
+    /// The restaurant a manager's request is about: `raw` (a management key's own restaurant when absent), which
+    /// this manager must reach. 400 without an id, 404 for one that is not a UUID, 403 for another restaurant's key.
+    func restaurantId(_ raw: String?) throws -> UUID {
+        var raw = raw
+        if raw == nil, case .key(let own) = self { raw = own.uuidString }
+        guard let id = UUID(uuidString: try ToolAuth.restaurantId(raw)) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
+        guard reaches(id) else { throw APIError.forbidden("Cette clé de gestion n'est pas valable pour ce restaurant.") }
+        return id
+    }
+
+    /// The error for a request that has no manager's credential: 403 `agent_token_not_allowed` when it carries a
+    /// live agent token (the agent has no business here), else `otherwise`.
+    static func refusal(_ request: Request, services: AppServices, otherwise: APIError) async throws -> APIError {
+        guard let token = AgentAuth.headerToken(request), try await AgentTokens.restaurant(ofToken: token, on: services.database.db) != nil else {
+            return otherwise
+        }
+        return APIError(.forbidden, code: "agent_token_not_allowed",
+                        "Le jeton d'agent ne sert qu'aux outils de l'agent vocal : connectez-vous au back-office ou utilisez une clé de gestion du restaurant.")
+    }
+
     /// The credential presented, checked: a management key when the request carries one (a header credential wins
     /// over the cookie, and a key is never read from the URL), else the admin session cookie; nil with neither.
     static func resolve(_ request: Request, services: AppServices) async throws -> Manager? {
@@ -46,22 +66,12 @@ enum RestaurantAccess {
     /// As `authorize`, also saying whether it is the agent that asks (its rights are narrower on shared routes).
     static func access(_ request: Request, rawId: String?, services: AppServices, agentMay: Bool) async throws -> (session: RestaurantSession, byAgent: Bool) {
         if let manager = try await Manager.resolve(request, services: services) {
-            var raw = rawId
-            if raw == nil, case .key(let own) = manager { raw = own.uuidString }
-            let text = try ToolAuth.restaurantId(raw)
-            guard let id = UUID(uuidString: text) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu ou inactif.") }
-            guard manager.reaches(id) else { throw APIError.forbidden("Cette clé de gestion n'est pas valable pour ce restaurant.") }
-            guard let session = try await services.sessions.session(for: id) else {
+            guard let session = try await services.sessions.session(for: try manager.restaurantId(rawId)) else {
                 throw APIError.notFound("restaurant_not_found", "Restaurant inconnu ou inactif.")
             }
             return (session, false)
         }
-        guard let token = AgentAuth.presentedToken(request) else { throw APIError.unauthorized() }
-        guard agentMay else {
-            guard try await AgentTokens.restaurant(ofToken: token, on: services.database.db) != nil else { throw APIError.unauthorized() }
-            throw APIError(.forbidden, code: "agent_token_not_allowed",
-                           "Le jeton d'agent ne sert qu'aux outils de l'agent vocal : connectez-vous au back-office ou utilisez une clé de gestion du restaurant.")
-        }
-        return (try await ToolAuth.authorize(token: token, rawId: rawId, services: services).session, true)
+        guard agentMay else { throw try await Manager.refusal(request, services: services, otherwise: APIError.unauthorized()) }
+        return (try await ToolAuth.authorize(token: AgentAuth.presentedToken(request), rawId: rawId, services: services).session, true)
     }
 }

@@ -45,14 +45,6 @@ enum RestaurantSettings {
 
     /// Applies the settings present in `body` to `r` and returns the keys that changed. Unknown keys are refused
     /// (a typo must not look saved); `null` clears an optional setting.
-    /// Numeric settings: a blank text is refused for all of them.
-    static let numericKeys: Set<String> = [
-        "lat", "lng", "deliveryRadiusKm", "deliveryFee", "deliveryFreeAbove", "minOrderAmount", "avgPrepTimeMin", "totalSeats",
-        "avgMealDurationMin", "minReservationAdvanceMin", "maxReservationAdvanceDays", "aiCostMarginPct",
-    ]
-    /// Those that `null` clears, meaning none (no radius limit, no free delivery threshold…).
-    static let nullableKeys: Set<String> = ["lat", "lng", "deliveryRadiusKm", "deliveryFreeAbove", "totalSeats", "aiCostMarginPct"]
-
     @discardableResult
     static func apply(_ body: ToolBody, to r: Restaurant) throws -> Set<String> {
         let before = json(r)
@@ -65,10 +57,6 @@ enum RestaurantSettings {
                 if s == nil, required { throw invalid(key, "un texte non vide") }
                 if let s, s.count > max { throw invalid(key, "un texte de \(max) caractères au plus") }
                 return s
-            }
-            // A blank number is never saved as "no limit": only an explicit null clears an optional setting.
-            if Self.numericKeys.contains(key), case .string(let t) = v, t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                throw invalid(key, Self.nullableKeys.contains(key) ? "un nombre (null, pas un texte vide, pour n'en mettre aucun)" : "un nombre")
             }
             func int(_ range: ClosedRange<Int>) throws -> Int? {
                 try body.int(key, in: range)

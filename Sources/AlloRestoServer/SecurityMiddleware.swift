@@ -60,11 +60,8 @@ struct SecurityMiddleware: RouterMiddleware {
             return
         }
         guard let cookie, !cookie.isEmpty, !headerCredential else { return }
+        // (A form's `_csrf` is checked by the route that reads the form: the body is not read here.)
         guard let claimed = claimedOrigin(request), isOwn(claimed, request) else { throw Self.originRefused }
-        if !isAPI, path == "/logout" || request.headers[.contentType].map({ $0.lowercased().hasPrefix("application/x-www-form-urlencoded") }) == true {
-            // Checked by the route that reads the form (`CSRF.verifyForm`): the body is not read here.
-            return
-        }
     }
 
     static let originRefused = APIError(.forbidden, code: "csrf_origin",
@@ -106,22 +103,9 @@ enum CSRF {
         String(Hex.lowercase(SHA256.hash(data: Data(("csrf|" + secret).utf8))).prefix(32))
     }
 
-    /// The fields of an `application/x-www-form-urlencoded` body.
-    static func formFields(_ body: String) -> [String: String] {
-        // By hand: URLComponents' percent-encoded setters trap on malformed input.
-        var out: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String? { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
-            guard let k = kv.first.flatMap(decode), out[k] == nil else { continue }
-            out[k] = kv.count > 1 ? decode(kv[1]) ?? "" : ""
-        }
-        return out
-    }
-
     /// Checks a form's `_csrf` against the session of `cookie`; 403 `csrf_token` when it differs or is missing.
-    static func verifyForm(_ fields: [String: String], cookie: String) throws {
-        guard let sent = fields["_csrf"], AgentTokens.constantTimeEquals(sent, token(forSession: cookie)) else {
+    static func verifyForm(_ sent: String?, cookie: String) throws {
+        guard let sent, AgentTokens.constantTimeEquals(sent, token(forSession: cookie)) else {
             throw APIError(.forbidden, code: "csrf_token", "Formulaire expiré ou étranger : rechargez la page et recommencez.")
         }
     }

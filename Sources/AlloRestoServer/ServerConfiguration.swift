@@ -141,16 +141,16 @@ public struct ServerConfiguration: Sendable {
         }
 
         var edge = HTTPEdgeLimits()
-        func seconds(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        func wholeNumber(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
             guard let v = value(name) else { return nil }
             guard let n = CheckedNumber.decimal(text: v).flatMap({ CheckedNumber.whole($0, in: range) }) else {
                 throw ConfigurationError("\(name): expected a whole number between \(range.lowerBound) and \(range.upperBound), got \"\(v)\"")
             }
             return n
         }
-        if let n = try seconds("HTTP_HEADER_TIMEOUT_SEC", 1...300) { edge.headerTimeoutSeconds = n }
-        if let n = try seconds("HTTP_IDLE_TIMEOUT_SEC", 1...3600) { edge.idleTimeoutSeconds = n }
-        if let n = try seconds("HTTP_MAX_CONNECTIONS", 1...1_000_000) { edge.maxConnections = n }
+        if let n = try wholeNumber("HTTP_HEADER_TIMEOUT_SEC", 1...300) { edge.headerTimeoutSeconds = n }
+        if let n = try wholeNumber("HTTP_IDLE_TIMEOUT_SEC", 1...3600) { edge.idleTimeoutSeconds = n }
+        if let n = try wholeNumber("HTTP_MAX_CONNECTIONS", 1...1_000_000) { edge.maxConnections = n }
 
         var notices: [String] = []
         let keyHex: String

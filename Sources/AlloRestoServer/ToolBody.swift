@@ -7,6 +7,10 @@ import NIOCore
 /// enum case, snake_case or camelCase keys. A field present but unusable is a 422 naming it; never a 500.
 struct ToolBody: Sendable {
     let fields: [String: JSONValue]
+    /// A blank text where a number is expected: absent for the model's tool calls (it writes `""` for "none"),
+    /// refused for what a person manages (`readManaged`), so an empty form field is never saved as "no limit" —
+    /// only an explicit `null` clears an optional number.
+    var blankNumbersRefused = false
 
     init(fields: [String: JSONValue]) { self.fields = fields }
 
@@ -29,7 +33,26 @@ struct ToolBody: Sendable {
         guard let value = try? JSONReader.parse(Array(buffer: buffer)), case .object(let o) = value else {
             throw APIError.badRequest("invalid_json", "Le corps de la requête doit être un objet JSON.")
         }
-        return ToolBody(fields: o)
+        // Control characters leave here, once, whatever the field and however deep (newlines and tabs stay).
+        guard case .object(let clean) = CleanText.clean(.object(o)) else { return ToolBody(fields: o) }
+        return ToolBody(fields: clean)
+    }
+
+    /// A management write's body: as `read`, with blank numbers refused (see `blankNumbersRefused`).
+    static func readManaged(_ request: Request, context: AppContext) async throws -> ToolBody {
+        var body = try await read(request, context: context)
+        body.blankNumbersRefused = true
+        return body
+    }
+
+    /// The value of a number field, nil when absent; a blank text is absent too unless `blankNumbersRefused`.
+    func numberValue(_ keys: [String], expected: String) throws -> (key: String, value: JSONValue)? {
+        guard let (k, v) = raw(keys) else { return nil }
+        if case .string(let s) = v, s.trimmingCharacters(in: .whitespaces).isEmpty {
+            if blankNumbersRefused { throw ToolBody.invalid(k, expected + " (un champ vide n'est pas une valeur ; null pour n'en mettre aucun)") }
+            return nil
+        }
+        return (k, v)
     }
 
     /// The first of the keys present and not null.
@@ -54,19 +77,14 @@ struct ToolBody: Sendable {
         case .bool(let b): text = String(b)
         default: return nil
         }
-        let t = CleanText.clean(text, multiline: true).trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return t.isEmpty || t == "null" ? nil : t
     }
 
     /// A whole number in the field's domain `range` (checked before any conversion, see `CheckedNumber`); absent,
     /// null or blank → `nil`; anything else (text, fraction, non-finite, out of range) → 422 naming the field.
     func int(_ keys: String..., in range: ClosedRange<Int>) throws -> Int? {
-        try int(keys, in: range)
-    }
-
-    func int(_ keys: [String], in range: ClosedRange<Int>) throws -> Int? {
-        guard let (k, v) = raw(keys) else { return nil }
-        if case .string(let s) = v, s.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+        guard let (k, v) = try numberValue(keys, expected: "un nombre entier") else { return nil }
         guard let d = CheckedNumber.decimal(v) else { throw ToolBody.invalid(k, "un nombre entier") }
         guard let i = CheckedNumber.whole(d, in: range) else { throw ToolBody.outOfRange(k, range) }
         return i
@@ -74,19 +92,17 @@ struct ToolBody: Sendable {
 
     /// A finite number in the field's domain `range`; absent, null or blank → `nil`; else 422 naming the field.
     func double(_ keys: String..., in range: ClosedRange<Double>) throws -> Double? {
-        guard let (k, v) = raw(keys) else { return nil }
-        if case .string(let s) = v, s.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+        guard let (k, v) = try numberValue(keys, expected: "un nombre") else { return nil }
         guard let d = CheckedNumber.decimal(v) else { throw ToolBody.invalid(k, "un nombre") }
         guard let inRange = CheckedNumber.bounded(d, in: range) else {
-            throw ToolBody.invalid(k, "un nombre entre \(Self.say(range.lowerBound)) et \(Self.say(range.upperBound))")
+            throw ToolBody.invalid(k, "un nombre entre \(CheckedNumber.text(range.lowerBound)) et \(CheckedNumber.text(range.upperBound))")
         }
         return inRange
     }
 
     /// An amount of money as minor units of `currency` (cents), between 0 and `maxMinor`; absent → `nil`.
     func money(_ keys: String..., currency: String, maxMinor: Int = Money.maxAmountMinor) throws -> Int? {
-        guard let (k, v) = raw(keys) else { return nil }
-        if case .string(let s) = v, s.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+        guard let (k, v) = try numberValue(keys, expected: "un montant") else { return nil }
         guard let d = CheckedNumber.decimal(v) else { throw ToolBody.invalid(k, "un montant") }
         guard let minor = CheckedNumber.minorUnits(d, digits: Money.minorUnitDigits(currency), in: 0...maxMinor) else {
             throw ToolBody.invalid(k, "un montant entre 0 et \(Money.written(maxMinor, currency: currency))")
@@ -94,12 +110,16 @@ struct ToolBody: Sendable {
         return minor
     }
 
-    static func outOfRange(_ key: String, _ range: ClosedRange<Int>) -> APIError {
-        invalid(key, "un nombre entier entre \(range.lowerBound) et \(range.upperBound)")
+    /// A whole number of the query string (`?limit=50`), in `range`; absent or empty → nil; anything else → 422
+    /// naming the parameter (the same conversion as bodies: `CheckedNumber`).
+    static func queryInt(_ request: Request, _ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let v = request.uri.queryParameters[Substring(key)].map(String.init), !v.isEmpty else { return nil }
+        guard let n = CheckedNumber.decimal(text: v).flatMap({ CheckedNumber.whole($0, in: range) }) else { throw outOfRange(key, range) }
+        return n
     }
 
-    static func say(_ d: Double) -> String {
-        d == d.rounded() && abs(d) < 1e15 ? String(format: "%.0f", d) : String(d)
+    static func outOfRange(_ key: String, _ range: ClosedRange<Int>) -> APIError {
+        invalid(key, "un nombre entier entre \(range.lowerBound) et \(range.upperBound)")
     }
 
     func bool(_ keys: String...) throws -> Bool? {

@@ -16,12 +16,20 @@ public enum ManagementKeys {
         public let prefix: String
         public let createdBy: String?
         public let createdAt: Date?
-        public let lastUsedAt: Date?
         public let revokedAt: Date?
+
+        init(_ r: ManagementKeyRecord) {
+            id = r.id!
+            label = r.label
+            prefix = r.keyPrefix
+            createdBy = r.createdBy
+            createdAt = r.createdAt
+            revokedAt = r.revokedAt
+        }
     }
 
     /// Creates a key for `restaurantId`; the clear key is returned once and never stored.
-    public static func create(for restaurantId: UUID, label: String, createdBy: String?, on db: any Database) async throws -> (id: UUID, key: String) {
+    public static func create(for restaurantId: UUID, label: String, createdBy: String?, on db: any Database) async throws -> (listed: Listed, key: String) {
         let key = prefix + AgentTokens.generate().dropFirst(4)
         let record = ManagementKeyRecord()
         record.$restaurant.id = restaurantId
@@ -30,7 +38,7 @@ public enum ManagementKeys {
         record.label = label
         record.createdBy = createdBy
         try await record.create(on: db)
-        return (record.id!, key)
+        return (Listed(record), key)
     }
 
     /// The restaurant a live (not revoked) key opens, or nil.
@@ -45,10 +53,7 @@ public enum ManagementKeys {
     public static func list(for restaurantId: UUID, on db: any Database) async throws -> [Listed] {
         let rows: [ManagementKeyRecord] = try await ManagementKeyRecord.query(on: db)
             .filter(\.$restaurant.$id == restaurantId).sort(\.$createdAt, .descending).all()
-        return rows.map {
-            Listed(id: $0.id!, label: $0.label, prefix: $0.keyPrefix, createdBy: $0.createdBy, createdAt: $0.createdAt,
-                   lastUsedAt: $0.lastUsedAt, revokedAt: $0.revokedAt)
-        }
+        return rows.map(Listed.init)
     }
 
     /// Revokes one key of the restaurant; false when it has no such key.

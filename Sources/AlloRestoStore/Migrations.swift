@@ -445,7 +445,6 @@ struct CreateManagementKeys: AsyncMigration {
             .field("label", .string, .required)
             .field("created_by", .string)
             .field("revoked_at", .datetime)
-            .field("last_used_at", .datetime)
             .field("created_at", .datetime)
             .unique(on: "key_hash")
             .create()

@@ -31,6 +31,24 @@ func loadConfiguration(devMode: Bool) throws -> ServerConfiguration {
     }
 }
 
+/// Opens the database of the environment (no encryption key needed), checks that `--restaurant` names an existing
+/// restaurant, runs `body` and closes the database, also when `body` fails.
+func withRestaurant<T>(_ restaurant: String, _ body: (UUID, AlloRestoDatabase) async throws -> T) async throws -> T {
+    guard let id = UUID(uuidString: restaurant) else { throw fail("--restaurant: \"\(restaurant)\" is not a restaurant id (UUID)") }
+    let config: ServerConfiguration
+    do { config = try ServerConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, key: .notNeeded) } catch { throw fail(error.description) }
+    let database = try await openDatabase(config)
+    do {
+        guard try await Restaurant.find(id, on: database.db) != nil else { throw fail("--restaurant: no restaurant \(restaurant)") }
+        let result = try await body(id, database)
+        await database.close()
+        return result
+    } catch {
+        await database.close()
+        throw error
+    }
+}
+
 func openDatabase(_ config: ServerConfiguration) async throws -> AlloRestoDatabase {
     do {
         return try await AlloRestoDatabase.open(config.database)
@@ -239,16 +257,9 @@ struct Token: AsyncParsableCommand {
         var label = "script"
 
         func run() async throws {
-            guard let id = UUID(uuidString: restaurant) else { throw fail("--restaurant: \"\(restaurant)\" is not a restaurant id (UUID)") }
-            let config: ServerConfiguration
-            do { config = try ServerConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, key: .notNeeded) } catch { throw fail(error.description) }
-            let database = try await openDatabase(config)
-            guard try await Restaurant.find(id, on: database.db) != nil else {
-                await database.close()
-                throw fail("--restaurant: no restaurant \(restaurant)")
+            let key = try await withRestaurant(restaurant) { id, database in
+                try await ManagementKeys.create(for: id, label: label, createdBy: "command line", on: database.db).key
             }
-            let (_, key) = try await ManagementKeys.create(for: id, label: label, createdBy: "command line", on: database.db)
-            await database.close()
             print("management key: \(key)   (shown once, stored hashed; revoke it in the back office, Réglages)")
         }
     }
@@ -260,16 +271,7 @@ struct Token: AsyncParsableCommand {
         var restaurant: String
 
         func run() async throws {
-            guard let id = UUID(uuidString: restaurant) else { throw fail("--restaurant: \"\(restaurant)\" is not a restaurant id (UUID)") }
-            let config: ServerConfiguration
-            do { config = try ServerConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, key: .notNeeded) } catch { throw fail(error.description) }
-            let database = try await openDatabase(config)
-            guard try await Restaurant.find(id, on: database.db) != nil else {
-                await database.close()
-                throw fail("--restaurant: no restaurant \(restaurant)")
-            }
-            let token = try await AgentTokens.rotate(for: id, on: database.db)
-            await database.close()
+            let token = try await withRestaurant(restaurant) { id, database in try await AgentTokens.rotate(for: id, on: database.db) }
             print("agent token: \(token)   (shown once, stored hashed)")
         }
     }

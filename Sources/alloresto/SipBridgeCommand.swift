@@ -37,6 +37,20 @@ struct SipBridgeCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds of ringing before the answer.") var ringMs = 300
     @Flag(help: "Send RTP back where the caller's RTP comes from (behind NAT).") var symmetricRTP = false
 
+    /// Every numeric option inside its domain before anything is built (durations become NIO time amounts in
+    /// nanoseconds, which overflow and trap far below `Int.max` seconds).
+    func validate() throws {
+        let ranges: [(String, Int, ClosedRange<Int>)] = [
+            ("--sip-expires", sipExpires, 1...86_400), ("--sip-port", sipPort, 0...65_535), ("--http-port", httpPort, 0...65_535),
+            ("--max-concurrent-calls", maxConcurrentCalls, 1...100_000), ("--media-threads", mediaThreads, 1...64),
+            ("--max-call-duration", maxCallDuration, 1...86_400), ("--ring-ms", ringMs, 0...60_000),
+        ]
+        for (name, value, range) in ranges where !range.contains(value) {
+            throw ValidationError("\(name): between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+        guard CheckedNumber.bounded(workerTimeout, in: 0.1...3600) != nil else { throw ValidationError("--worker-timeout: a number of seconds between 0.1 and 3600") }
+    }
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = BridgeConfiguration()
@@ -55,10 +69,7 @@ struct SipBridgeCommand: AsyncParsableCommand {
         config.maxConcurrentCalls = maxConcurrentCalls
         config.mediaThreads = mediaThreads
         config.maxCallDuration = .seconds(maxCallDuration)
-        guard let timeoutMs = CheckedNumber.bounded(workerTimeout, in: 0.1...3600).map({ CheckedNumber.clamped($0 * 1000, to: 100...3_600_000) }) else {
-            throw ValidationError("--worker-timeout: a number of seconds between 0.1 and 3600")
-        }
-        config.workerTimeout = .milliseconds(timeoutMs)
+        config.workerTimeout = .milliseconds(CheckedNumber.clamped(workerTimeout * 1000, to: 100...3_600_000))
         config.ringTime = .milliseconds(ringMs)
         config.symmetricRTP = symmetricRTP
         var params: [String: String] = [:]

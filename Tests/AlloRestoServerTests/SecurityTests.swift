@@ -308,6 +308,18 @@ import Testing
             let changed: Restaurant? = try await Restaurant.find(app.restaurantId, on: app.database.db)
             #expect(changed?.deliveryRadiusKm == 4.5)
             #expect(try await Self.send(client, .patch, "/api/restaurants", admin, ["restaurantId": rid, "avgPrepTimeMin": .null]).status == .unprocessableContent)
+            // The same rule on every management write, not only the settings: a blank party-size limit or price is
+            // refused, an explicit null is "none"; and a query number that cannot be read is refused too.
+            for field in ["minPartySize", "price"] {
+                var body: [String: JSONValue] = ["restaurantId": rid, "name": "Menu"]
+                body[field] = ""
+                let blank = try await Self.send(client, .post, "/api/offers", admin, .object(body))
+                #expect(blank.status == .unprocessableContent, "\(field)")
+                #expect(try blank.json()["field"]?.stringValue == field)
+            }
+            #expect(try await Self.send(client, .post, "/api/offers", admin, ["restaurantId": rid, "name": "Menu", "minPartySize": .null]).status == .created)
+            #expect(try await Self.send(client, .get, "/api/orders?restaurantId=\(app.id)&limit=abc", app.manager).status == .unprocessableContent)
+            #expect(try await Self.send(client, .get, "/api/orders?restaurantId=\(app.id)&limit=1e300", app.manager).status == .unprocessableContent)
             // A menu price in words is refused, the price kept.
             let dish: MenuItem = try #require(try await MenuItem.query(on: app.database.db).filter(\.$name == "Bruschetta").first())
             let price = dish.price
@@ -329,6 +341,11 @@ import Testing
             let faq: Faq = try #require(try await Faq.query(on: app.database.db).all().first { $0.question.contains("Merci") })
             #expect(faq.question == "Avez-vous du gluten[31m ?\nMerci")
             #expect(!faq.question.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+            // At any depth of any body, on every route: a list of payment methods from the back office.
+            let admin = try await Self.adminCookie(client, app)
+            let patch = try await Self.send(client, .patch, "/api/restaurants", admin, ["restaurantId": .string(app.id), "paymentMethods": ["cash\u{0}", "ca\u{1B}rd"]])
+            #expect(patch.status == .ok)
+            #expect(try patch.json()["restaurant"]?["paymentMethods"] == ["cash", "card"])
         }
     }
 
@@ -349,14 +366,8 @@ enum SlowClient {
     static func trickle(port: Int, bytes: [UInt8], every interval: TimeInterval, giveUpAfter limit: TimeInterval) async throws -> Bool {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                guard let fd = LocalServers.connect(port: port) else { continuation.resume(throwing: POSIXError(.ECONNREFUSED)); return }
                 defer { close(fd) }
-                var addr = sockaddr_in()
-                addr.sin_family = sa_family_t(AF_INET)
-                addr.sin_port = in_port_t(UInt16(port).bigEndian)
-                addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-                let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                guard connected == 0 else { continuation.resume(throwing: POSIXError(.ECONNREFUSED)); return }
                 signal(SIGPIPE, SIG_IGN)
                 let start = Date()
                 var i = 0

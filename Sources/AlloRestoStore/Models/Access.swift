@@ -87,7 +87,6 @@ public final class ManagementKeyRecord: Model, @unchecked Sendable {
     @Field(key: "label") public var label: String
     @OptionalField(key: "created_by") public var createdBy: String?
     @OptionalField(key: "revoked_at") public var revokedAt: Date?
-    @OptionalField(key: "last_used_at") public var lastUsedAt: Date?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
 
     public init() {}
