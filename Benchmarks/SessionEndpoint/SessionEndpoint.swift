@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import SQLKit
 
 /// `GET /api/ai` for a 100-item menu, a known caller with order history and an encrypted phone line, against a
@@ -20,6 +21,17 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("GET /api/ai (100 items, known caller, encrypted line)") { benchmark in
         try await Fixture.run(benchmark) { (Fixture.aiURI, Fixture.authorization) }
+    }
+    // A credential-stuffing flood: 8 logins at a time, each for another unknown account (so the per-account lock
+    // never stops them and each costs a bcrypt at cost 12). Compare its median with the line above (same run).
+    // 1,000 calls per sample (a bcrypt at cost 12 takes about as long as 200 of them), the flood running throughout;
+    // the same for the line without a flood, so the two medians compare.
+    Benchmark("GET /api/ai, 1000 calls per sample, no flood", configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(20), maxIterations: 15)) { benchmark in
+        try await Fixture.run(benchmark) { (Fixture.aiURI, Fixture.authorization) }
+    }
+    Benchmark("GET /api/ai, 1000 calls per sample, during a login flood (8 at a time, unknown accounts)",
+              configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(20), maxIterations: 15)) { benchmark in
+        try await Fixture.run(benchmark, loginFlood: 8) { (Fixture.aiURI, Fixture.authorization) }
     }
     Benchmark("GET /health (bare JSON route)") { benchmark in
         try await Fixture.run(benchmark) { ("/health", [:]) }
@@ -110,7 +122,8 @@ enum Fixture {
     }
 
     /// `request` is read after `prepare()`, which creates the restaurant the URI names.
-    static func run(_ benchmark: Benchmark, request: () -> (uri: String, headers: HTTPFields)) async throws {
+    /// `loginFlood`: that many `POST /login` kept in flight during the measurement.
+    static func run(_ benchmark: Benchmark, loginFlood: Int = 0, request: () -> (uri: String, headers: HTTPFields)) async throws {
         let services = try await prepare()
         let (uri, headers) = request()
         let app = try await buildApplication(services: services)
@@ -118,12 +131,42 @@ enum Fixture {
             // One request outside the measurement fills the per-replica caches (warm path).
             let first = try await client.execute(uri: uri, method: .get, headers: headers)
             precondition(first.status == .ok, "\(uri) answered \(first.status)")
+            // The measurement starts once the flood has had a first answer (bcrypt running), not after a guess.
+            let (floodAnswered, answered) = AsyncStream.makeStream(of: Void.self)
+            let flood = Task {
+                await withTaskGroup(of: [Int: Int].self) { group in
+                    for worker in 0..<loginFlood {
+                        group.addTask {
+                            var statuses: [Int: Int] = [:]
+                            var n = 0
+                            while !Task.isCancelled {
+                                let r = try? await client.execute(
+                                    uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                    body: ByteBuffer(string: "email=flood\(worker)-\(n)%40example.test&password=not+the+password"))
+                                if Task.isCancelled { break }  // an answer cut by the end of the sample is not the flood's
+                                statuses[Int(r?.status.code ?? 0), default: 0] += 1
+                                answered.yield()
+                                n += 1
+                            }
+                            return statuses
+                        }
+                    }
+                    return await group.reduce(into: [Int: Int]()) { $0.merge($1, uniquingKeysWith: +) }
+                }
+            }
+            if loginFlood > 0 {
+                for await _ in floodAnswered { break }
+            }
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
                 let response = try await client.execute(uri: uri, method: .get, headers: headers)
                 blackHole(response.body.readableBytes)
             }
             benchmark.stopMeasurement()
+            flood.cancel()
+            answered.finish()
+            let statuses = await flood.value
+            if loginFlood > 0 { FileHandle.standardError.write(Data("login flood answers by status: \(statuses.sorted { $0.key < $1.key })\n".utf8)) }
         }
     }
 }

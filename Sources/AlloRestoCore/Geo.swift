@@ -5,8 +5,12 @@ public struct GeoPoint: Sendable, Hashable {
     public var lat: Double
     public var lng: Double
 
+    /// The domains of a latitude and a longitude, in degrees (every coordinate from outside is checked against them).
+    public static let latitudes: ClosedRange<Double> = -90...90
+    public static let longitudes: ClosedRange<Double> = -180...180
+
     public init?(lat: Double?, lng: Double?) {
-        guard let lat, let lng, (-90...90).contains(lat), (-180...180).contains(lng), !(lat == 0 && lng == 0) else { return nil }
+        guard let lat, let lng, Self.latitudes.contains(lat), Self.longitudes.contains(lng), !(lat == 0 && lng == 0) else { return nil }
         self.lat = lat
         self.lng = lng
     }

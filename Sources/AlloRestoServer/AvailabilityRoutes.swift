@@ -169,7 +169,7 @@ struct AvailabilityRoutes {
                            body.string("customerCity", "customer_city")].compactMap { $0 }.joined(separator: " ")
             let phone = body.string("customerPhone", "callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
             let quote = try await DeliveryQuote.quote(
-                restaurant: r, config: t.planning, lat: try body.double("customerLat", "customer_lat", "lat", in: -90...90), lng: try body.double("customerLng", "customer_lng", "lng", in: -180...180),
+                restaurant: r, config: t.planning, lat: try body.double("customerLat", "customer_lat", "lat", in: GeoPoint.latitudes), lng: try body.double("customerLng", "customer_lng", "lng", in: GeoPoint.longitudes),
                 address: address.isEmpty ? nil : address, phone: phone, services: services)
             switch quote {
             case .failure(let refusal): return unavailable(refusal.code, refusal.message)

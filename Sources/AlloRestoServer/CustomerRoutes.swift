@@ -54,10 +54,8 @@ struct CustomerRoutes {
         guard let phone = PhoneNumber.normalize(rawPhone, defaultCountry: r.country) else {
             return try ToolResponse.refusal(Refusal("phone_invalid", "Ce numéro de téléphone ne semble pas valide."))
         }
-        let lat = try body.double("deliveryLat", "delivery_lat", in: -90...90)
-        let lng = try body.double("deliveryLng", "delivery_lng", in: -180...180)
-        if let lat, !(-90...90).contains(lat) { throw ToolBody.invalid("deliveryLat", "une latitude entre -90 et 90") }
-        if let lng, !(-180...180).contains(lng) { throw ToolBody.invalid("deliveryLng", "une longitude entre -180 et 180") }
+        let lat = try body.double("deliveryLat", "delivery_lat", in: GeoPoint.latitudes)
+        let lng = try body.double("deliveryLng", "delivery_lng", in: GeoPoint.longitudes)
         let db = services.database.db
         let saved: Customer = try await db.transaction { tx in
             let c = try await Customer.findOrNew(restaurantId: r.id, phone: phone, on: tx)

@@ -65,7 +65,9 @@ struct ManagedTable: Sendable {
             if let c = try ranged(body, "maxCovers", 1...10_000) { s.maxCovers = c } else if id == nil { throw missing("maxCovers") }
             if let d = try ranged(body, "defaultDurationMin", 15...600) { s.defaultDurationMin = d }
             if body.fields["daysOfWeek"] != nil {
-                guard let days = body.array("daysOfWeek")?.compactMap({ CheckedNumber.whole($0, in: 1...7) }), !days.isEmpty, days.allSatisfy((1...7).contains) else {
+                let raw = body.array("daysOfWeek") ?? []
+                let days = raw.compactMap { CheckedNumber.whole($0, in: 1...7) }
+                guard !days.isEmpty, days.count == raw.count else {
                     throw ToolBody.invalid("daysOfWeek", "une liste de jours 1 (lundi) à 7 (dimanche)")
                 }
                 s.daysOfWeek = "[" + Set(days).sorted().map(String.init).joined(separator: ",") + "]"

@@ -111,8 +111,8 @@ struct OrderRoutes {
             } else if let d = distance {
                 travel = t.planning.travelMinutes(roadKm: d)
             } else {
-                let to = GeoPoint(lat: try check?.double("customerLat", in: -90...90) ?? body.double("customer_delivery_lat", "customerLat", in: -90...90),
-                                  lng: try check?.double("customerLng", in: -180...180) ?? body.double("customer_delivery_lng", "customerLng", in: -180...180))
+                let to = GeoPoint(lat: try check?.double("customerLat", in: GeoPoint.latitudes) ?? body.double("customer_delivery_lat", "customerLat", in: GeoPoint.latitudes),
+                                  lng: try check?.double("customerLng", in: GeoPoint.longitudes) ?? body.double("customer_delivery_lng", "customerLng", in: GeoPoint.longitudes))
                 switch DeliveryQuote.measure(restaurant: r, config: t.planning, to: to, formattedAddress: nil) {
                 case .failure(let refusal): return try ToolResponse.refusal(refusal)
                 case .success(let q):
@@ -133,8 +133,8 @@ struct OrderRoutes {
         placement.callId = callId
         if priced.orderType == .delivery {
             placement.deliveryAddress = check?.string("customerAddressFormatted", "customer_address_formatted") ?? body.string("delivery_address")
-            placement.deliveryLat = try check?.double("customerLat", in: -90...90) ?? body.double("customer_delivery_lat", in: -90...90)
-            placement.deliveryLng = try check?.double("customerLng", in: -180...180) ?? body.double("customer_delivery_lng", in: -180...180)
+            placement.deliveryLat = try check?.double("customerLat", in: GeoPoint.latitudes) ?? body.double("customer_delivery_lat", in: GeoPoint.latitudes)
+            placement.deliveryLng = try check?.double("customerLng", in: GeoPoint.longitudes) ?? body.double("customer_delivery_lng", in: GeoPoint.longitudes)
             placement.deliveryDistanceKm = distanceKm
         }
         let clock = t.schedule.time

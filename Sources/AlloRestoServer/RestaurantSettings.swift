@@ -104,8 +104,8 @@ enum RestaurantSettings {
                 if let e, !e.contains("@") { throw invalid(key, "une adresse e-mail") }
                 r.email = e
             case "website": r.website = try text(max: 300)
-            case "lat": r.lat = try number(-90...90)
-            case "lng": r.lng = try number(-180...180)
+            case "lat": r.lat = try number(GeoPoint.latitudes)
+            case "lng": r.lng = try number(GeoPoint.longitudes)
             case "timezone":
                 guard let z = body.string(key), TimeZone(identifier: z) != nil, z.contains("/") || z == "UTC" else {
                     throw invalid(key, "un fuseau horaire IANA (Europe/Paris)")

@@ -46,6 +46,12 @@ struct LoadTest: AsyncParsableCommand {
         return try JSONReader.parse(Array(buffer: body))
     }
 
+    /// A progress line, flushed at once: stdout to a pipe is block-buffered, and a script (or a test) waits for it.
+    func progress(_ line: String) {
+        print(line)
+        fflush(nil)
+    }
+
     /// Every answer of the run, kept as it comes so a run stopped half-way still reports what it did.
     actor Tally {
         var latencies: [Duration] = []
@@ -75,7 +81,7 @@ struct LoadTest: AsyncParsableCommand {
             override["capacity"] = .object(["cuisine": .int(kitchenCapacity), "preparation": .int(kitchenCapacity), "comptoir": .int(kitchenCapacity), "livraison": .int(kitchenCapacity)])
             override["maxShiftMin"] = 240
             _ = try await planning(client, key: key, put: .object(override))
-            print("kitchen capacity set to \(kitchenCapacity) units for the run (restored after, also on Ctrl-C or SIGTERM)")
+            progress("kitchen capacity set to \(kitchenCapacity) units for the run (restored after, also on Ctrl-C or SIGTERM)")
         }
         // Ctrl-C or SIGTERM stop the run; what it changed is restored and what it did is reported.
         let stop = StopSignals()
@@ -118,7 +124,7 @@ struct LoadTest: AsyncParsableCommand {
         guard let slot = checked["estimatedTimeISO"]?.stringValue ?? checked["nextAvailableTimeISO"]?.stringValue else {
             throw ValidationError("check_availability gave no time: \(String(decoding: JSONWriter.encoded(checked), as: UTF8.self))")
         }
-        print("orders ask for \(slot) (check_availability's time)")
+        progress("orders ask for \(slot) (check_availability's time)")
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<concurrency {

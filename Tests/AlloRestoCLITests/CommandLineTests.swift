@@ -193,3 +193,78 @@ import FoundationNetworking
         #expect(((json?["initialContext"] as? [String: Any])?["customer_name"] as? String) == "Jean")
     }
 }
+
+/// `alloresto load-test` stopped half-way (Ctrl-C) leaves the restaurant as it found it and says what it did.
+@Suite struct LoadTestCommandTests {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    @Test func ctrlCRestoresTheKitchenPlanningAndReports() async throws {
+        let dir = try CommandLineTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let port = LocalServers.freePort()
+        let server = Process()
+        server.executableURL = try CommandLineTests.binary
+        server.arguments = ["serve", "--demo"]
+        server.currentDirectoryURL = dir
+        server.environment = CommandLineTests.environment(dir, ["PORT": String(port)])
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); ChildProcess.waitForExit(server) }
+        var text = ""
+        while !text.contains("curl") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let line = try #require(text.split(separator: "\n").first { $0.contains("curl") })
+        let token = try #require(line.split(separator: "'").map(String.init).first { $0.hasPrefix("Authorization: Bearer ") }).dropFirst("Authorization: Bearer ".count)
+        let url = try #require(line.split(separator: "'").map(String.init).first { $0.hasPrefix("http") })
+        let restaurant = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "restaurantId" }?.value)
+        let base = "http://127.0.0.1:\(port)"
+        let keyRun = try CommandLineTests.run(["token", "management-key", "--restaurant", restaurant, "--label", "load test"], in: dir)
+        #expect(keyRun.status == 0, "\(keyRun.err)")
+        let key = try #require(keyRun.out.split(separator: " ").first { $0.hasPrefix("arm_") }.map(String.init))
+
+        func override() async throws -> Any? {
+            var request = URLRequest(url: try #require(URL(string: "\(base)/api/planning/config?restaurantId=\(restaurant)")))
+            request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+            for _ in 0..<50 {  // the server may still be starting: its readiness is the answer itself
+                if let (data, response) = try? await URLSession.shared.data(for: request), (response as? HTTPURLResponse)?.statusCode == 200 {
+                    return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["override"]
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            throw Failure(description: "planning config never answered")
+        }
+        #expect(try await override() is NSNull)
+
+        let load = Process()
+        load.executableURL = try CommandLineTests.binary
+        load.arguments = ["load-test", "--base-url", base, "--restaurant", restaurant, "--token", String(token), "--management-key", key,
+                          "--concurrency", "2", "--orders", "100000", "--rate", "20"]
+        load.environment = CommandLineTests.environment(dir)
+        let loadOut = Pipe()
+        load.standardOutput = loadOut
+        load.standardError = FileHandle.nullDevice
+        try load.run()
+        // Stopped once it has changed the planning and started ordering (it says so).
+        var said = ""
+        while !said.contains("orders ask for") {
+            let chunk = loadOut.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(said.contains("kitchen capacity set to 100000"))
+        let during = try await override() as? [String: Any]
+        #expect((during?["capacity"] as? [String: Any])?["cuisine"] as? Int == 100_000)
+        kill(load.processIdentifier, SIGINT)
+        let status = await ChildProcess.exit(of: load)
+        said += String(decoding: loadOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(status == 130, "\(said)")
+        #expect(said.contains("kitchen planning restored"), "\(said)")
+        #expect(said.contains("INTERRUPTED") && said.contains("orders:") && said.contains("latency ms:"), "\(said)")
+        #expect(try await override() is NSNull, "the restaurant's planning is back to what it was")
+    }
+}

@@ -318,6 +318,11 @@ import Testing
                 #expect(try blank.json()["field"]?.stringValue == field)
             }
             #expect(try await Self.send(client, .post, "/api/offers", admin, ["restaurantId": rid, "name": "Menu", "minPartySize": .null]).status == .created)
+            // A list is refused whole when one of its numbers cannot be read (not saved without it).
+            let days = try await Self.send(client, .post, "/api/dining-services", admin, [
+                "restaurantId": rid, "name": "Soir", "startTime": "19:00", "endTime": "23:00", "maxCovers": 40, "daysOfWeek": [1, 8]])
+            #expect(days.status == .unprocessableContent)
+            #expect(try days.json()["field"] == "daysOfWeek")
             #expect(try await Self.send(client, .get, "/api/orders?restaurantId=\(app.id)&limit=abc", app.manager).status == .unprocessableContent)
             #expect(try await Self.send(client, .get, "/api/orders?restaurantId=\(app.id)&limit=1e300", app.manager).status == .unprocessableContent)
             // A menu price in words is refused, the price kept.
