@@ -97,15 +97,29 @@ public enum CheckedNumber {
 /// except line feeds (and tabs) when the field is free text. Applied at the edge, before any length check.
 public enum CleanText {
     /// Every string of a JSON document (keys and values, at any depth) cleaned as free text; the document itself
-    /// when nothing needs cleaning (the usual case: no copy).
+    /// when nothing needs cleaning (the usual case: one read-only pass, no copy — tool bodies are on the hot path).
     public static func clean(_ value: JSONValue) -> JSONValue {
+        needsCleaning(value) ? rebuilt(value) : value
+    }
+
+    /// Whether some string of the document, key or value, has a control character.
+    public static func needsCleaning(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let s): return needsCleaning(s)
+        case .array(let a): return a.contains(where: needsCleaning)
+        case .object(let o): return o.contains { needsCleaning($0.key) || needsCleaning($0.value) }
+        default: return false
+        }
+    }
+
+    private static func rebuilt(_ value: JSONValue) -> JSONValue {
         switch value {
         case .string(let s): return needsCleaning(s) ? .string(clean(s, multiline: true)) : value
-        case .array(let a): return .array(a.map(clean))
+        case .array(let a): return .array(a.map(rebuilt))
         case .object(let o):
             var out: [String: JSONValue] = [:]
             out.reserveCapacity(o.count)
-            for (k, v) in o { out[needsCleaning(k) ? clean(k, multiline: true) : k] = clean(v) }
+            for (k, v) in o { out[needsCleaning(k) ? clean(k, multiline: true) : k] = rebuilt(v) }
             return .object(out)
         default: return value
         }

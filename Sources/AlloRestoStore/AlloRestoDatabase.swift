@@ -88,9 +88,10 @@ public final class AlloRestoDatabase: Sendable {
     /// `postgresSchema` puts every table in that schema (created if needed): tests use one schema each.
     public static func open(
         _ location: DatabaseLocation, postgresSchema: String? = nil, logger: Logger = Logger(label: "alloresto.store"), migrate: Bool = true,
-        postgresConnectionsPerEventLoop: Int = 8
+        postgresConnectionsPerEventLoop: Int = 8, sqliteWaitLimit: TimeAmount = .seconds(10)
     ) async throws -> AlloRestoDatabase {
-        let db = try AlloRestoDatabase(location: location, schema: postgresSchema, logger: logger, postgresConnections: postgresConnectionsPerEventLoop)
+        let db = try AlloRestoDatabase(
+            location: location, schema: postgresSchema, logger: logger, postgresConnections: postgresConnectionsPerEventLoop, sqliteWaitLimit: sqliteWaitLimit)
         do {
             try await db.configureConnection()
             if migrate { try await db.migrate() }
@@ -101,7 +102,8 @@ public final class AlloRestoDatabase: Sendable {
         return db
     }
 
-    private init(location: DatabaseLocation, schema: String?, logger: Logger, postgresConnections: Int) throws {
+    /// `sqliteWaitLimit`: how long a request waits for SQLite's single connection before failing (the pool's timeout).
+    private init(location: DatabaseLocation, schema: String?, logger: Logger, postgresConnections: Int, sqliteWaitLimit: TimeAmount) throws {
         self.location = location
         self.logger = logger
         let pool = NIOThreadPool(numberOfThreads: 2)
@@ -124,9 +126,10 @@ public final class AlloRestoDatabase: Sendable {
             } else {
                 storage = .memory
             }
-            databases.use(.sqlite(SQLiteConfiguration(storage: storage, enableForeignKeys: true), sqlLogLevel: nil), as: .sqlite)
+            let config = SQLiteConfiguration(storage: storage, enableForeignKeys: true)
+            databases.use(.sqlite(config, connectionPoolTimeout: sqliteWaitLimit, sqlLogLevel: nil), as: .sqlite)
             if case .sqliteFile = location {
-                databases.use(.sqlite(SQLiteConfiguration(storage: storage, enableForeignKeys: true), sqlLogLevel: nil), as: .sqliteRead, isDefault: false)
+                databases.use(.sqlite(config, connectionPoolTimeout: sqliteWaitLimit, sqlLogLevel: nil), as: .sqliteRead, isDefault: false)
                 readEventLoop = loops[1]
             } else {
                 // An in-memory database exists once per connection: everything goes through the one connection.

@@ -94,10 +94,8 @@ import Testing
         try await TestApp.with { app, client throws in
             let admin = try await Self.adminCookie(client, app)
             let doc = try await client.execute(uri: "/openapi.json", method: .get).json()
-            let extremes: [JSONValue] = [
-                .double(1e308), .double(-1e308), .int(Int.max), .int(Int.min), .string("NaN"), .string("Infinity"), .string("-inf"),
-                .double(-0.0), .string("-0"), .string("1e400"), .double(5e-324),
-            ]
+            // The list: ±1e308, the int64 bounds, NaN/Infinity as strings, negative zero.
+            let extremes: [JSONValue] = [.double(1e308), .double(-1e308), .int(Int.max), .int(Int.min), .string("NaN"), .string("Infinity"), .string("-Infinity"), .double(-0.0)]
             var tried = 0
             for (path, item) in doc["paths"]?.objectValue ?? [:] {
                 for (method, op) in item.objectValue ?? [:] {

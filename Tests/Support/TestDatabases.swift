@@ -52,7 +52,9 @@ public enum TestDatabases {
                 throw error
             }
         } else {
-            db = try await AlloRestoDatabase.open(.sqliteMemory)
+            // Every request of a test app shares SQLite's one connection; with the whole suite on two cores, 50
+            // concurrent requests can queue longer than the production wait limit (10 s) without any fault.
+            db = try await AlloRestoDatabase.open(.sqliteMemory, sqliteWaitLimit: .seconds(60))
         }
         do {
             let result = try await body(db)
