@@ -198,26 +198,64 @@ import FoundationNetworking
 @Suite struct LoadTestCommandTests {
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    @Test func ctrlCRestoresTheKitchenPlanningAndReports() async throws {
-        let dir = try CommandLineTests.tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let port = LocalServers.freePort()
+    /// `alloresto serve --demo` on `port`, and what it printed up to its curl line (it is then listening soon).
+    static func serveDemo(in dir: URL, port: Int, env: [String: String] = [:]) throws -> (Process, String) {
         let server = Process()
         server.executableURL = try CommandLineTests.binary
         server.arguments = ["serve", "--demo"]
         server.currentDirectoryURL = dir
-        server.environment = CommandLineTests.environment(dir, ["PORT": String(port)])
+        server.environment = CommandLineTests.environment(dir, env.merging(["PORT": String(port)]) { $1 })
         let out = Pipe()
         server.standardOutput = out
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate(); ChildProcess.waitForExit(server) }
         var text = ""
         while !text.contains("curl") {
             let chunk = out.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
+        return (server, text)
+    }
+
+    /// `GET /health` of the server on `port`: its status, or nil when no answer came in `seconds`.
+    static func health(port: Int, within seconds: Double) async -> Int? {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/health")!)
+        request.timeoutInterval = seconds
+        request.setValue("close", forHTTPHeaderField: "Connection")  // no kept-alive connection to reuse past the cap
+        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return nil }
+        return (response as? HTTPURLResponse)?.statusCode
+    }
+
+    /// Beyond `HTTP_MAX_CONNECTIONS`, a new connection is not served until an open one closes: it waits in the
+    /// listen backlog instead of costing memory. (The built binary: Hummingbird's test server drops the cap.)
+    @Test func connectionsBeyondTheCapWaitForOneToClose() async throws {
+        let dir = try CommandLineTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let port = LocalServers.freePort()
+        let (server, _) = try Self.serveDemo(in: dir, port: port, env: ["HTTP_MAX_CONNECTIONS": "2", "HTTP_HEADER_TIMEOUT_SEC": "60"])
+        defer { server.terminate(); ChildProcess.waitForExit(server) }
+        var ready: Int?
+        for _ in 0..<100 where ready == nil {  // readiness: its first answer (it prints the curl line before listening)
+            ready = await Self.health(port: port, within: 1)
+            if ready == nil { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(ready == 200)
+        let idle = [try #require(LocalServers.connect(port: port)), try #require(LocalServers.connect(port: port))]
+        // A third client gets no answer while the two idle connections hold the cap…
+        #expect(await Self.health(port: port, within: 2) == nil, "a connection beyond the cap was served")
+        // …and is served once one of them goes away.
+        close(idle[0])
+        #expect(await Self.health(port: port, within: 10) == 200)
+        close(idle[1])
+    }
+
+    @Test func ctrlCRestoresTheKitchenPlanningAndReports() async throws {
+        let dir = try CommandLineTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let port = LocalServers.freePort()
+        let (server, text) = try Self.serveDemo(in: dir, port: port)
+        defer { server.terminate(); ChildProcess.waitForExit(server) }
         let line = try #require(text.split(separator: "\n").first { $0.contains("curl") })
         let token = try #require(line.split(separator: "'").map(String.init).first { $0.hasPrefix("Authorization: Bearer ") }).dropFirst("Authorization: Bearer ".count)
         let url = try #require(line.split(separator: "'").map(String.init).first { $0.hasPrefix("http") })
