@@ -114,19 +114,31 @@ let package = Package(
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "AlloRestoTestSupport", .product(name: "NIOCore", package: "swift-nio")]),
         // Shared by the test targets: opens throwaway databases (SQLite, and PostgreSQL when configured).
         .target(name: "AlloRestoTestSupport", dependencies: ["AlloRestoStore", "AlloRestoCore"], path: "Tests/Support"),
+        // sip-agent-server's stand-in and a call emulator, written from the public contract: no AlloResto module.
+        .target(
+            name: "SipAgentServerDouble",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/SipAgentServerDouble"
+        ),
         .testTarget(name: "AlloRestoCoreTests", dependencies: ["AlloRestoCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AlloRestoStoreTests", dependencies: ["AlloRestoStore", "AlloRestoCore", "AlloRestoTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(
             name: "AlloRestoServerTests",
             dependencies: [
-                "AlloRestoServer", "AlloRestoStore", "AlloRestoCore", "AlloRestoTestSupport",
+                "AlloRestoServer", "AlloRestoStore", "AlloRestoCore", "AlloRestoTestSupport", "SipAgentServerDouble",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Runs the built `alloresto` binary as a user would (import, demo, start-up errors).
-        .testTarget(name: "AlloRestoCLITests", dependencies: ["AlloRestoTestSupport", "alloresto"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AlloRestoCLITests", dependencies: ["AlloRestoTestSupport", "SipAgentServerDouble", "alloresto"], resources: [.copy("Fixtures")]),
         // package-benchmark suites: `swift package --disable-sandbox benchmark`.
         .executableTarget(
             name: "SessionEndpointBenchmark",

@@ -1,13 +1,21 @@
 import Foundation
 
-/// The 12 ToolConfigs of a restaurant's Agent in sip-agent-server (SPEC §7), defined once here: the model-facing
-/// schemas are `ToolCatalog`'s, the `http` part maps the model's arguments (`$ai.…`), the call context
-/// (`ctx.…`) and the agent config (`config.…`) onto AlloResto's tool APIs.
+/// The 12 ToolConfigs of a restaurant's Agent in sip-agent-server (SPEC §7), defined once here, in the real
+/// ToolConfig schema of the original AlloResto (`sip-agent-tool-definitions.ts`, branch `v2`) and nothing else:
+/// `name, description, parameters, http{method, url, bodyTemplate, headers}, contextUpdates, condition,
+/// extraCostResponseField, triggersHangup, triggersTransfer, mutesClientAudio, skipResponseCreate, isEnabled,
+/// sortOrder`. The model-facing schemas are `ToolCatalog`'s.
 ///
-/// Template language: a string starting with `=` is an expression in which `{{path}}` placeholders are
-/// replaced; an expression that is exactly one placeholder keeps the value's JSON type. Paths: `$ai.<arg>`,
-/// `ctx.<key>`, `config.<key>`, `$res` / `$res.<field>` (in `contextUpdates`), `BASE_URL`.
+/// Template language (sip-agent-server's): a string starting with `=` is an expression in which `{{path}}`
+/// placeholders are replaced; an expression that is exactly one placeholder keeps the value's JSON type; any
+/// other string is a literal. Paths: `$ai.<arg>`, `ctx.<key>`, `config.<key>`, `$res` / `$res.<field>` (in
+/// `contextUpdates`), `BASE_URL` (the agent's `apiBaseUrl`). Query parameters are written in the `url` template.
 public enum AgentToolConfigs {
+    /// The version of these definitions sent with `PUT /api/agents/:id/brain`; raise it when they change.
+    public static let brainVersion = "2.0.0"
+    /// The agent's prompt: the `systemPrompt` of the `externalSessionUrl` answer (`data`).
+    public static let prompt = "={{data.systemPrompt}}"
+
     public struct Condition: Sendable, Hashable {
         public var configKey: String
         /// eq | neq | truthy | falsy
@@ -21,51 +29,62 @@ public enum AgentToolConfigs {
         }
     }
 
+    /// `http` of a ToolConfig: `url` is an `=` expression, query included; `headers` carry our agent token.
     public struct HTTP: Sendable, Hashable {
         public var method: String
         public var url: String
         public var headers: [String: String]
         public var bodyTemplate: JSONValue?
-        public var queryTemplate: [String: String]?
 
         public var json: JSONValue {
-            var o: [String: JSONValue] = [
+            .object([
                 "method": .string(method), "url": .string(url),
+                "bodyTemplate": bodyTemplate ?? .null,
                 "headers": .object(headers.mapValues(JSONValue.string)),
-                "timeoutMs": 8000,
-            ]
-            o["bodyTemplate"] = bodyTemplate ?? .null
-            o["queryTemplate"] = queryTemplate.map { .object($0.mapValues(JSONValue.string)) } ?? .null
-            return .object(o)
+            ])
         }
     }
 
+    /// One ToolConfig.
     public struct Definition: Sendable, Hashable {
         public var name: String
-        public var type: String
         public var description: String
         public var parameters: JSONValue
         public var http: HTTP?
-        public var contextUpdates: [String: String]
+        public var contextUpdates: [String: String]?
         public var condition: Condition?
+        public var extraCostResponseField: String?
         public var triggersHangup = false
         public var triggersTransfer = false
         public var mutesClientAudio = false
         public var skipResponseCreate = false
         public var sortOrder: Int
 
-        /// The body of `POST /api/agents/:id/tools`.
-        public var json: JSONValue {
+        /// The ToolConfig as `PUT /api/agents/:id/brain` takes it (the original sends no `isEnabled` there).
+        public var brainJSON: JSONValue {
             .object([
-                "name": .string(name), "type": .string(type), "description": .string(description), "parameters": parameters,
+                "name": .string(name), "description": .string(description), "parameters": parameters,
                 "http": http?.json ?? .null,
-                "contextUpdates": .object(contextUpdates.mapValues(JSONValue.string)),
+                "contextUpdates": contextUpdates.map { .object($0.mapValues(JSONValue.string)) } ?? .null,
                 "condition": condition?.json ?? .null,
+                "extraCostResponseField": extraCostResponseField.map(JSONValue.string) ?? .null,
                 "triggersHangup": .bool(triggersHangup), "triggersTransfer": .bool(triggersTransfer),
                 "mutesClientAudio": .bool(mutesClientAudio), "skipResponseCreate": .bool(skipResponseCreate),
-                "sortOrder": .int(sortOrder), "isActive": true,
+                "sortOrder": .int(sortOrder),
             ])
         }
+
+        /// The body of `POST /api/agents/:id/tools`.
+        public var json: JSONValue {
+            guard case .object(var o) = brainJSON else { return brainJSON }
+            o["isEnabled"] = true
+            return .object(o)
+        }
+    }
+
+    /// The body of `PUT /api/agents/:id/brain`: the prompt and the whole tool set, with `brainVersion`.
+    public static func brain(token: String) -> JSONValue {
+        .object(["prompt": .string(prompt), "tools": .array(definitions(token: token).map(\.brainJSON)), "version": .string(brainVersion)])
     }
 
     static func ai(_ arg: String) -> JSONValue { .string("={{$ai.\(arg)}}") }
@@ -76,16 +95,17 @@ public enum AgentToolConfigs {
     public static func definitions(token: String) -> [Definition] {
         let schemas = Dictionary(uniqueKeysWithValues: ToolCatalog.tools(for: .all).map { ($0.name, $0) })
         let headers = ["Authorization": "Bearer \(token)", "Content-Type": "application/json"]
-        func http(_ method: String, _ path: String, body: [String: JSONValue]? = nil, query: [String: String]? = nil) -> HTTP {
-            HTTP(method: method, url: "{{BASE_URL}}" + path, headers: headers, bodyTemplate: body.map(JSONValue.object), queryTemplate: query)
+        func http(_ method: String, _ path: String, body: [String: JSONValue]? = nil) -> HTTP {
+            HTTP(method: method, url: "={{BASE_URL}}" + path, headers: body == nil ? headers.filter { $0.key == "Authorization" } : headers,
+                 bodyTemplate: body.map(JSONValue.object))
         }
         func flag(_ key: String) -> Condition { Condition(configKey: key, op: "truthy", value: nil) }
         var out: [Definition] = []
         for (order, tool) in ToolName.allCases.enumerated() {
             let schema = schemas[tool.rawValue]!
             var d = Definition(
-                name: tool.rawValue, type: "http_api", description: schema.description, parameters: schema.parameters,
-                http: nil, contextUpdates: [:], condition: nil, sortOrder: order)
+                name: tool.rawValue, description: schema.description, parameters: schema.parameters,
+                http: nil, contextUpdates: nil, condition: nil, extraCostResponseField: nil, sortOrder: order + 1)
             switch tool {
             case .checkAvailability:
                 d.http = http("POST", "/api/availability/check", body: [
@@ -100,7 +120,7 @@ public enum AgentToolConfigs {
                 ]
             case .confirmOrder:
                 d.http = http("POST", "/api/ai/tools/confirm-order", body: [
-                    "restaurantId": restaurant, "order_type": ai("order_type"), "items": ai("items"), "total": ai("total"),
+                    "restaurantId": restaurant, "order_type": ai("order_type"), "items": ai("items"), "total": ai("total"), "subtotal": ai("subtotal"),
                     "delivery_fee": ai("delivery_fee"), "payment_method": ai("payment_method"), "notes": ai("notes"),
                     "item_map": ctx("item_map"), "call_id": ctx("call_id"), "customer_id": ctx("customer_id"), "customer_name": ctx("customer_name"),
                     "caller_phone": ctx("caller_phone"), "last_availability_check": ctx("last_availability_check"),
@@ -131,7 +151,7 @@ public enum AgentToolConfigs {
                 ])
                 d.condition = flag("reservationEnabled")
             case .checkOrderStatus:
-                d.http = http("GET", "/api/orders/status", query: ["restaurantId": "={{config.restaurantId}}", "phone": "={{ctx.caller_phone}}"])
+                d.http = http("GET", "/api/orders/status?restaurantId={{config.restaurantId}}&phone={{ctx.caller_phone}}")
                 d.condition = flag("orderStatusEnabled")
             case .cancelOrder:
                 d.http = http("POST", "/api/ai/tools/cancel-order", body: [
@@ -139,7 +159,7 @@ public enum AgentToolConfigs {
                 ])
                 d.condition = flag("orderStatusEnabled")
             case .lookupReservation:
-                d.http = http("GET", "/api/reservations/lookup", query: ["restaurantId": "={{config.restaurantId}}", "phone": "={{ctx.caller_phone}}"])
+                d.http = http("GET", "/api/reservations/lookup?restaurantId={{config.restaurantId}}&phone={{ctx.caller_phone}}")
                 d.condition = flag("reservationEnabled")
             case .cancelReservation:
                 d.http = http("PATCH", "/api/reservations", body: [
@@ -147,12 +167,12 @@ public enum AgentToolConfigs {
                 ])
                 d.condition = flag("reservationEnabled")
             case .transferCall:
-                d.type = "built_in"
                 d.triggersTransfer = true
+                d.mutesClientAudio = true
                 d.condition = flag("transferEnabled")
             case .endCall:
-                d.type = "built_in"
                 d.triggersHangup = true
+                d.mutesClientAudio = true
                 d.skipResponseCreate = true
             }
             out.append(d)

@@ -4,7 +4,8 @@ import HTTPTypes
 import Hummingbird
 
 /// Reads the agent token sip-agent-server presents: `Authorization: Bearer …`, `X-API-Key`, or — on `GET /api/ai`
-/// only (`allowQuery`), for URL-only configuration such as `externalSessionUrl` — a `token` query parameter.
+/// and `POST /api/calls` only (`allowQuery`), the URLs sip-agent-server calls bare (`externalSessionUrl`,
+/// `onCallEndWebhook`) — a `token` query parameter.
 enum AgentAuth {
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
 

@@ -16,7 +16,9 @@ public struct AppServices: Sendable {
     public let logger: Logger
     /// Delivery addresses → coordinates; nil when no provider is configured (saved or given coordinates only).
     public let geocoder: (any Geocoder)?
-    /// Background provisioning in sip-agent-server after a restaurant write; nil when none is configured.
+    /// Provisioning in sip-agent-server (`SIP_AGENT_SERVER_URL`, default `http://localhost:4000`).
+    public let provisioner: Provisioner
+    /// Background provisioning after a restaurant write; nil when no sip-agent-server is configured.
     public let provisioning: ProvisioningQueue?
     /// Failed logins per account and per address (growing lock, then 429).
     public let loginThrottle: LoginThrottle
@@ -35,8 +37,9 @@ public struct AppServices: Sendable {
         self.logger = logger
         loginThrottle = LoginThrottle()
         passwordHasher = .shared
-        provisioning = configuration.sipAgentServerConfigured ? ProvisioningQueue(provisioner: Provisioner(
+        provisioner = Provisioner(
             database: database, cipher: cipher, publicURL: configuration.publicURL,
-            api: SipAgentServerClient(baseURL: configuration.sipAgentServerURL, apiKey: configuration.sipAgentServerAPIKey), logger: logger)) : nil
+            api: SipAgentServerClient(baseURL: configuration.sipAgentServerURL, apiKey: configuration.sipAgentServerAPIKey), logger: logger, now: now)
+        provisioning = configuration.sipAgentServerConfigured ? ProvisioningQueue(provisioner: provisioner) : nil
     }
 }

@@ -1,5 +1,6 @@
 import AlloRestoCore
 import AlloRestoStore
+import Crypto
 import FluentKit
 import Foundation
 import Hummingbird
@@ -16,6 +17,7 @@ struct IntegrationRoutes {
         router.get("/api/sip/agents") { request, _ in try await self.sipAgents(request) }
         let admin = router.group().add(middleware: AdminGuard(services: services))
         admin.get("/api/admin/servers") { _, _ in ToolResponse.value(await self.servers()) }
+        admin.post("/api/admin/push-brain") { _, _ in ToolResponse.value(try await self.pushBrain()) }
         admin.get("/admin/servers") { _, context in
             pages.html(pages.render("servers", ["title": "Serveurs vocaux", "email": context.admin!.email]))
         }
@@ -29,15 +31,20 @@ struct IntegrationRoutes {
 
     func callEnded(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context, limit: ToolBody.Limit.callRecord)
-        guard let token = AgentAuth.presentedToken(request) else { throw APIError.unauthorized() }
+        // sip-agent-server posts to `onCallEndWebhook` bare: the agent token rides in its URL (`?token=`).
+        guard let token = AgentAuth.presentedToken(request, allowQuery: true) else { throw APIError.unauthorized() }
         let final = body.object("finalContext", "final_context").map(ToolBody.init(fields:))
-        var rawId = body.string("restaurantId", "restaurant_id") ?? final?.string("restaurant_id", "restaurantId")
-        if rawId == nil { rawId = try await AgentTokens.restaurant(ofToken: token, on: services.database.db)?.uuidString }
+        // As the original: the restaurant from the body or the call's final context, 400 without.
+        guard let rawId = body.string("restaurantId", "restaurant_id") ?? final?.string("restaurant_id", "restaurantId") else {
+            var e = APIError(.badRequest, code: "missing_restaurant_id", "restaurantId requis (ou finalContext.restaurant_id).")
+            e.field = "restaurantId"
+            throw e
+        }
         let (session, _) = try await ToolAuth.authorize(token: token, rawId: rawId, services: services)
         let r = session.template.restaurant
-        guard let callId = body.string("callId", "call_id", "id") else {
-            throw APIError(.unprocessableContent, code: "missing_call_id", "Le champ callId est obligatoire.")
-        }
+        // A record without an id is still kept, once: its id is the digest of its content (a resend is the same).
+        let callId = body.string("callId", "call_id", "callSid", "sid", "id")
+            ?? "sha256:" + Hex.lowercase(SHA256.hash(data: Data(JSONWriter.encoded(JSONValue.object(body.fields))))).prefix(32)
         let tokens = body.object("tokens", "usage").map(ToolBody.init(fields:))
         let costs = body.object("costs", "cost").map(ToolBody.init(fields:))
         // A call lasts at most a week: anything longer is a client's mistake, refused naming the field.
@@ -68,17 +75,17 @@ struct IntegrationRoutes {
         guard row.payload.utf8.count <= 512 * 1024 else { throw ToolBody.invalid("payload", "un enregistrement de 512 Ko au plus") }
         // Idempotent by callId: a resent record is acknowledged, the first one kept.
         if let existing = try await CallRecord.query(on: services.database.db).filter(\.$callId == callId).first() {
-            return ToolResponse.value(["success": true, "id": .string(existing.id!.uuidString.lowercased()), "duplicate": true])
+            return ToolResponse.value(["success": true, "ok": true, "id": .string(existing.id!.uuidString.lowercased()), "duplicate": true])
         }
         do {
             try await row.create(on: services.database.db)
         } catch {
             if let existing = try await CallRecord.query(on: services.database.db).filter(\.$callId == callId).first() {
-                return ToolResponse.value(["success": true, "id": .string(existing.id!.uuidString.lowercased()), "duplicate": true])
+                return ToolResponse.value(["success": true, "ok": true, "id": .string(existing.id!.uuidString.lowercased()), "duplicate": true])
             }
             throw error
         }
-        return ToolResponse.value(["success": true, "id": .string(row.id!.uuidString.lowercased()), "duplicate": false], status: .created)
+        return ToolResponse.value(["success": true, "ok": true, "id": .string(row.id!.uuidString.lowercased()), "duplicate": false], status: .created)
     }
 
     static func callOut(_ c: CallRecord) -> JSONValue {
@@ -138,6 +145,17 @@ struct IntegrationRoutes {
 
     // MARK: voice servers (admin)
 
+    /// `POST /api/admin/push-brain` (the original's): the prompt and the 12 tools pushed again to every agent with
+    /// one `PUT /api/agents/:id/brain` each (after a deployment that changed them). Answers the original's
+    /// `{success, failed}` counts, plus one line per restaurant.
+    func pushBrain() async throws -> JSONValue {
+        let outcomes = try await services.provisioner.provisionAll(pushBrain: true) { r, outcome in
+            services.logger.info("brain pushed", metadata: ["restaurant": "\(r.id!)", "outcome": "\(outcome.line)"])
+        }
+        let failed = outcomes.filter(\.failed).count
+        return ["success": .int(outcomes.count - failed), "failed": .int(failed), "results": .array(outcomes.map { .string($0.line) })]
+    }
+
     /// Workers and agents of sip-agent-server, queried in parallel with a 3 s deadline; offline → empty lists.
     func servers() async -> JSONValue {
         let api = SipAgentServerClient(baseURL: services.configuration.sipAgentServerURL, apiKey: services.configuration.sipAgentServerAPIKey, timeout: .seconds(3))
@@ -165,7 +183,7 @@ struct IntegrationRoutes {
             return .object([
                 "id": v["id"] ?? .null, "name": v["name"] ?? .null, "active": v["isActive"] ?? v["active"] ?? .null,
                 "restaurantId": rid.map(JSONValue.string) ?? .null, "restaurantName": rid.flatMap { names[$0] }.map(JSONValue.string) ?? .null,
-                "transport": v["transport"] ?? .null,
+                "transport": v["transportType"] ?? v["transport"] ?? .null,
             ])
         } ?? []
         return .object(["success": true, "serverOnline": .bool(online), "workers": .array(workerList), "agents": .array(agentList),

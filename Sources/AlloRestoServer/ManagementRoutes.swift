@@ -320,6 +320,7 @@ struct ManagementRoutes {
         }
         if let a = try body.bool("isActive", "is_active") { line.isActive = a }
         try await save(line, restaurant: r.id!)
+        if let queue = services.provisioning { await queue.schedule(r.id!) }  // the agent's phone line follows
         return ToolResponse.value(.object(["success": true, "phoneLine": Self.lineJSON(line)]))
     }
 

@@ -9,6 +9,7 @@ enum RestaurantSettings {
     /// Fields whose change alters the agent in sip-agent-server (name, voice, timezone, feature flags).
     static let agentFields: Set<String> = [
         "name", "aiVoice", "timezone", "deliveryEnabled", "reservationEnabled", "orderStatusEnabled", "transferEnabled", "isActive",
+        "phone", "transferPhoneNumber", "transferAutomatic",
     ]
     /// The voices OpenAI Realtime offers.
     static let voices = ["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"]

@@ -14,7 +14,7 @@ import Hummingbird
 ///   of the server's own origin (`ALLORESTO_PUBLIC_URL`, or the `Host` it was reached at); with neither it is
 ///   refused (403 `csrf_origin`). HTML forms (logout) must also carry the session's `_csrf` token (403 `csrf_token`);
 ///   JSON APIs refuse any other content type (415 `unsupported_media_type`), so a `text/plain` body cannot pose
-///   as JSON. A login posted from another origin is refused the same way.
+///   as JSON with a session cookie (without one, `text/plain` is read as JSON: a server's bare `fetch`). A login posted from another origin is refused the same way.
 struct SecurityMiddleware: RouterMiddleware {
     typealias Context = AppContext
     /// `scheme://host[:port]` of `ALLORESTO_PUBLIC_URL`.
@@ -49,10 +49,12 @@ struct SecurityMiddleware: RouterMiddleware {
         }
         let path = request.uri.path
         let isAPI = path.hasPrefix("/api/")
-        if isAPI, let type = request.headers[.contentType], !Self.isJSON(type) {
+        let cookie = request.cookies[AdminAccounts.cookieName]?.value
+        // A server-to-server `fetch` of a string body says `text/plain` (sip-agent-server's webhook may): without a
+        // session cookie there is no CSRF to fear, so that one is read as JSON; with a cookie it is refused.
+        if isAPI, let type = request.headers[.contentType], !Self.isJSON(type), !(Self.isPlainText(type) && (cookie ?? "").isEmpty) {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "Cette API n'accepte que du JSON (Content-Type: application/json).")
         }
-        let cookie = request.cookies[AdminAccounts.cookieName]?.value
         let headerCredential = AgentAuth.headerToken(request) != nil
         if path == "/login" {
             // Login CSRF: a foreign page must not log the browser into another account.
@@ -66,6 +68,10 @@ struct SecurityMiddleware: RouterMiddleware {
 
     static let originRefused = APIError(.forbidden, code: "csrf_origin",
                                         "Requête refusée : elle ne vient pas du back-office AlloResto (en-tête Origin ou Referer manquant ou étranger).")
+
+    static func isPlainText(_ contentType: String) -> Bool {
+        contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } == "text/plain"
+    }
 
     static func isJSON(_ contentType: String) -> Bool {
         let media = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""

@@ -94,9 +94,22 @@ public struct ServerConfiguration: Sendable {
             let dir = (path as NSString).deletingLastPathComponent
             dataDirectory = dir.isEmpty ? "." : dir
         }
-        for name in ["ALLORESTO_PUBLIC_URL", "SIP_AGENT_SERVER_URL"] {
-            if let v = value(name), URL(string: v)?.scheme.map({ ["http", "https"].contains($0) }) != true || URL(string: v)?.host == nil {
-                throw ConfigurationError("\(name): expected an http(s):// URL, got \"\(v)\"")
+        var notices: [String] = []
+        /// A variable or, when it is not set, its alias from the original AlloResto (`.env` files written for it work).
+        func aliased(_ primary: String, _ alias: String) -> (name: String, value: String)? {
+            if let v = value(primary) {
+                if let other = value(alias), other != v { notices.append("\(alias) is ignored: \(primary) is set and wins") }
+                return (primary, v)
+            }
+            return value(alias).map { (alias, $0) }
+        }
+        let publicSetting = aliased("ALLORESTO_PUBLIC_URL", "ALLORESTO_CALLBACK_URL")
+        let sasSetting = aliased("SIP_AGENT_SERVER_URL", "SIP_AGENT_INTERNAL_URL")
+        let sasKey = aliased("SIP_AGENT_SERVER_API_KEY", "SIP_ACCOUNT_API_KEY")
+        for setting in [publicSetting, sasSetting].compactMap({ $0 }) {
+            let v = setting.value
+            if URL(string: v)?.scheme.map({ ["http", "https"].contains($0) }) != true || URL(string: v)?.host == nil {
+                throw ConfigurationError("\(setting.name): expected an http(s):// URL, got \"\(v)\"")
             }
         }
         var rates = ExchangeRates.builtIn
@@ -152,7 +165,6 @@ public struct ServerConfiguration: Sendable {
         if let n = try wholeNumber("HTTP_IDLE_TIMEOUT_SEC", 1...3600) { edge.idleTimeoutSeconds = n }
         if let n = try wholeNumber("HTTP_MAX_CONNECTIONS", 1...1_000_000) { edge.maxConnections = n }
 
-        var notices: [String] = []
         let keyHex: String
         if let k = value("ENCRYPTION_KEY") {
             do { _ = try MasterKey(hex: k) } catch { throw ConfigurationError(error.description) }
@@ -179,9 +191,9 @@ public struct ServerConfiguration: Sendable {
 
         var config = ServerConfiguration(
             host: host, port: port, database: database, dataDirectory: dataDirectory,
-            publicURL: value("ALLORESTO_PUBLIC_URL") ?? "http://localhost:\(port)",
-            sipAgentServerURL: value("SIP_AGENT_SERVER_URL") ?? "http://localhost:4000",
-            sipAgentServerAPIKey: value("SIP_AGENT_SERVER_API_KEY"),
+            publicURL: publicSetting?.value ?? "http://localhost:\(port)",
+            sipAgentServerURL: sasSetting?.value ?? "http://localhost:4000",
+            sipAgentServerAPIKey: sasKey?.value,
             encryptionKeyHex: keyHex,
             demoLine: SIPCredentials(
                 domain: value("SIP_DOMAIN") ?? "sip.twilio.com", username: value("SIP_USERNAME") ?? "",
@@ -193,7 +205,7 @@ public struct ServerConfiguration: Sendable {
         config.exchangeRateURL = rateURL
         config.exchangeRateRefresh = refresh
         config.geocoder = geocoder
-        config.sipAgentServerConfigured = value("SIP_AGENT_SERVER_URL") != nil
+        config.sipAgentServerConfigured = sasSetting != nil
         if let t = value("ALLORESTO_SERVICE_TOKEN") {
             guard t.count >= 24 else { throw ConfigurationError("ALLORESTO_SERVICE_TOKEN: at least 24 characters (e.g. `openssl rand -hex 24`)") }
             config.serviceToken = t

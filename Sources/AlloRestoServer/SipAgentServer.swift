@@ -7,9 +7,12 @@ import NIOHTTP1
 /// A failure talking to sip-agent-server: down, slow, or an unexpected answer.
 public struct SipAgentServerError: Error, Sendable, CustomStringConvertible {
     public let description: String
+    /// The HTTP status sip-agent-server answered with; nil when it did not answer.
+    public var status: Int? = nil
 }
 
-/// The parts of sip-agent-server's REST API AlloResto uses: accounts, agents, their tools, workers. Every request
+/// The parts of sip-agent-server's REST API AlloResto uses (SPEC §7): accounts, final customers, plans and
+/// subscriptions, agents, their phone lines, tools and brain, workers. Every request
 /// has a deadline; the API key (when set) goes in `X-API-Key` and nowhere else.
 public struct SipAgentServerClient: Sendable {
     public let baseURL: String
@@ -47,7 +50,7 @@ public struct SipAgentServerClient: Sendable {
             throw SipAgentServerError(description: "\(method) \(path): sip-agent-server unreachable or too slow (\(type(of: error)))")
         }
         guard (200..<300).contains(response.status.code) else {
-            throw SipAgentServerError(description: "\(method) \(path): HTTP \(response.status.code)")
+            throw SipAgentServerError(description: "\(method) \(path): HTTP \(response.status.code)", status: Int(response.status.code))
         }
         if bytes.readableBytes == 0 { return .null }
         do { return try JSONReader.parse(Array(buffer: bytes)) } catch {

@@ -192,6 +192,12 @@ public final class AlloRestoDatabase: Sendable {
         try await migrator.revertAllBatches().get()
     }
 
+    /// Runs one administrative SQL statement outside any transaction (e.g. `CREATE DATABASE` for tests).
+    public func raw(_ statement: String) async throws {
+        guard let sql = db as? any SQLDatabase else { throw StoreError.configuration("not an SQL database") }
+        try await sql.raw("\(unsafeRaw: statement)").run()
+    }
+
     /// Drops this database's private PostgreSQL schema (tests clean up with it).
     public func dropSchema() async throws {
         guard let schema, let sql = db as? any SQLDatabase else { return }

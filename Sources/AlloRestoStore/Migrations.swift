@@ -7,7 +7,7 @@ public enum AlloRestoMigrations {
     public static var all: [any Migration] {
         [CreateRestaurants(), CreateMenu(), CreateCustomersAndOrders(), CreateReservations(), CreateCommunication(),
          CreateAccess(), CreatePlatform(), CreateIndexes(), CreatePlanningIndexes(), AddSealedAgentToken(), CreateKitchenBookings(),
-         CreateManagementKeys()]
+         CreateManagementKeys(), CreateSipAgentLinks()]
     }
 }
 
@@ -452,5 +452,35 @@ struct CreateManagementKeys: AsyncMigration {
 
     func revert(on db: Database) async throws {
         try await db.schema("management_keys").delete()
+    }
+}
+
+/// What provisioning created for a restaurant in sip-agent-server (ids, the agent's own tokens sealed) and the
+/// digests of what it last sent; and the leases that let one replica at a time provision (SPEC §7, §12).
+struct CreateSipAgentLinks: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await restaurantRef(db.schema("sip_agent_links").id())
+            .field("account_id", .string)
+            .field("final_customer_id", .string)
+            .field("agent_id", .string)
+            .field("phone_line_id", .string)
+            .field("agent_api_token", .string)
+            .field("agent_public_token", .string)
+            .field("agent_digest", .string)
+            .field("brain_digest", .string)
+            .field("line_digest", .string)
+            .field("updated_at", .datetime)
+            .unique(on: "restaurant_id")
+            .create()
+        try await db.schema("leases")
+            .field("name", .string, .identifier(auto: false))
+            .field("owner", .string, .required)
+            .field("expires_at", .datetime, .required)
+            .create()
+    }
+
+    func revert(on db: Database) async throws {
+        try await db.schema("leases").delete()
+        try await db.schema("sip_agent_links").delete()
     }
 }

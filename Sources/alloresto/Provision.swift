@@ -5,13 +5,16 @@ import ArgumentParser
 import Foundation
 import Logging
 
-/// `alloresto provision`: the Account, one Agent per restaurant and its 12 ToolConfigs in sip-agent-server.
+/// `alloresto provision`: in sip-agent-server, the account, each restaurant's final customer (subscribed to the
+/// account's first base plan), agent, phone line and 12 ToolConfigs — the original AlloResto's sequence (SPEC §7).
 struct Provision: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create or update in sip-agent-server the AlloResto account, each restaurant's agent and its 12 tools (idempotent).")
+        abstract: "Create or update in sip-agent-server the AlloResto account and, per restaurant, its final customer, agent, phone line and 12 tools (idempotent).")
 
     @Option(help: "Only this restaurant (id).") var restaurant: String?
     @Flag(help: "Print what would be sent; send nothing, write nothing.") var dryRun = false
+    @Flag(help: "Push the prompt and the 12 tools again to every agent (one PUT /api/agents/:id/brain each), as after a deployment that changed them.")
+    var pushBrain = false
 
     func run() async throws {
         let config = try loadConfiguration(devMode: false)
@@ -29,15 +32,16 @@ struct Provision: AsyncParsableCommand {
             api: SipAgentServerClient(baseURL: config.sipAgentServerURL, apiKey: config.sipAgentServerAPIKey), logger: logger)
         say("sip-agent-server: \(config.sipAgentServerURL)   AlloResto public URL: \(config.publicURL)\(dryRun ? "   (dry run)" : "")")
         let dry = dryRun
-        let outcomes = try await provisioner.provisionAll(only: only, dryRun: dryRun) { r, outcome in
+        let outcomes = try await provisioner.provisionAll(only: only, dryRun: dryRun, pushBrain: pushBrain) { r, outcome in
             say("\(r.name) (\(r.id!.uuidString.lowercased())): \(outcome.line)")
-            if dry, case .planned(let agent, let tools) = outcome {
-                say("  agent → POST/PUT /api/agents: " + String(decoding: JSONWriter.encoded(agent), as: UTF8.self))
-                say("  tools → PUT /api/agents/:id/tools (\(tools.arrayValue?.count ?? 0)): " + String(decoding: JSONWriter.encoded(tools), as: UTF8.self))
+            if dry, case .planned(let agent, let brain) = outcome {
+                say("  agent → POST /api/agents (PUT /api/agents/:id with what differs): " + String(decoding: JSONWriter.encoded(agent), as: UTF8.self))
+                say("  tools → POST /api/agents/:id/tools ×\(brain["tools"]?.arrayValue?.count ?? 0) (PUT /api/agents/:id/brain afterwards): "
+                    + String(decoding: JSONWriter.encoded(brain), as: UTF8.self))
             }
         }
         if outcomes.isEmpty { say(only == nil ? "No restaurant to provision." : "No such restaurant.") }
         await database.close()
-        if outcomes.contains(where: { if case .failed = $0 { true } else { false } }) { throw ExitCode(1) }
+        if outcomes.contains(where: \.failed) { throw ExitCode(1) }
     }
 }

@@ -6,6 +6,7 @@ import AsyncHTTPClient
 import FluentKit
 import Foundation
 import NIOCore
+import SipAgentServerDouble
 import Testing
 
 /// Headless Chromium (Debian `chromium`) driven over the DevTools protocol by `Tests/Browser/cdp_pages.py`.
@@ -32,9 +33,9 @@ enum Browser {
         let client = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
         let answer = try? await client.execute(request, timeout: .seconds(10))
         try await client.shutdown()
-        guard let response = answer else { throw CallEmulator.Failure(description: "login request failed") }
+        guard let response = answer else { throw LiveHTTP.Failure(description: "login request failed") }
         guard let setCookie = response.headers["Set-Cookie"].first, let pair = setCookie.split(separator: ";").first else {
-            throw CallEmulator.Failure(description: "login gave no cookie (HTTP \(response.status.code))")
+            throw LiveHTTP.Failure(description: "login gave no cookie (HTTP \(response.status.code))")
         }
         return String(pair)
     }
@@ -63,7 +64,7 @@ extension Browser {
     static func python(_ args: [String]) async throws -> JSONValue {
         let result = try await ChildProcess.run("/usr/bin/env", ["python3"] + args)
         guard result.status == 0 else {
-            throw CallEmulator.Failure(description: "browser failed (\(result.status)): \(String(decoding: result.stderr, as: UTF8.self).suffix(2000))")
+            throw LiveHTTP.Failure(description: "browser failed (\(result.status)): \(String(decoding: result.stderr, as: UTF8.self).suffix(2000))")
         }
         return try JSONReader.parse(Array(result.stdout))
     }
@@ -79,10 +80,10 @@ extension Browser {
             let cookie = try await Browser.login(base: base, email: "luigi@chezluigi.test", password: "correct horse battery")
             let auth = ["Authorization": "Bearer \(app.token)", "Content-Type": "application/json"]
             // What the calls of the morning left: a question, a message, a booking.
-            let faq = try await CallEmulator.http(.POST, base + "/api/faq", headers: auth, body: ["restaurantId": .string(app.id), "question": "Est-ce que vous livrez à Montreuil ?"])
+            let faq = try await LiveHTTP.call(.POST, base + "/api/faq", headers: auth, body: ["restaurantId": .string(app.id), "question": "Est-ce que vous livrez à Montreuil ?"])
             #expect(faq.0 == 200)
-            _ = try await CallEmulator.http(.POST, base + "/api/messages", headers: auth, body: ["restaurantId": .string(app.id), "content": "Rappeler Mme Durand pour un anniversaire samedi", "callerName": "Mme Durand", "callerPhone": "0611223344"])
-            _ = try await CallEmulator.http(.POST, base + "/api/reservations", headers: auth, body: ["restaurantId": .string(app.id), "partySize": 4, "reservationTime": "20:00", "customerName": "Martin", "customerPhone": "0622334455", "callId": "resa-1"])
+            _ = try await LiveHTTP.call(.POST, base + "/api/messages", headers: auth, body: ["restaurantId": .string(app.id), "content": "Rappeler Mme Durand pour un anniversaire samedi", "callerName": "Mme Durand", "callerPhone": "0611223344"])
+            _ = try await LiveHTTP.call(.POST, base + "/api/reservations", headers: auth, body: ["restaurantId": .string(app.id), "partySize": 4, "reservationTime": "20:00", "customerName": "Martin", "customerPhone": "0622334455", "callId": "resa-1"])
             let pending: Faq? = try await Faq.query(on: app.database.db).filter(\.$status == "pending").first()
             let question = try #require(pending)
             let qid = question.id!.uuidString.lowercased()
@@ -127,7 +128,7 @@ extension Browser {
                 ["go": .string(r + "/calls")], ["read": "calls"],
             ], tag: "back-office")
             for _ in 0..<600 where !FileManager.default.fileExists(atPath: boardRead.path) { try await Task.sleep(for: .milliseconds(100)) }
-            let placed = try await CallEmulator.http(.POST, base + "/api/ai/tools/confirm-order", headers: auth, body: [
+            let placed = try await LiveHTTP.call(.POST, base + "/api/ai/tools/confirm-order", headers: auth, body: [
                 "restaurantId": .string(app.id), "order_type": "pickup", "items": [["id": 3, "quantity": 1, "selected_options": [["name": "Taille", "choice": "Grande"]]]],
                 "call_id": "board-call", "caller_phone": "0655443322", "customer_name": "Sophie",
             ])
@@ -152,7 +153,7 @@ extension Browser {
             // What the next call sees.
             let order: Order? = try await Order.query(on: app.database.db).filter(\.$callId == "board-call").first()
             #expect(order?.status == "preparing")
-            let next = try await CallEmulator.http(.GET, base + app.aiURI(), headers: ["Authorization": "Bearer \(app.token)"])
+            let next = try await LiveHTTP.call(.GET, base + app.aiURI(), headers: ["Authorization": "Bearer \(app.token)"])
             #expect(next.1["systemPrompt"]?.stringValue?.contains("Oui, nous livrons Montreuil jusqu'à 23 h.") == true)
             let orderable = Set(next.1["itemMap"]?.objectValue?.values.compactMap { $0["name"]?.stringValue } ?? [])
             #expect(!orderable.contains("Bruschetta") && orderable.contains("Margherita"))
@@ -163,15 +164,15 @@ extension Browser {
             #expect(next.1["sipCredentials"] == ["domain": "sip.ovh.fr", "username": "0033972000001", "password": "mot-de-passe-ovh", "source": "client"])
             #expect(next.1["systemPrompt"]?.stringValue?.contains("Brunch du dimanche") == true)
             #expect(next.1["systemPrompt"]?.stringValue?.contains("Menu anniversaire") == true)
-            let check = try await CallEmulator.http(.GET, base + "/api/blocked-phones/check?restaurantId=\(app.id)&phone=0712345678", headers: ["Authorization": "Bearer \(app.token)"])
+            let check = try await LiveHTTP.call(.GET, base + "/api/blocked-phones/check?restaurantId=\(app.id)&phone=0712345678", headers: ["Authorization": "Bearer \(app.token)"])
             #expect(check.1["blocked"] == true && check.1["reason"] == "appels répétés")
             #expect(try await Message.query(on: app.database.db).filter(\.$isRead == false).count() == 0)
         }
     }
 
     @Test(.enabled(if: Browser.enabled)) func adminServersPageWithTheVoiceServerUpAndDown() async throws {
-        let double = SipAgentServerDouble(apiKey: "sas-key")
-        double.state.withLock { $0.workers = [["id": "w-1", "name": "worker-paris-1", "state": "busy", "currentCall": "CA7781"], ["id": "w-2", "name": "worker-paris-2", "state": "idle"]] }
+        let double = SipAgentServer(apiKey: "sas-key")
+        for w: JSON in [["id": "w-1", "name": "worker-paris-1", "state": "busy", "currentCall": "CA7781"], ["id": "w-2", "name": "worker-paris-2", "state": "idle"]] { double.addWorker(w) }
         try await double.run { sas in
             try await TestApp.live(configure: { $0.sipAgentServerURL = sas; $0.sipAgentServerAPIKey = "sas-key" }) { app, base in
                 _ = await SipAgentIntegrationTests.provisioner(app, sipAgentServer: sas, publicURL: base).provision(app.restaurantId)
@@ -184,7 +185,7 @@ extension Browser {
                 #expect(page["title"] == "Serveurs vocaux — AlloResto")
                 #expect(text.contains("worker-paris-1") && text.contains("busy") && text.contains("CA7781"))
                 #expect(text.contains("worker-paris-2") && text.contains("idle"))
-                #expect(text.contains("AlloResto — Chez Luigi") && text.contains("sip"))
+                #expect(text.contains("Chez Luigi") && text.contains("sip_bridge"))
                 #expect(!text.contains("injoignable"))
                 #expect(page["labelsMissing"] == 0)
 
@@ -205,23 +206,23 @@ extension Browser {
 
     @Test(arguments: TestDatabases.kinds)
     func adminServersAPIOnlineOfflineAndAdminOnly(_ kind: String) async throws {
-        let double = SipAgentServerDouble()
-        double.state.withLock { $0.workers = [["id": "w-1", "name": "worker-1", "state": "idle"]] }
+        let double = SipAgentServer()
+        double.addWorker(["id": "w-1", "name": "worker-1", "state": "idle"])
         try await double.run { sas in
             try await TestApp.live(kind, configure: { $0.sipAgentServerURL = sas }) { app, base in
                 _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
                 let cookie = try await Browser.login(base: base, email: "ops@alloresto.test", password: "correct horse battery")
-                let online = try await CallEmulator.http(.GET, base + "/api/admin/servers", headers: ["Cookie": cookie])
+                let online = try await LiveHTTP.call(.GET, base + "/api/admin/servers", headers: ["Cookie": cookie])
                 #expect(online.0 == 200 && online.1["serverOnline"] == true)
                 #expect(online.1["workers"]?.arrayValue?.first?["name"] == "worker-1")
                 // The agent token is not an admin session.
-                #expect(try await CallEmulator.http(.GET, base + "/api/admin/servers", headers: ["Authorization": "Bearer \(app.token)"]).0 == 401)
+                #expect(try await LiveHTTP.call(.GET, base + "/api/admin/servers", headers: ["Authorization": "Bearer \(app.token)"]).0 == 401)
             }
             // sip-agent-server down: offline, empty lists, never an error.
             try await TestApp.live(kind, configure: { $0.sipAgentServerURL = "http://127.0.0.1:9" }) { app, base in
                 _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
                 let cookie = try await Browser.login(base: base, email: "ops@alloresto.test", password: "correct horse battery")
-                let offline = try await CallEmulator.http(.GET, base + "/api/admin/servers", headers: ["Cookie": cookie])
+                let offline = try await LiveHTTP.call(.GET, base + "/api/admin/servers", headers: ["Cookie": cookie])
                 #expect(offline.0 == 200)
                 #expect(offline.1["serverOnline"] == false && offline.1["workers"] == [] && offline.1["agents"] == [])
             }

@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SipAgentServerDouble
 import Testing
 
 /// The back office's APIs: admin only, validated with the field named, and every change visible in the next call's
@@ -239,20 +240,20 @@ import Testing
     }
 
     @Test func aVoiceChangeReprovisionsTheAgent() async throws {
-        let double = SipAgentServerDouble()
+        let double = SipAgentServer()
         try await double.run { sas in
             try await TestApp.live(configure: { $0.sipAgentServerURL = sas; $0.sipAgentServerConfigured = true }) { app, base in
                 _ = await SipAgentIntegrationTests.provisioner(app, sipAgentServer: sas, publicURL: base).provision(app.restaurantId)
-                #expect(double.agents.first?["voice"] == "sage")
+                #expect(double.agents.first?["aiVoice"] == "sage")
                 _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
                 let cookie = try await Browser.login(base: base, email: "ops@alloresto.test", password: "correct horse battery")
-                let r = try await CallEmulator.http(.PATCH, base + "/api/restaurants", headers: ["Cookie": cookie, "Content-Type": "application/json", "Origin": base],
+                let r = try await LiveHTTP.call(.PATCH, base + "/api/restaurants", headers: ["Cookie": cookie, "Content-Type": "application/json", "Origin": base],
                                                    body: ["restaurantId": .string(app.id), "aiVoice": "verse"])
                 #expect(r.0 == 200)
                 // Provisioning runs in the background; the write did not wait for it.
                 let deadline = ContinuousClock.now + .seconds(20)
-                while double.agents.first?["voice"] != "verse", ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-                #expect(double.agents.first?["voice"] == "verse")
+                while double.agents.first?["aiVoice"] != "verse", ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+                #expect(double.agents.first?["aiVoice"] == "verse")
                 // A change the agent does not hold (a price threshold) sends nothing (once the run above is over).
                 var count = double.requests.count
                 while true {
@@ -260,7 +261,7 @@ import Testing
                     if double.requests.count == count { break }
                     count = double.requests.count
                 }
-                _ = try await CallEmulator.http(.PATCH, base + "/api/restaurants", headers: ["Cookie": cookie, "Content-Type": "application/json"],
+                _ = try await LiveHTTP.call(.PATCH, base + "/api/restaurants", headers: ["Cookie": cookie, "Content-Type": "application/json"],
                                                body: ["restaurantId": .string(app.id), "minOrderAmount": 20])
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(double.requests.count == count)

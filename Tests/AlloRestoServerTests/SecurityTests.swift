@@ -359,7 +359,7 @@ import Testing
             let port = try #require(URL(string: base)?.port)
             let closed = try await SlowClient.trickle(port: port, bytes: Array("GET /health HTTP/1.1\r\nHost: x\r\n".utf8), every: 0.3, giveUpAfter: 15)
             #expect(closed, "the server kept a connection whose head never ended")
-            #expect(try await CallEmulator.http(.GET, base + "/health").0 == 200)
+            #expect(try await LiveHTTP.call(.GET, base + "/health").0 == 200)
         }
     }
 }

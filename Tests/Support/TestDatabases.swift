@@ -22,6 +22,23 @@ public enum TestDatabases {
         postgresURL != nil || ProcessInfo.processInfo.environment["REQUIRE_POSTGRES"] == "1" ? ["sqlite", "postgres"] : ["sqlite"]
     }
 
+    /// A fresh, empty PostgreSQL database for processes that only take a URL (the built binary, several replicas
+    /// on one database); `drop` removes it.
+    public static func freshPostgresDatabase() async throws -> (url: String, drop: @Sendable () async -> Void) {
+        guard let base = postgresURL, var parts = URLComponents(string: base) else { throw Missing() }
+        let name = "alloresto_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        let admin = try await AlloRestoDatabase.open(try DatabaseLocation(url: base), migrate: false, postgresConnectionsPerEventLoop: 1)
+        defer { Task { await admin.close() } }
+        try await admin.raw("CREATE DATABASE \(name)")
+        parts.path = "/" + name
+        let url = parts.string!
+        return (url, {
+            guard let again = try? await AlloRestoDatabase.open(try DatabaseLocation(url: base), migrate: false, postgresConnectionsPerEventLoop: 1) else { return }
+            try? await again.raw("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            await again.close()
+        })
+    }
+
     /// PostgreSQL test databases open at once: the whole suite runs in parallel, and a test server accepts 100
     /// connections by default (each test database holds up to 4 per event loop).
     static let postgresGate = AsyncGate(limit: 8)
