@@ -102,13 +102,15 @@ enum OpenAPIDocument {
             ],
             "/api/admin/me": ["get": op("The logged-in admin", tag: "admin", security: ["adminSession"])],
             "/api/admin/servers": ["get": op("sip-agent-server's workers and agents (queried server-side, in parallel, 3 s); offline → serverOnline:false and empty lists", tag: "admin", security: ["adminSession"])],
+            "/api/admin/push-brain": ["post": op("The original's brain push: the prompt and the 12 tools sent again to every agent (one PUT /api/agents/:id/brain each); answers {success, failed} counts", tag: "admin", security: ["adminSession"])],
             "/api/calls": [
-                "post": op("End-of-call webhook from sip-agent-server: the call record, idempotent by callId (201 first, 200 duplicate)", tag: "integration", body: obj(rid.merging([
+                "post": op("End-of-call webhook from sip-agent-server (onCallEndWebhook, token in ?token= or as Bearer): the call record, idempotent by callId (or by its content without one; 201 first, 200 duplicate); 400 without restaurantId or finalContext.restaurant_id", tag: "integration",
+                           params: [query("token", "The agent token, for the webhook URL sip-agent-server calls bare")], body: obj(rid.merging([
                     "callId": str(""), "finalContext": ["type": "object", "description": "restaurant_id, caller_phone…"], "callerPhone": str(""),
                     "startedAt": str("ISO"), "endedAt": str("ISO"), "durationSec": int(""), "durationMs": int(""), "outcome": str(""),
                     "tokens": ["type": "object", "description": "{input, output}"], "costs": ["type": "object", "description": "{usd, local}"],
                     "transcriptSummary": str(""),
-                ]) { $1 }, required: ["callId"])),
+                ]) { $1 })),
                 "get": op("The restaurant's call log, newest first", tag: "restaurant", params: [restaurantIdQuery, query("limit", "1…500")], security: restaurantSide),
             ],
             "/api/sip/agents": ["get": adding(op("Active restaurants with their phone line (decrypted) for the SIP bridge; ALLORESTO_SERVICE_TOKEN as Bearer", tag: "integration", security: ["serviceToken"]), "503", "ALLORESTO_SERVICE_TOKEN is not configured: the route is off")],

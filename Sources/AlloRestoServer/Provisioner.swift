@@ -249,7 +249,7 @@ public struct Provisioner: Sendable {
             guard let r = try await Restaurant.find(restaurantId, on: database.db) else { return .failed("restaurant \(restaurantId) not found") }
             if dryRun {
                 let sealed = try await AgentTokens.sealedProvisioningToken(for: restaurantId, cipher: cipher, on: database.db)
-                let want = try await desired(r, token: sealed ?? "<new agent token>")
+                let want = try await desired(r, token: sealed ?? "<secret>")
                 let secrets = [sealed ?? "", want.line?["sipPassword"]?.stringValue ?? ""]
                 return .planned(agent: Self.masked(.object(want.agent), secrets), brain: Self.masked(want.brain, secrets))
             }

@@ -28,6 +28,25 @@ import Testing
         #expect(c.redisURL == "redis://127.0.0.1:6379")
     }
 
+    /// The original AlloResto's variable names work as aliases; ours win when both are set (and say so).
+    @Test func theOriginalsVariableNamesAreAliases() throws {
+        let original = try ServerConfiguration.fromEnvironment([
+            "ENCRYPTION_KEY": key, "SIP_AGENT_INTERNAL_URL": "http://sip-agent-server-api:4000", "SIP_ACCOUNT_API_KEY": "acc_123",
+            "ALLORESTO_CALLBACK_URL": "http://alloresto:3000",
+        ], devMode: false)
+        #expect(original.sipAgentServerURL == "http://sip-agent-server-api:4000" && original.sipAgentServerConfigured)
+        #expect(original.sipAgentServerAPIKey == "acc_123" && original.publicURL == "http://alloresto:3000")
+        let both = try ServerConfiguration.fromEnvironment([
+            "ENCRYPTION_KEY": key, "SIP_AGENT_SERVER_URL": "http://ours:4000", "SIP_AGENT_INTERNAL_URL": "http://theirs:4000",
+        ], devMode: false)
+        #expect(both.sipAgentServerURL == "http://ours:4000")
+        #expect(both.notices.contains { $0.contains("SIP_AGENT_INTERNAL_URL is ignored") })
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.fromEnvironment(["ENCRYPTION_KEY": key, "SIP_AGENT_INTERNAL_URL": "sas:4000"], devMode: false) }
+        do { _ = try ServerConfiguration.fromEnvironment(["ENCRYPTION_KEY": key, "SIP_AGENT_INTERNAL_URL": "sas:4000"], devMode: false) } catch {
+            #expect(error.description.hasPrefix("SIP_AGENT_INTERNAL_URL:"))
+        }
+    }
+
     @Test func everyErrorIsOneLineNamingTheVariable() throws {
         let cases: [([String: String], String)] = [
             ([:], "ENCRYPTION_KEY: required"),

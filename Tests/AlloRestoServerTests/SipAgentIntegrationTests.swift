@@ -297,6 +297,18 @@ import Testing
         }
     }
 
+    /// The double and the emulator are written from the contract: no module of the product is imported there.
+    @Test func theDoubleImportsNoProductionModule() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("SipAgentServerDouble")
+        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).filter { $0.pathExtension == "swift" }
+        #expect(files.count >= 4)
+        let product = ["AlloRestoCore", "AlloRestoStore", "AlloRestoServer", "AlloRestoTestSupport", "SIPCore", "SIPBridge", "RedisClient", "alloresto"]
+        for file in files {
+            let imports = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("import ") || $0.hasPrefix("@testable import ") }
+            for line in imports { #expect(!product.contains { line.hasSuffix(" " + $0) }, "\(file.lastPathComponent): \(line)") }
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func endOfCallWebhookAndTheBridgeLines(_ kind: String) async throws {
         try await TestApp.live(kind, configure: { $0.serviceToken = "bridge-token-0123456789abcdef" }) { app, base in

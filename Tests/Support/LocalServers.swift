@@ -27,6 +27,52 @@ public enum LocalServers {
         return nil
     }
 
+    /// The status of `GET path` over a new TCP connection of its own (never a pooled one), or nil when no status
+    /// line came within `seconds`. The connection is read to its end before it is closed.
+    public static func httpStatus(port: Int, path: String = "/health", within seconds: Double) -> Int? {
+        guard let fd = connect(port: port) else { return nil }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        guard send(fd, request, request.count, 0) == request.count else { return nil }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            received.append(contentsOf: buffer[0..<n])
+        }
+        let head = String(decoding: received.prefix(64), as: UTF8.self)
+        guard head.hasPrefix("HTTP/1.1 "), let code = Int(head.dropFirst(9).prefix(3)) else { return nil }
+        return code
+    }
+
+    /// A connection the server has surely accepted: one keep-alive `GET path` answered on it, then left open and
+    /// idle (the caller closes it); nil when no answer came within `seconds`.
+    public static func answeredConnection(port: Int, path: String = "/health", within seconds: Double = 10) -> Int32? {
+        guard let fd = connect(port: port) else { return nil }
+        var timeout = timeval(tv_sec: Int(seconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        if send(fd, request, request.count, 0) == request.count {
+            while true {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n <= 0 { break }
+                received.append(contentsOf: buffer[0..<n])
+                let text = String(decoding: received, as: UTF8.self)
+                guard let end = text.range(of: "\r\n\r\n") else { continue }
+                let length = text[..<end.lowerBound].split(separator: "\r\n")
+                    .first { $0.lowercased().hasPrefix("content-length:") }.flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                if text[end.upperBound...].utf8.count >= length { return fd }
+            }
+        }
+        close(fd)
+        return nil
+    }
+
     /// A port nothing listens on now, chosen by the kernel (random picks in a fixed range collided now and then).
     public static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
