@@ -88,6 +88,11 @@ public struct Provisioner: Sendable {
         var lineDigest: String?
     }
 
+    /// Whether what was last sent (the link's digests) is what would be sent now.
+    static func upToDate(_ link: SipAgentLink, _ want: Desired) -> Bool {
+        link.agentDigest == want.agentDigest && link.brainDigest == want.brainDigest && link.lineDigest == want.lineDigest
+    }
+
     static func digest(_ v: JSONValue) -> String {
         Hex.lowercase(SHA256.hash(data: Data(JSONWriter.encoded(v))))
     }
@@ -253,6 +258,11 @@ public struct Provisioner: Sendable {
                 let secrets = [sealed ?? "", want.line?["sipPassword"]?.stringValue ?? ""]
                 return .planned(agent: Self.masked(.object(want.agent), secrets), brain: Self.masked(want.brain, secrets))
             }
+            // In the background, a restaurant whose digests match costs reads only: no lease, no request.
+            if !verify, !pushBrain, let sealed = try await AgentTokens.sealedProvisioningToken(for: restaurantId, cipher: cipher, on: database.db) {
+                let link = try await SipAgentLink.of(restaurantId, on: database.db)
+                if let agentId = link.agentId, Self.upToDate(link, try await desired(r, token: sealed)), r.agentId == agentId { return .unchanged(agentId: agentId) }
+            }
             guard try await Leases.acquire(lease, owner: owner, for: Self.leaseDuration, now: now(), on: database.db) else { return .busy }
             let outcome = await provisionHoldingLease(r, accountId: knownAccount, verify: verify, pushBrain: pushBrain)
             try? await Leases.release(lease, owner: owner, on: database.db)
@@ -270,10 +280,7 @@ public struct Provisioner: Sendable {
             let want = try await desired(r, token: token)
             let link = try await SipAgentLink.of(restaurantId, on: database.db)
             let id = restaurantId.uuidString.lowercased()
-            if !verify, !pushBrain, let agentId = link.agentId, link.agentDigest == want.agentDigest, link.brainDigest == want.brainDigest,
-               link.lineDigest == want.lineDigest, r.agentId == agentId {
-                return .unchanged(agentId: agentId)
-            }
+            if !verify, !pushBrain, let agentId = link.agentId, Self.upToDate(link, want), r.agentId == agentId { return .unchanged(agentId: agentId) }
             let accountId: String
             if let knownAccount { accountId = knownAccount } else { accountId = try await ensureAccount() }
             link.accountId = accountId

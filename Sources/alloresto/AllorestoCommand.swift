@@ -105,8 +105,9 @@ struct Serve: AsyncParsableCommand {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let queue = services.provisioning {
-                    // Restaurants without an agent (created while sip-agent-server was down) are caught up at start
-                    // and every 5 minutes, beside the server.
+                    // Restaurants whose agent is missing or differs from what was last sent (created or changed while
+                    // sip-agent-server was down) are caught up at start and every 5 minutes, beside the server; the
+                    // check is against the database, so replicas agree and only one sends (a lease per restaurant).
                     group.addTask {
                         while !Task.isCancelled {
                             try? await queue.catchUp()
