@@ -18,13 +18,15 @@ public enum OrderSize: String, Sendable, Codable {
 
 /// An order as the model described it: `#N` numbers, quantities, option picks. Nothing here is trusted.
 public struct OrderDraft: Sendable, Hashable {
+    /// One pick: `name` is the option's name when the model gave it (`{"Taille": "Grande"}`,
+    /// `{name, choice}`); without it (`["Grande"]`) the choice is matched against every option of the item.
     public struct OptionPick: Sendable, Hashable {
-        public var name: String
+        public var name: String?
         /// For formule picks: the `#N` of the chosen item; for fixed choices: its 1-based position.
         public var choiceNumber: Int?
         public var choice: String?
 
-        public init(name: String, choiceNumber: Int? = nil, choice: String? = nil) {
+        public init(name: String?, choiceNumber: Int? = nil, choice: String? = nil) {
             self.name = name
             self.choiceNumber = choiceNumber
             self.choice = choice
@@ -158,13 +160,10 @@ public enum OrderPricing {
             }
             var picksByOption: [Int: [OrderDraft.OptionPick]] = [:]
             for pick in line.options {
-                guard let index = item.options.firstIndex(where: { fold($0.name) == fold(pick.name) }) else {
-                    let names = item.options.map { "« \($0.name) »" }.joined(separator: ", ")
-                    return .failure(Refusal("option_unknown", item.options.isEmpty
-                        ? "« \(item.name) » n'a pas d'option « \(pick.name) »."
-                        : "« \(item.name) » n'a pas d'option « \(pick.name) » ; les options sont \(names)."))
+                switch option(of: pick, item: item, menu: menu, numbering: numbering, resolve: resolve) {
+                case .success(let index): picksByOption[index, default: []].append(pick)
+                case .failure(let f): return .failure(f)
                 }
-                picksByOption[index, default: []].append(pick)
             }
             var priced: [PricedOption] = []
             for (index, option) in item.options.enumerated() {
@@ -210,6 +209,73 @@ public enum OrderPricing {
             itemCount: count, size: OrderSize(itemCount: count)))
     }
 
+    /// The option of `item` a pick belongs to: by its name; without one, the only option having that choice (by
+    /// label, formule item name or `#N`). Unknown, or found in several options: a refusal naming the choices.
+    static func option(
+        of pick: OrderDraft.OptionPick, item: MenuItemInfo, menu: Menu, numbering: ItemNumbering, resolve: (Int) -> Result<MenuItemInfo, Refusal>
+    ) -> Result<Int, Refusal> {
+        let all = item.options.map { "\($0.name.lowercased()) (\(choiceList($0, menu: menu, numbering: numbering)))" }.joined(separator: " ; ")
+        let said = pick.choice ?? pick.choiceNumber.map { "#\($0)" } ?? pick.name ?? "?"
+        guard !item.options.isEmpty else {
+            return .failure(Refusal("option_unknown", "« \(item.name) » n'a pas d'option : « \(said) » n'est pas possible."))
+        }
+        if let name = pick.name {
+            if let index = item.options.firstIndex(where: { fold($0.name) == fold(name) }) { return .success(index) }
+            let names = item.options.map { "« \($0.name) »" }.joined(separator: ", ")
+            return .failure(Refusal("option_unknown", "« \(item.name) » n'a pas d'option « \(name) » ; les options sont \(names)."))
+        }
+        var matching: [Int] = []
+        for (index, option) in item.options.enumerated() {
+            if option.source != nil {
+                let eligible = menu.eligibleItems(for: option, numbering: numbering)
+                if let text = pick.choice, eligible.contains(where: { fold($0.item.name) == fold(text) }) { matching.append(index) }
+                else if let n = pick.choiceNumber, case .success(let i) = resolve(n), eligible.contains(where: { $0.item.id == i.id }) { matching.append(index) }
+            } else if let text = pick.choice, !fold(text).isEmpty {
+                if option.choices.contains(where: { fold($0.label) == fold(text) }) { matching.append(index) }
+            }
+        }
+        if matching.isEmpty, let text = pick.choice, !fold(text).isEmpty {
+            // A shortened label ("Grand" for "Grande") only when it designates one choice of one option.
+            let prefixed = item.options.indices.filter { i in item.options[i].source == nil && item.options[i].choices.contains { fold($0.label).hasPrefix(fold(text)) } }
+            if prefixed.count == 1 { matching = prefixed }
+        }
+        if matching.isEmpty, pick.choice == nil, pick.choiceNumber != nil, item.options.count == 1, item.options[0].source == nil { matching = [0] }
+        switch matching.count {
+        case 1: return .success(matching[0])
+        case 0: return .failure(Refusal("choice_invalid", "Pour « \(item.name) », « \(said) » n'est pas un choix possible ; au choix : \(all)."))
+        default:
+            let names = matching.map { item.options[$0].name.lowercased() }.joined(separator: " ou ")
+            return .failure(Refusal("choice_ambiguous", "Pour « \(item.name) », « \(said) » peut être \(names) : lequel ?"))
+        }
+    }
+
+    /// The meaning of an order's lines, for the idempotency digest: each line as the item's id (through the call's
+    /// `item_map`, else the current numbering), its quantity (the same line twice is one line with the sum) and its
+    /// picks resolved to `option=choice` against the menu, folded and sorted — so `"quantity": "2"`, `"#3"`,
+    /// `["Grande"]` and `{"Taille": "Grande"}` mean the same. It reads the whole menu (an item made unavailable since
+    /// still has its meaning, so a retry is recognized); what it cannot resolve is kept as written, folded.
+    public static func meaning(_ draft: OrderDraft, menu: Menu, numbering: ItemNumbering) -> String {
+        let itemsById = Dictionary(menu.items.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        func item(_ number: Int) -> MenuItemInfo? {
+            let id = draft.itemMap.map { $0[number] } ?? numbering.entry(number: number)?.item.id
+            return id.flatMap { itemsById[$0] }
+        }
+        let resolve: (Int) -> Result<MenuItemInfo, Refusal> = { n in item(n).map { .success($0) } ?? .failure(Refusal("item_unknown", "")) }
+        var lines: [String: Int] = [:]
+        for line in draft.lines {
+            let found = item(line.number)
+            let picks = line.options.map { pick -> String in
+                if let found, case .success(let index) = option(of: pick, item: found, menu: menu, numbering: numbering, resolve: resolve),
+                   case .success(let chosen) = choose(pick, option: found.options[index], item: found, menu: menu, numbering: numbering, resolve: resolve) {
+                    return "\(fold(chosen.name))=\(fold(chosen.choice))"
+                }
+                return "?\(pick.name.map(fold) ?? "")=\(pick.choice.map(fold) ?? "")#\(pick.choiceNumber ?? 0)"
+            }.sorted().joined(separator: ",")
+            lines["\(found.map { $0.id.uuidString.lowercased() } ?? "#\(line.number)")[\(picks)]", default: 0] += line.quantity
+        }
+        return lines.keys.sorted().map { "\($0)x\(lines[$0]!)" }.joined(separator: "|")
+    }
+
     static func choiceList(_ option: ItemOption, menu: Menu, numbering: ItemNumbering) -> String {
         if option.source != nil {
             return menu.eligibleItems(for: option, numbering: numbering).map { "#\($0.number) \($0.item.name)" }.joined(separator: ", ")
@@ -239,13 +305,14 @@ public enum OrderPricing {
         }
         var match: OptionChoice?
         if let text = pick.choice, !text.isEmpty {
-            match = option.choices.first { fold($0.label) == fold(text) }
-                ?? option.choices.first { fold($0.label).hasPrefix(fold(text)) && !fold(text).isEmpty }
+            let prefixed = option.choices.filter { fold($0.label).hasPrefix(fold(text)) && !fold(text).isEmpty }
+            match = option.choices.first { fold($0.label) == fold(text) } ?? (prefixed.count == 1 ? prefixed[0] : nil)
         } else if let n = pick.choiceNumber, (1...option.choices.count).contains(n) {
             match = option.choices[n - 1]
         }
         guard let m = match else {
-            return .failure(Refusal("choice_invalid", "Pour « \(item.name) », « \(pick.choice ?? "?") » n'existe pas en \(option.name.lowercased()) ; au choix : \(list)."))
+            let said = pick.choice ?? pick.choiceNumber.map { "n° \($0)" } ?? "?"
+            return .failure(Refusal("choice_invalid", "Pour « \(item.name) », « \(said) » n'existe pas en \(option.name.lowercased()) ; au choix : \(list)."))
         }
         return .success(PricedOption(name: option.name, choice: m.label, choiceItemId: nil, extraPriceMinor: m.priceModifierMinor))
     }

@@ -4,41 +4,43 @@ import FluentKit
 import Foundation
 import Hummingbird
 
-/// A time the caller asked for, in the restaurant's local time.
+/// A time the caller asked for, in the restaurant's local time (`SpokenTime`, `SpokenDate`).
 enum RequestedTime {
-    /// `nil` for "as soon as possible". Accepts `HH:MM` (and `19h30`, `19h`), an ISO 8601 instant (what
-    /// check_availability returned), and a date: `YYYY-MM-DD`, `aujourd'hui`, `demain`, `après-demain`, a weekday
-    /// name (the next one). A time already past today means tomorrow, except within `grace` (a caller asking for
-    /// "12h" at 12h02 means now).
-    static func resolve(time: String?, date: String?, clock: RestaurantTime, now: Date, grace: TimeInterval = 600) throws -> Date? {
-        guard let text = time?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
-            if date != nil { throw ToolBody.invalid("requestedTime", "une heure HH:MM quand une date est donnée") }
-            return nil
-        }
-        let lowered = text.lowercased()
-        if ["maintenant", "asap", "des que possible", "dès que possible", "now", "au plus tot", "au plus tôt"].contains(lowered) { return nil }
-        if text.contains("T"), let instant = try? Date(text, strategy: .iso8601) { return instant }
-        guard let tod = TimeOfDay(parsing: text), tod.minutes < 1440 else { throw ToolBody.invalid("requestedTime", "une heure HH:MM") }
-        guard let date else { return clock.upcoming(tod, now: now, grace: grace) }
-        return clock.instant(try day(date, clock: clock, now: now, time: tod), tod)
+    /// A refusal the agent can say, naming the field.
+    static func refusal(_ field: String, _ code: String, _ sentence: String) -> APIError {
+        var e = APIError(.unprocessableContent, code: code, sentence)
+        e.field = field
+        return e
     }
 
-    static func day(_ text: String, clock: RestaurantTime, now: Date, time: TimeOfDay) throws -> LocalDate {
-        let today = clock.localDate(now)
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        if let iso = LocalDate(iso: t) { return iso }
-        switch t {
-        case "aujourd'hui", "aujourdhui", "today", "ce soir", "ce midi": return today
-        case "demain", "tomorrow": return today.adding(days: 1)
-        case "après-demain", "apres-demain", "après demain", "apres demain": return today.adding(days: 2)
-        default: break
+    /// `nil` for "as soon as possible". A time of day without a date is its next occurrence the service can meet
+    /// (`serviceable`); within `grace` a time just past means now (a caller asking for "12h" at 12h02). A time
+    /// that is past, or not understood, is refused with a sentence.
+    static func resolve(time: String?, date: String?, clock: RestaurantTime, now: Date, grace: TimeInterval = 600,
+                        serviceable: ((Date) -> Bool)? = nil) throws -> Date? {
+        guard let text = time?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+            if let date, !date.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw refusal("requestedTime", "missing_time", "À quelle heure, le \(date) ?")
+            }
+            return nil
         }
-        if let wd = Weekday.allCases.first(where: { $0.french == t || $0.key == t }) {
-            var offset = (wd.rawValue - today.weekday.rawValue + 7) % 7
-            if offset == 0 && clock.instant(today, time) < now { offset = 7 }
-            return today.adding(days: offset)
+        guard let spoken = SpokenTime.parse(text) else {
+            throw refusal("requestedTime", "time_not_understood", "Je n'ai pas compris l'heure « \(text) » : pouvez-vous la redire, par exemple 19h30 ?")
         }
-        throw ToolBody.invalid("requestedDate", "une date AAAA-MM-JJ, « demain » ou un jour de la semaine")
+        var day: LocalDate?
+        if let date, !date.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let d = SpokenDate.parse(date, today: clock.localDate(now)) else {
+                throw refusal("requestedDate", "date_not_understood", "Je n'ai pas compris le jour « \(date) » : pouvez-vous le redire, par exemple samedi ou le 5 décembre ?")
+            }
+            guard d >= clock.localDate(now) else { throw refusal("requestedDate", "date_past", "Le \(d.french) est déjà passé : pour quel jour souhaitez-vous ?") }
+            day = d
+        }
+        guard let instant = spoken.resolve(clock: clock, now: now, day: day, grace: grace, serviceable: serviceable) else { return nil }
+        if instant < now.addingTimeInterval(-max(grace, 60)) {
+            let local = clock.local(instant)
+            throw refusal("requestedTime", "time_past", "\(local.date == clock.localDate(now) ? local.time.french : "Le \(local.date.french) à \(local.time.french)") est déjà passé : à quelle heure souhaitez-vous ?")
+        }
+        return instant
     }
 }
 
@@ -55,8 +57,10 @@ struct DeliveryQuote: Sendable {
     }
 
     /// Where the customer is. With an address: the saved coordinates when it is the caller's saved address, else
-    /// the address geocoded (given coordinates only when no geocoder is configured). Without one: the given
-    /// coordinates, else the saved ones. Outside the radius, unknown address or a geocoder down → a sentence.
+    /// the address geocoded; without a geocoder, given coordinates only when they are not the saved address's (the
+    /// call context carries the saved ones: a new address is never measured there) — else a question. Without an
+    /// address: the saved address and its coordinates, else given coordinates that are not the saved ones (those
+    /// of an address measured earlier in the call). Outside the radius, unknown address or a geocoder down → a sentence.
     static func quote(
         restaurant r: RestaurantProfile, config: PlanningConfig, lat: Double?, lng: Double?, address: String?, phone: String?,
         services: AppServices
@@ -85,12 +89,12 @@ struct DeliveryQuote: Sendable {
                     services.logger.warning("geocoder failed", metadata: ["error": "\(error)"])
                     return .failure(Refusal("geocoder_unavailable", "Je ne peux pas vérifier l'adresse pour le moment. Je peux vous proposer de venir chercher la commande, ou laisser un message au restaurant."))
                 }
-            } else if let given {
+            } else if let given, given != savedPoint {
                 point = given
             } else {
-                return .failure(Refusal("address_not_found", "Je n'arrive pas à situer cette adresse. Pouvez-vous me redonner le numéro, la rue et la ville ?"))
+                return .failure(Refusal("address_not_found", "Je ne peux pas situer cette nouvelle adresse : pouvez-vous me donner le code postal et la ville ?"))
             }
-        } else if let given {
+        } else if let given, given != savedPoint {
             point = given
         } else if let savedPoint {
             point = savedPoint
@@ -144,13 +148,18 @@ struct AvailabilityRoutes {
         let t = session.template
         let r = t.restaurant
         let now = services.now()
-        let mode = try body.choice(["mode", "type", "orderType", "order_type"], Mode.self, synonyms: [
-            "emporter": .pickup, "a_emporter": .pickup, "takeaway": .pickup, "retrait": .pickup, "livraison": .delivery,
-            "table": .reservation, "réservation": .reservation, "reserver": .reservation, "dine_in": .reservation,
-        ]) ?? .pickup
+        var modes: [String: Mode] = [
+            "table": .reservation, "reserver": .reservation, "reserver_une_table": .reservation, "dine_in": .reservation, "sur_place": .reservation,
+        ]
+        for (k, v) in OrderRoutes.orderTypes where v != .dineIn { modes[k] = v == .pickup ? .pickup : .delivery }
+        guard let mode = try body.choice(["mode", "type", "orderType", "order_type"], Mode.self, synonyms: modes,
+                                         choices: "à emporter, en livraison ou une réservation de table") else {
+            throw RequestedTime.refusal("mode", "missing_mode", "Est-ce pour emporter, en livraison, ou pour réserver une table ?")
+        }
+        let schedule0 = t.schedule
         let wanted = try RequestedTime.resolve(
             time: body.string("requestedTime", "requested_time", "time", "reservationTime"), date: body.string("requestedDate", "requested_date", "date"),
-            clock: t.schedule.time, now: now)
+            clock: t.schedule.time, now: now, serviceable: { schedule0.isOpen(at: $0) })
         if mode == .reservation { return try await reservation(body, template: t, wanted: wanted, now: now) }
 
         var fields: [String: JSONValue] = ["success": true, "mode": .string(mode.rawValue)]
@@ -191,6 +200,7 @@ struct AvailabilityRoutes {
         let kitchen = try await KitchenBook.kitchen(
             restaurantId: r.id, config: t.planning, schedule: t.schedule, now: now, window: window, on: services.database.readDB)
         fields["orderSize"] = .string(size.rawValue)
+        if let n = try body.int("itemCount", "orderItemCount", "order_item_count", "item_count", "items_count", in: 0...10_000) { fields["itemCount"] = .int(n) }
         let schedule = t.schedule
         switch kitchen.plan(type, size: size, wanted: wanted, travelMin: travel) {
         case .planned(let plan):
@@ -245,7 +255,9 @@ struct AvailabilityRoutes {
 
     func reservation(_ body: ToolBody, template t: SessionTemplate, wanted: Date?, now: Date) async throws -> Response {
         guard let wanted else { throw APIError(.unprocessableContent, code: "missing_time", "Pour une réservation, l'heure souhaitée (requestedTime) est obligatoire.") }
-        let party = try body.int("partySize", "party_size", "guests", "covers", in: 0...100_000) ?? 2
+        guard let party = try body.int("partySize", "party_size", "guests", "covers", in: 1...100_000) else {
+            throw RequestedTime.refusal("partySize", "missing_party_size", "Pour combien de personnes ?")
+        }
         var fields: [String: JSONValue] = ["success": true, "mode": "reservation", "partySize": .int(party)]
         let rules = t.reservations
         let clock = rules.time

@@ -54,9 +54,30 @@ struct CustomerRoutes {
         guard let phone = PhoneNumber.normalize(rawPhone, defaultCountry: r.country) else {
             return try ToolResponse.refusal(Refusal("phone_invalid", "Ce numéro de téléphone ne semble pas valide."))
         }
-        let lat = try body.double("deliveryLat", "delivery_lat", in: GeoPoint.latitudes)
-        let lng = try body.double("deliveryLng", "delivery_lng", in: GeoPoint.longitudes)
+        let given = GeoPoint(lat: try body.double("deliveryLat", "delivery_lat", in: GeoPoint.latitudes),
+                             lng: try body.double("deliveryLng", "delivery_lng", in: GeoPoint.longitudes))
         let db = services.database.db
+        // Coordinates are written only with the address they belong to. The call context carries the saved
+        // address's: a new address is geocoded (or left without coordinates), never given the old one's.
+        let address = body.string("deliveryAddress", "delivery_address")
+        var point: GeoPoint?
+        var forget = false
+        if let address {
+            let existing = try await Customer.query(on: db).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first()
+            let savedPoint = GeoPoint(lat: existing?.deliveryLat, lng: existing?.deliveryLng)
+            if let street = existing?.deliveryAddress, DeliveryQuote.same(address, street) {
+                point = savedPoint
+            } else if let given, given != savedPoint {
+                point = given
+            } else {
+                forget = true
+                if let geocoder = services.geocoder {
+                    let full = [address, body.string("deliveryPostalCode", "delivery_postal_code"), body.string("deliveryCity", "delivery_city")].compactMap { $0 }.joined(separator: " ")
+                    point = (try? await geocoder.geocode(full))??.point
+                }
+            }
+        }
+        let (newPoint, clear) = (point, forget)
         let saved: Customer = try await db.transaction { tx in
             let c = try await Customer.findOrNew(restaurantId: r.id, phone: phone, on: tx)
             // Only what the caller said is written: an omitted field keeps its saved value.
@@ -65,9 +86,12 @@ struct CustomerRoutes {
             if let v = body.string("deliveryCity", "delivery_city") { c.deliveryCity = v }
             if let v = body.string("deliveryPostalCode", "delivery_postal_code") { c.deliveryPostalCode = v }
             if let v = body.string("deliveryNotes", "delivery_notes") { c.deliveryNotes = v }
-            if let lat, let lng {
-                c.deliveryLat = lat
-                c.deliveryLng = lng
+            if let newPoint {
+                c.deliveryLat = newPoint.lat
+                c.deliveryLng = newPoint.lng
+            } else if clear {
+                c.deliveryLat = nil
+                c.deliveryLng = nil
             }
             try await c.save(on: tx)
             return c

@@ -49,7 +49,8 @@ struct MessageRoutes {
         }
         guard content.count <= 4000 else { throw ToolBody.invalid("content", "un message de 4000 caractères au plus") }
         let phone = body.string("callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
-        let urgent = try body.bool("isUrgent", "is_urgent") ?? false
+        // Urgency only ranks the message: a value it cannot read never loses the caller's message.
+        let urgent = ((try? body.bool("isUrgent", "is_urgent")) ?? nil) ?? false
         let callId = body.string("callId", "call_id")
         let name = body.string("callerName", "caller_name")
         let category = body.string("category")?.lowercased()

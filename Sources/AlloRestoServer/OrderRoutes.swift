@@ -29,29 +29,74 @@ struct OrderRoutes {
         let total_corrected: Bool
     }
 
-    /// The parts of the body that define the order, for the idempotency digest (context values excluded).
-    static func canonical(_ body: ToolBody) -> Data {
-        var defining: [String: JSONValue] = [:]
-        for k in ["order_type", "orderType", "items", "payment_method", "notes", "delivery_fee", "total"] { defining[k] = body.fields[k] }
-        return JSONWriter.encoded(JSONValue.object(defining)).withUnsafeBufferPointer { Data($0) }
+    /// The meaning of an order, for the idempotency digest: its type, its lines as `OrderPricing.meaning` resolves
+    /// them and the delivery address folded. Free text (notes), the stated total and the payment method are not
+    /// part of it: the same order reworded is the same order.
+    static func meaning(_ draft: OrderDraft, template t: SessionTemplate, address: String?) -> Data {
+        let text = [draft.orderType.rawValue, address.map(OrderPricing.fold) ?? "", OrderPricing.meaning(draft, menu: t.menu, numbering: t.numbering)]
+        return Data(text.joined(separator: "|").utf8)
     }
 
+    /// Option picks in every form a model writes them: `[{name, choice}]`, `[{name, choice_id}]`, `["Grande"]`,
+    /// `{"Taille": "Grande"}`, `{"Suppléments": ["Roquette", "Jambon de Parme"]}`, `[{"Taille": "Grande"}]`.
+    /// A pick that cannot be read is refused, never dropped.
+    static func picks(_ raw: JSONValue?, field: String) throws -> [OrderDraft.OptionPick] {
+        func number(_ v: JSONValue, _ f: String) throws -> Int {
+            guard let d = CheckedNumber.decimal(v), let n = CheckedNumber.whole(d, in: 1...10_000) else { throw ToolBody.invalid(f, "le numéro d'un choix") }
+            return n
+        }
+        func named(_ name: String?, _ value: JSONValue, _ f: String) throws -> [OrderDraft.OptionPick] {
+            switch value {
+            case .string(let s): return s.trimmingCharacters(in: .whitespaces).isEmpty ? [] : [OrderDraft.OptionPick(name: name, choice: s)]
+            case .int, .double: return [OrderDraft.OptionPick(name: name, choiceNumber: try number(value, f))]
+            case .array(let a): return try a.enumerated().flatMap { try named(name, $1, "\(f)[\($0)]") }
+            case .null: return []
+            case .object(let o): return try object(o, name: name, f)
+            case .bool: throw ToolBody.invalid(f, "un choix d'option")
+            }
+        }
+        func object(_ o: [String: JSONValue], name outer: String?, _ f: String) throws -> [OrderDraft.OptionPick] {
+            let body = ToolBody(fields: o)
+            let known: Set<String> = ["name", "option", "option_name", "group", "choice", "value", "label", "choice_name", "selected", "choice_id", "choiceId", "id", "extra_price", "price"]
+            if Set(o.keys).isDisjoint(with: known) {
+                // The map form: {"Taille": "Grande"}.
+                return try o.keys.sorted().flatMap { try named($0, o[$0]!, "\(f).\($0)") }
+            }
+            let name = body.string("name", "option", "option_name", "group") ?? outer
+            let id = o["choice_id"] ?? o["choiceId"] ?? (o["choice"] == nil && o["value"] == nil && o["label"] == nil ? o["id"] : nil)
+            let choiceValue = o["choice"] ?? o["value"] ?? o["label"] ?? o["choice_name"] ?? o["selected"]
+            var out: [OrderDraft.OptionPick] = []
+            if let choiceValue, choiceValue != .null {
+                out = try named(name, choiceValue, "\(f).choice")
+                if let id, id != .null, out.count == 1 { out[0].choiceNumber = try number(id, "\(f).choice_id") }
+            } else if let id, id != .null {
+                out = [OrderDraft.OptionPick(name: name, choiceNumber: try number(id, "\(f).choice_id"))]
+            } else if name != nil {
+                throw ToolBody.invalid(f, "un choix pour l'option « \(name!) »")
+            }
+            return out
+        }
+        guard let raw else { return [] }
+        return try named(nil, raw, field)
+    }
+
+    static let orderTypes: [String: OrderType] = [
+        "emporter": .pickup, "a_emporter": .pickup, "takeaway": .pickup, "take_away": .pickup, "retrait": .pickup, "click_and_collect": .pickup,
+        "livraison": .delivery, "livrer": .delivery, "a_livrer": .delivery, "en_livraison": .delivery,
+        "sur_place": .dineIn, "dinein": .dineIn, "dine_in": .dineIn, "au_restaurant": .dineIn,
+    ]
+
     static func draft(_ body: ToolBody) throws -> OrderDraft {
-        let type = try body.choice(["order_type", "orderType", "mode"], OrderType.self, synonyms: [
-            "emporter": .pickup, "a_emporter": .pickup, "takeaway": .pickup, "livraison": .delivery, "sur_place": .dineIn, "dinein": .dineIn,
-        ]) ?? .pickup
+        guard let type = try body.choice(["order_type", "orderType", "mode"], OrderType.self, synonyms: orderTypes,
+                                         choices: "à emporter, en livraison ou sur place") else {
+            throw RequestedTime.refusal("order_type", "missing_order_type", "La commande est-elle à emporter ou en livraison ?")
+        }
         var lines: [OrderDraft.Line] = []
         for (i, raw) in (body.array("items") ?? []).enumerated() {
             guard case .object(let o) = raw else { throw ToolBody.invalid("items[\(i)]", "un objet {id, quantity}") }
             let item = ToolBody(fields: o)
             guard let number = try item.int("id", "number", "item_id", in: 1...1_000_000) else { throw ToolBody.invalid("items[\(i)].id", "le numéro #N de l'article") }
-            var picks: [OrderDraft.OptionPick] = []
-            for rawPick in item.array("selected_options", "options") ?? [] {
-                guard case .object(let po) = rawPick else { continue }
-                let pick = ToolBody(fields: po)
-                guard let name = pick.string("name", "option") else { continue }
-                picks.append(OrderDraft.OptionPick(name: name, choiceNumber: try? pick.int("choice_id", "choiceId", in: 1...10_000), choice: pick.string("choice", "value", "label")))
-            }
+            let picks = try Self.picks(o["selected_options"] ?? o["options"] ?? o["selectedOptions"], field: "items[\(i)].selected_options")
             lines.append(OrderDraft.Line(number: number, quantity: try item.int("quantity", "qty", in: -1_000_000...1_000_000) ?? 1, options: picks, notes: item.string("notes", "note")))
         }
         var map: [Int: UUID]?
@@ -69,23 +114,20 @@ struct OrderRoutes {
     func confirm(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
         let callId = body.string("call_id", "callId")
-        let digest = IdempotencyLedger.digest(Self.canonical(body))
-        // With a call id the idempotency key does not depend on the restaurant, so it is looked up in the same read
-        // as the session's version (one round trip); without one it needs the restaurant's country for the phone.
+        let check = body.object("last_availability_check", "lastAvailabilityCheck").map(ToolBody.init(fields:))
         let rawId = body.string("restaurantId", "restaurant_id")
-        let callKeys = rawId.flatMap { UUID(uuidString: $0.trimmingCharacters(in: .whitespaces)) }
-            .flatMap { IdempotencyLedger.callKey(callId: callId, restaurantId: $0, tool: "confirm_order", digest: digest) }.map { [$0] } ?? []
-        let (session, _) = try await ToolAuth.authorize(token: AgentAuth.presentedToken(request), rawId: rawId, replayKeys: callKeys, services: services)
-        // A repeated call gets its first answer even if the menu changed since.
-        if let previous = session.replay { return ToolResponse.raw(previous) }
+        let (session, _) = try await ToolAuth.authorize(token: AgentAuth.presentedToken(request), rawId: rawId, services: services)
         let r = session.template.restaurant
         let draft = try Self.draft(body)
         let phone = body.string("caller_phone", "callerPhone", "customer_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
-        let check = body.object("last_availability_check", "lastAvailabilityCheck").map(ToolBody.init(fields:))
         let distance = try check?.double("deliveryDistanceKm", "delivery_distance_km", in: 0...1000)
         let now = services.now()
+        // Idempotency on the meaning (items, quantities, resolved choices, type, the address measured), so the same
+        // order reworded within a call is one order; a repeat gets its first answer, even if the menu changed since.
+        let measured = check?.string("customerAddressFormatted", "customer_address_formatted")
+        let digest = IdempotencyLedger.digest(Self.meaning(draft, template: session.template, address: draft.orderType == .delivery ? measured : nil))
         let keys = IdempotencyLedger.keys(callId: callId, restaurantId: r.id, phone: phone, tool: "confirm_order", digest: digest, now: now)
-        if callKeys.isEmpty, let previous = try await IdempotencyLedger.stored(keys, on: services.database.readDB) { return ToolResponse.raw(previous) }
+        if let previous = try await IdempotencyLedger.stored(keys, on: services.database.readDB) { return ToolResponse.raw(previous) }
 
         let priced: PricedOrder
         switch OrderPricing.price(draft, menu: session.template.menu, numbering: session.template.numbering, restaurant: r, deliveryDistanceKm: distance) {
@@ -105,15 +147,32 @@ struct OrderRoutes {
         }
         var travel = 0
         var distanceKm = distance
+        var deliveryAddress = check?.string("customerAddressFormatted", "customer_address_formatted")
+        var deliveryPoint = GeoPoint(lat: try check?.double("customerLat", in: GeoPoint.latitudes), lng: try check?.double("customerLng", in: GeoPoint.longitudes))
         if priced.orderType == .delivery {
-            if let minutes = try check?.int("deliveryDurationMin", "delivery_duration_min", in: 0...10_000), (1...240).contains(minutes) {
+            if check == nil || (deliveryPoint == nil && distance == nil) {
+                // No availability check measured an address: the caller's saved address and its coordinates, or a
+                // question — never a trip made up, never another address's coordinates.
+                var saved: Customer?
+                if let phone { saved = try await Customer.query(on: services.database.readDB).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first() }
+                guard let saved, let street = saved.deliveryAddress, let point = GeoPoint(lat: saved.deliveryLat, lng: saved.deliveryLng) else {
+                    return try ToolResponse.refusal(Refusal("address_missing", "Quelle est l'adresse de livraison ? Je dois d'abord vérifier qu'elle est dans notre zone."))
+                }
+                let formatted = [street, saved.deliveryPostalCode, saved.deliveryCity].compactMap { $0 }.joined(separator: " ")
+                switch DeliveryQuote.measure(restaurant: r, config: t.planning, to: point, formattedAddress: formatted) {
+                case .failure(let refusal): return try ToolResponse.refusal(refusal)
+                case .success(let q):
+                    distanceKm = q.roadKm
+                    travel = q.travelMin
+                    deliveryAddress = formatted
+                    deliveryPoint = point
+                }
+            } else if let minutes = try check?.int("deliveryDurationMin", "delivery_duration_min", in: 0...10_000), (1...240).contains(minutes) {
                 travel = minutes
             } else if let d = distance {
                 travel = t.planning.travelMinutes(roadKm: d)
             } else {
-                let to = GeoPoint(lat: try check?.double("customerLat", in: GeoPoint.latitudes) ?? body.double("customer_delivery_lat", "customerLat", in: GeoPoint.latitudes),
-                                  lng: try check?.double("customerLng", in: GeoPoint.longitudes) ?? body.double("customer_delivery_lng", "customerLng", in: GeoPoint.longitudes))
-                switch DeliveryQuote.measure(restaurant: r, config: t.planning, to: to, formattedAddress: nil) {
+                switch DeliveryQuote.measure(restaurant: r, config: t.planning, to: deliveryPoint, formattedAddress: deliveryAddress) {
                 case .failure(let refusal): return try ToolResponse.refusal(refusal)
                 case .success(let q):
                     distanceKm = q.roadKm
@@ -121,7 +180,8 @@ struct OrderRoutes {
                 }
             }
         }
-        let statedTotal = try body.money("total", currency: r.currency)
+        // The stated total is only compared (the server prices); one it cannot read is ignored, never a refusal.
+        let statedTotal = (try? body.money("total", currency: r.currency)) ?? nil
         let corrected = statedTotal.map { $0 != priced.totalMinor } ?? false
 
         var placement = OrderBook.Placement(restaurantId: r.id, order: priced, readyAt: wanted ?? now)
@@ -132,11 +192,15 @@ struct OrderRoutes {
         placement.notes = body.string("notes")
         placement.callId = callId
         if priced.orderType == .delivery {
-            placement.deliveryAddress = check?.string("customerAddressFormatted", "customer_address_formatted") ?? body.string("delivery_address")
-            placement.deliveryLat = try check?.double("customerLat", in: GeoPoint.latitudes) ?? body.double("customer_delivery_lat", in: GeoPoint.latitudes)
-            placement.deliveryLng = try check?.double("customerLng", in: GeoPoint.longitudes) ?? body.double("customer_delivery_lng", in: GeoPoint.longitudes)
+            placement.deliveryAddress = deliveryAddress ?? body.string("delivery_address")
+            placement.deliveryLat = deliveryPoint?.lat
+            placement.deliveryLng = deliveryPoint?.lng
             placement.deliveryDistanceKm = distanceKm
         }
+        // What check_availability was asked for: a bigger basket may not fit the slot it announced.
+        let checkedSize = check?.string("orderSize", "order_size").flatMap { OrderSize(rawValue: $0.uppercased()) }
+        let grown = checkedSize.map { Self.rank($0) < Self.rank(priced.size) } ?? false
+        let count = priced.itemCount
         let clock = t.schedule.time
         let schedule = t.schedule
         let mode = priced.orderType == .delivery ? "livree" : "prete"
@@ -154,11 +218,13 @@ struct OrderRoutes {
                 if let feasible { sentence += " La commande pourrait être prête \(AvailabilityRoutes.at(schedule.spoken(feasible, now: now)))." }
                 refusal = Refusal("closed", sentence)
             case .full(let feasible):
+                let slot = clock.local(announced ?? now).time.french
                 var sentence = keepExactly
-                    ? "Le créneau de \(clock.local(announced ?? now).time.french) vient d'être pris."
+                    ? (grown ? "Pour \(count) articles, le créneau de \(slot) ne suffit pas (il était prévu pour une commande plus petite)."
+                             : "Le créneau de \(slot) vient d'être pris.")
                     : "La cuisine est complète pour le moment."
                 if let feasible { sentence += " Le premier horaire possible est \(AvailabilityRoutes.at(schedule.spoken(feasible, now: now))) : est-ce que cela convient ?" }
-                refusal = Refusal(keepExactly ? "slot_taken" : "kitchen_full", sentence)
+                refusal = Refusal(keepExactly ? (grown ? "slot_too_small" : "slot_taken") : "kitchen_full", sentence)
             }
             return try ToolResponse.encodeString(ToolResponse.RefusalBody(error: refusal.message, code: refusal.code))
         }
@@ -178,6 +244,8 @@ struct OrderRoutes {
         let outcome = try await services.orderWriter.place(job)
         return ToolResponse.raw(outcome.response)
     }
+
+    static func rank(_ size: OrderSize) -> Int { size == .s ? 0 : size == .m ? 1 : 2 }
 
     func cancel(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
@@ -228,7 +296,7 @@ struct OrderRoutes {
             token: AgentAuth.presentedToken(request), rawId: q["restaurantId"].map(String.init), services: services)
         let r = session.template.restaurant
         guard let phone = (q["phone"] ?? q["callerPhone"]).map(String.init).flatMap({ PhoneNumber.normalize($0, defaultCountry: r.country) }) else {
-            throw APIError(.unprocessableContent, code: "missing_phone", "Le paramètre phone est obligatoire.")
+            return try ToolResponse.refusal(Refusal("caller_unknown", "Je n'ai pas votre numéro : je ne peux donner le suivi d'une commande qu'au numéro qui l'a passée."))
         }
         let since = services.now().addingTimeInterval(-24 * 3600)
         let orders: [Order] = try await Order.query(on: services.database.db)

@@ -40,13 +40,10 @@ struct ReservationRoutes {
         return .object(o)
     }
 
-    /// The parts of the body that define the reservation, for the idempotency digest.
-    static func canonical(_ body: ToolBody) -> Data {
-        var defining: [String: JSONValue] = [:]
-        for k in ["partySize", "party_size", "reservationTime", "reservation_time", "reservationDate", "date", "seatingPreference", "offerId", "notes"] {
-            defining[k] = body.fields[k]
-        }
-        return Data(JSONWriter.encoded(JSONValue.object(defining)))
+    /// The meaning of a reservation, for the idempotency digest: party size, the instant resolved, the seating
+    /// wish folded and the offer — however they were written.
+    static func meaning(party: Int, at: Date, seating: String?, offer: UUID?) -> Data {
+        Data("\(party)|\(at.timeIntervalSince1970)|\(seating.map(OrderPricing.fold) ?? "")|\(offer?.uuidString.lowercased() ?? "")".utf8)
     }
 
     func create(_ request: Request, context: AppContext) async throws -> Response {
@@ -57,14 +54,16 @@ struct ReservationRoutes {
         let r = t.restaurant
         let now = services.now()
         guard let party = try body.int("partySize", "party_size", "guests", "covers", in: 0...100_000) else {
-            throw APIError(.unprocessableContent, code: "missing_party_size", "Le champ partySize (nombre de personnes) est obligatoire.")
+            throw RequestedTime.refusal("partySize", "missing_party_size", "Pour combien de personnes ?")
         }
         var timeText = body.string("reservationTime", "reservation_time", "requestedTime", "time")
         if timeText == nil, let check = body.object("last_availability_check", "lastAvailabilityCheck") {
             timeText = ToolBody(fields: check).string("estimatedTimeISO")
         }
+        let open = t.reservations.schedule
         guard let wanted = try RequestedTime.resolve(
-            time: timeText, date: body.string("reservationDate", "reservation_date", "date"), clock: t.reservations.time, now: now, grace: 0)
+            time: timeText, date: body.string("reservationDate", "reservation_date", "date"), clock: t.reservations.time, now: now, grace: 0,
+            serviceable: { open.isOpen(at: $0) })
         else {
             throw APIError(.unprocessableContent, code: "missing_time", "Le champ reservationTime (heure HH:MM ou ISO) est obligatoire.")
         }
@@ -74,20 +73,20 @@ struct ReservationRoutes {
         case .failure(let refusal): return try ToolResponse.refusal(refusal)
         case .success(let s): slot = s
         }
-        if let asked = try body.uuid("serviceId", "service_id"), let matched = slot.service?.id, asked != matched {
+        if let asked = (try? body.uuid("serviceId", "service_id")) ?? nil, let matched = slot.service?.id, asked != matched {
             services.logger.info("reservation service differs from the one matching the time; keeping the matching one")
         }
         var req = ReservationBook.Request(restaurantId: r.id, slot: slot, partySize: party, status: slot.service?.prepaymentRequired == true ? "pending" : "confirmed")
         req.customerName = body.string("customerName", "customer_name", "name")
         req.customerPhone = phone
-        req.customerId = try body.uuid("customerId", "customer_id")
+        req.customerId = (try? body.uuid("customerId", "customer_id")) ?? nil
         req.seatingPreference = body.string("seatingPreference", "seating_preference")
-        req.offerId = try body.uuid("offerId", "offer_id").flatMap { id in t.offers.contains { $0.id == id && $0.isActive } ? id : nil }
+        req.offerId = ((try? body.uuid("offerId", "offer_id")) ?? nil).flatMap { id in t.offers.contains { $0.id == id && $0.isActive } ? id : nil }
         req.notes = body.string("notes")
         req.callId = body.string("callId", "call_id")
         let keys = IdempotencyLedger.keys(
             callId: req.callId, restaurantId: r.id, phone: phone, tool: "confirm_reservation",
-            digest: IdempotencyLedger.digest(Self.canonical(body)), now: now)
+            digest: IdempotencyLedger.digest(Self.meaning(party: party, at: slot.start, seating: req.seatingPreference, offer: req.offerId)), now: now)
         let clock = t.reservations.time
         let serviceList = t.services
         let schedule = t.reservations.schedule
@@ -142,8 +141,7 @@ struct ReservationRoutes {
                 throw APIError(.forbidden, code: "agent_token_not_allowed", "L'agent vocal peut seulement annuler une réservation.")
             }
             guard phone != nil else {
-                throw APIError(.unprocessableContent, code: "missing_phone",
-                               "Le numéro de l'appelant est nécessaire pour annuler sa réservation.")
+                return try ToolResponse.refusal(Refusal("caller_unknown", "Je n'ai pas votre numéro : je ne peux annuler une réservation que depuis le numéro qui l'a faite."))
             }
         }
         switch try await ReservationBook.change(id: id, restaurantId: t.restaurant.id, to: status, phone: phone, now: services.now(), on: services.database.db) {

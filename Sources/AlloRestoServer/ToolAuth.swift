@@ -16,12 +16,12 @@ enum ToolAuth {
 
     /// Authorizes `token` for `rawId` and returns the restaurant's session with the caller, when a phone is given.
     static func authorize(
-        token: String?, rawId: String?, callerPhone: String? = nil, replayKeys: [String] = [], services: AppServices
+        token: String?, rawId: String?, callerPhone: String? = nil, services: AppServices
     ) async throws -> (session: RestaurantSession, caller: KnownCaller?) {
         guard let token else { throw APIError.unauthorized() }
         let raw = try restaurantId(rawId)
         guard let id = UUID(uuidString: raw),
-              let found = try await services.sessions.call(restaurantId: id, callerPhone: callerPhone, replayKeys: replayKeys)
+              let found = try await services.sessions.call(restaurantId: id, callerPhone: callerPhone)
         else {
             guard try await AgentTokens.restaurant(ofToken: token, on: services.database.db) != nil else { throw APIError.unauthorized() }
             throw APIError.notFound("restaurant_not_found", "Restaurant inconnu ou inactif.")

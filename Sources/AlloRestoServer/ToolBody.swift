@@ -160,10 +160,22 @@ struct ToolBody: Sendable {
     }
 
     /// An enum value, case- and space-insensitive, with accepted synonyms.
-    func choice<T: RawRepresentable>(_ key: [String], _ type: T.Type, synonyms: [String: T] = [:]) throws -> T? where T.RawValue == String {
+    /// An enum value: case, accents, spaces, hyphens and apostrophes do not matter ("À emporter" = `a_emporter`);
+    /// `synonyms` are written in that folded form. Anything else is refused with `choices`, the valid ones said aloud.
+    func choice<T: RawRepresentable>(_ key: [String], _ type: T.Type, synonyms: [String: T] = [:], choices: String = "") throws -> T? where T.RawValue == String {
         guard let (k, _) = raw(key), let text = string(k) else { return nil }
-        let t = text.lowercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
+        let t = Self.folded(text)
         if let v = T(rawValue: t) ?? synonyms[t] { return v }
-        throw ToolBody.invalid(k, "l'une des valeurs attendues")
+        var e = APIError(.unprocessableContent, code: "invalid_choice",
+                         choices.isEmpty ? "Je n'ai pas compris « \(text) »." : "Je n'ai pas compris « \(text) » : \(choices) ?")
+        e.field = k
+        throw e
+    }
+
+    /// `À emporter` → `a_emporter`: lowercased, accents folded, separators as `_`.
+    static func folded(_ text: String) -> String {
+        let plain = text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "fr_FR")).lowercased()
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return plain.split(whereSeparator: { " -'’".contains($0) }).joined(separator: "_")
     }
 }

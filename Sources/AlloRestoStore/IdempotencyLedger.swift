@@ -9,14 +9,18 @@ import Foundation
 /// back and creates nothing — across restarts and replicas, since the database enforces the key.
 public enum IdempotencyLedger {
     /// The key of a tool call: `call|<restaurant>|<callId>|<tool>|<digest>`, or without a call id
-    /// `win|<restaurant>|<phone>|<tool>|<digest>|<2-minute window>`. The restaurant is part of both, so one
+    /// `win|<restaurant>|<phone>|<tool>|<digest>|<2-minute window>`. The digest is of the call's meaning (the
+    /// normalized arguments), so a reworded repeat is the same call. The restaurant is part of both, so one
     /// restaurant's answer can never be replayed to another.
+    /// Without a call id nor a phone, callers cannot be told apart: the key is unique (no replay), so two
+    /// anonymous callers placing the same order never share one.
     public static func keys(callId: String?, restaurantId: UUID, phone: String?, tool: String, digest: String, now: Date) -> [String] {
         if let key = callKey(callId: callId, restaurantId: restaurantId, tool: tool, digest: digest) { return [key] }
+        guard let phone, !phone.isEmpty else { return ["once|\(restaurantId.uuidString.lowercased())|\(UUID().uuidString.lowercased())|\(tool)"] }
         // Without a call id, a short window: the current one and the previous one, so a retry that straddles a
         // window boundary is still recognized.
         let window = CheckedNumber.clamped(now.timeIntervalSince1970 / 120, rounding: .down, to: 0...1 << 50)
-        return [window, window - 1].map { "win|\(restaurantId.uuidString.lowercased())|\(phone ?? "-")|\(tool)|\(digest)|\($0)" }
+        return [window, window - 1].map { "win|\(restaurantId.uuidString.lowercased())|\(phone)|\(tool)|\(digest)|\($0)" }
     }
 
     /// The key of a call that has an id (it does not depend on the caller's phone); nil without one.

@@ -16,8 +16,6 @@ public struct RestaurantSession: Sendable {
     public let lineError: String?
     /// PricingConfig's default margin, read with the version at every call (it is platform-wide, not versioned).
     public var platformMarginPct: Double? = nil
-    /// The stored answer of a repeated write tool call, when `call(…, replayKeys:)` found one.
-    public var replay: String? = nil
 
     public func accepts(tokenHash: String) -> Bool {
         // Checks every entry so timing does not reveal which token matched.
@@ -47,24 +45,19 @@ public final class SessionSource: Sendable {
     /// The hot path is ONE SQL query: the restaurant's version, active flag and the platform margin, joined to the
     /// caller's customer row and the lines of their last orders. The restaurant's full row and menu are read only
     /// when the version differs from the session this replica has cached.
-    /// `replayKeys`: idempotency keys of a write tool call, looked up in the same read (one round trip while the
-    /// caller waits); a stored answer comes back in `session.replay`.
-    public func call(restaurantId: UUID, callerPhone raw: String?, replayKeys: [String] = []) async throws -> (session: RestaurantSession, caller: KnownCaller?)? {
+    public func call(restaurantId: UUID, callerPhone raw: String?) async throws -> (session: RestaurantSession, caller: KnownCaller?)? {
         let db = database.readDB
         guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("the session lookup needs an SQL database") }
         let cached = cache.withLock { $0[restaurantId] }
         // The phone is read in the restaurant's country; until this replica knows the restaurant, France.
         let country = cached?.template.restaurant.country ?? "FR"
         let phone = raw.flatMap { PhoneNumber.normalize($0, defaultCountry: country) }
-        let replay: SQLQueryString = replayKeys.isEmpty ? "" : """
-            , (SELECT response FROM idempotency_keys WHERE key IN (\(binds: replayKeys)) AND restaurant_id = r.id LIMIT 1) AS replay
-            """
         // Without a caller (tool calls) the version check is a single-row read, no joins.
         let rows = phone == nil ? try await sql.raw("""
-            SELECT r.version, r.is_active, (SELECT default_margin_pct FROM pricing_configs LIMIT 1) AS platform_margin\(replay)
+            SELECT r.version, r.is_active, (SELECT default_margin_pct FROM pricing_configs LIMIT 1) AS platform_margin
             FROM restaurants r WHERE r.id = \(bind: restaurantId)
             """).all() : try await sql.raw("""
-            SELECT r.version, r.is_active, (SELECT default_margin_pct FROM pricing_configs LIMIT 1) AS platform_margin\(replay),
+            SELECT r.version, r.is_active, (SELECT default_margin_pct FROM pricing_configs LIMIT 1) AS platform_margin,
             \(unsafeRaw: Self.callerColumns)
             FROM restaurants r
             LEFT JOIN customers c ON c.restaurant_id = r.id AND c.phone = \(bind: phone ?? "")
@@ -84,7 +77,6 @@ public final class SessionSource: Sendable {
             cache.withLock { $0[restaurantId] = session }
         }
         session.platformMarginPct = margin
-        if !replayKeys.isEmpty, try !row.decodeNil(column: "replay") { session.replay = try row.decode(column: "replay", as: String.self) }
         var caller = phone == nil ? nil : try Self.parseCaller(rows)
         if let raw, session.template.restaurant.country != country {
             // First call on this replica for a restaurant outside France: read the phone again in its country.

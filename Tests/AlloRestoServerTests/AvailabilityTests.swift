@@ -216,7 +216,7 @@ import Testing
                 // confirm_order refuses a delivery the check would refuse (coordinates outside the radius).
                 let order = try await OrderToolTests.post(client, app, "/api/ai/tools/confirm-order", [
                     "order_type": "delivery", "items": [["id": 5, "quantity": 2]], "call_id": "far", "caller_phone": "0611110005",
-                    "customer_delivery_lat": 48.8918, "customer_delivery_lng": 2.2389,
+                    "last_availability_check": ["customerLat": 48.8918, "customerLng": 2.2389],
                 ]).json()
                 #expect(order["success"] == false, "\(order)")
                 #expect(order["code"] == "out_of_range")
