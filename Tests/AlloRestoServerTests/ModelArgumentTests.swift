@@ -300,3 +300,57 @@ import Testing
         }
     }
 }
+
+/// Enum values and availability checks as models write them (table-driven), and a sweep of check_availability
+/// variants: each answer is a success or a sentence, never a 5xx.
+@Suite struct ModelArgumentFormsTests {
+    static let orderTypes: [(String, String?)] = [
+        ("pickup", "prete"), ("PICKUP", "prete"), ("À emporter", "prete"), ("a emporter", "prete"), ("emporter", "prete"), ("takeaway", "prete"),
+        ("take-away", "prete"), ("Retrait", "prete"), ("click and collect", "prete"), ("dine_in", "prete"), ("Sur place", "prete"),
+        ("à livrer", nil), ("n'importe", nil), ("", nil),
+    ]
+
+    @Test func orderTypeForms() async throws {
+        try await TestApp.with { app, client throws in
+            _ = try await AvailabilityTests.send(client, app, .put, "/api/planning/config", ["config": ["capacity": ["cuisine": 1000, "preparation": 1000, "comptoir": 1000, "livraison": 1000]]])
+            for (i, (said, mode)) in Self.orderTypes.enumerated() {
+                let (status, j) = try await ModelArgumentTests.order(client, app, [
+                    "order_type": .string(said), "items": [["id": 1, "quantity": 3]], "caller_phone": .string(String(format: "07%08d", i)),
+                ])
+                if let mode {
+                    #expect(j["success"] == true && j["mode"] == .string(mode), "\(said) → \(j)")
+                } else if said == "à livrer" {
+                    // Understood as a delivery: without an address, the question.
+                    #expect(j["code"] == "address_missing", "\(said) → \(j)")
+                } else {
+                    #expect(status == .unprocessableContent && j["error"]?.stringValue?.isEmpty == false, "\(said) → \(j)")
+                    #expect(j["code"] == (said.isEmpty ? "missing_order_type" : "invalid_choice"), "\(said) → \(j)")
+                }
+            }
+        }
+    }
+
+    @Test func sixHundredAvailabilityChecksAnswerOrAskNeverFail() async throws {
+        try await TestApp.with { app, client throws in
+            var g = SeededGenerator(seed: 16)
+            func pick<T>(_ xs: [T]) -> T { xs[Int(g.next() % UInt64(xs.count))] }
+            let times: [JSONValue] = ["19:30", "7:30 PM", "19 h 30", "midi", "minuit", "dans 20 minutes", "2026-11-27T20:00", "vers 8", "", .null, 19, "25:00", "maintenant"]
+            var fiveHundreds = 0, unreadable: [String] = []
+            for _ in 0..<600 {
+                var body: [String: JSONValue] = ["mode": pick(["pickup", "delivery", "reservation", "Réservation", "livraison", "à emporter", .null])]
+                body["requested_time"] = pick(times)
+                if g.next() % 2 == 0 { body["party_size"] = pick([2, "4", .null, "deux", 0]) }
+                if g.next() % 3 == 0 { body["requested_date"] = pick(["demain", "samedi", "5/12", "hier", .null]) }
+                if g.next() % 3 == 0 { body["itemCount"] = pick([1, "3", 8, .null]) }
+                if g.next() % 4 == 0 { body["customerPhone"] = "0612345678" }
+                let r = try await AvailabilityTests.send(client, app, .post, "/api/availability/check", .object(body))
+                if r.status.code >= 500 { fiveHundreds += 1 }
+                let j = try r.json()
+                let said = j["message"]?.stringValue ?? j["error"]?.stringValue ?? ""
+                if said.isEmpty || (j["success"] == true && j["available"] == nil) { unreadable.append("\(body) → \(j)") }
+            }
+            #expect(fiveHundreds == 0)
+            #expect(unreadable.isEmpty, "\(unreadable.prefix(3))")
+        }
+    }
+}
