@@ -115,7 +115,7 @@ public enum SpokenTime: Sendable, Equatable {
 
     /// The instant meant, in the restaurant's zone; nil for `asap`. A time of day without `day` is its next
     /// occurrence (never in the past beyond `grace`); an ambiguous one (`7:30`) is whichever of 07:30 and 19:30
-    /// comes first at which `serviceable` holds (else simply the first to come).
+    /// comes first at which `serviceable` holds, the first day's reading preferred (else simply the first to come).
     public func resolve(clock: RestaurantTime, now: Date, day: LocalDate? = nil, grace: TimeInterval = 0, serviceable: ((Date) -> Bool)? = nil) -> Date? {
         switch self {
         case .asap: return nil
@@ -128,7 +128,12 @@ public enum SpokenTime: Sendable, Equatable {
             let days = day.map { [$0] } ?? [today, today.adding(days: 1)]
             let candidates = days.flatMap { d in times.map { clock.instant(d, $0) } }.sorted()
             let upcoming = day == nil ? candidates.filter { $0 >= now.addingTimeInterval(-grace) } : candidates
-            if let serviceable, let open = upcoming.first(where: serviceable) { return open }
+            // Opening hours only decide between the two readings of a 12-hour time; an unambiguous time is its next
+            // occurrence even when the restaurant is closed then (the check says so and proposes another time).
+            if ambiguous, let serviceable, let first = upcoming.first {
+                let sameDay = upcoming.filter { clock.localDate($0) == clock.localDate(first) }
+                if let open = sameDay.first(where: serviceable) ?? upcoming.first(where: serviceable) { return open }
+            }
             return upcoming.first ?? candidates.last
         }
     }
