@@ -49,6 +49,10 @@ public final class MediaSession: Sendable {
         var closed = false
         /// What the caller sent before the worker attached.
         var early: [MediaSession.Early] = []
+        /// Caller audio not yet a whole 20 ms frame (packets of 10, 30, 40, 60 ms are re-framed to 20 ms).
+        var partial: [UInt8] = []
+        /// False while the far end holds the call (our direction recvonly/inactive): nothing is sent.
+        var sending = true
         var onWorkerGone: (@Sendable () -> Void)?
     }
 
@@ -102,6 +106,26 @@ public final class MediaSession: Sendable {
         state.withLockedValue { $0.remote = address }
     }
 
+    /// The far end moved its media or put the call on hold (a re-INVITE): RTP goes to `address` from now on, and
+    /// is sent only when our direction allows it (the pacing clock keeps running, so resuming is seamless).
+    func update(remote address: SocketAddress?, sending: Bool) {
+        state.withLockedValue { s in
+            if let address { s.remote = address }
+            s.sending = sending
+        }
+    }
+
+    /// A key pressed, known from signalling (SIP INFO `application/dtmf-relay`) rather than RTP.
+    func digit(_ digit: String) {
+        let (event, worker): (String?, AsyncStream<String>.Continuation?) = state.withLockedValue { s in
+            s.stats.dtmf.append(digit)
+            if s.worker != nil, s.started { return (dtmfEvent(&s, digit: digit), s.worker) }
+            if !s.closed { keepEarly(&s, .digit(digit)) }
+            return (nil, nil)
+        }
+        if let event { worker?.yield(event) }
+    }
+
     /// Starts the 20 ms pacing (silence when the worker has nothing to say, so timing and NAT bindings hold): one
     /// frame at each ideal instant (first + n × 20 ms), sent by the media loop's shared clock (`MediaClock`), each
     /// send scheduled for its absolute instant, so the time a send takes never accumulates as drift.
@@ -130,7 +154,7 @@ public final class MediaSession: Sendable {
                 due = 1
             }
             s.deadline = s.deadline! + .milliseconds(Int64(truncatingIfNeeded: 20 * due))
-            guard let remote = s.remote else { return (nil, nil) }
+            guard let remote = s.remote, s.sending else { return (nil, nil) }
             for _ in 0..<due {
                 var frame: [UInt8]
                 let available = s.outbound.count - s.outboundOffset
@@ -182,12 +206,18 @@ public final class MediaSession: Sendable {
             }
             guard packet.payloadType == audioPT else { return s.worker }
             for ready in s.jitter.push(packet) {
-                let ulaw = isPCMA ? G711.alawToUlaw(ready.payload) : ready.payload
-                guard s.worker != nil, s.started else {
-                    if !s.closed { keepEarly(&s, .audio(ulaw)) }
-                    continue
+                // Whatever the caller's packet duration, the worker gets 20 ms frames, so `media.timestamp`
+                // (20 ms per chunk) follows the audio clock.
+                s.partial += isPCMA ? G711.alawToUlaw(ready.payload) : ready.payload
+                while s.partial.count >= 160 {
+                    let ulaw = Array(s.partial.prefix(160))
+                    s.partial.removeFirst(160)
+                    guard s.worker != nil, s.started else {
+                        if !s.closed { keepEarly(&s, .audio(ulaw)) }
+                        continue
+                    }
+                    events.append(mediaEvent(&s, ulaw: ulaw))
                 }
-                events.append(mediaEvent(&s, ulaw: ulaw))
             }
             return s.worker
         }

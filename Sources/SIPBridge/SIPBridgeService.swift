@@ -74,6 +74,16 @@ public actor SIPBridgeService {
         var provisionalSeen = false
         var ringTimeout: Duration = .seconds(45)
         var callbacks: Task<Void, Never>?
+        /// The dialog's route set (RFC 3261 §12.1.1): the INVITE's Record-Route values, in order; in-dialog requests
+        /// carry it as Route headers.
+        var routeSet: [String] = []
+        /// The codecs agreed at set-up, for the answers to re-INVITEs.
+        var audio: SDPSession.Codec?
+        var dtmf: SDPSession.Codec?
+        /// Our SDP `o=` version: one more for every new answer (RFC 3264 §8).
+        var sdpVersion: UInt64 = 1
+        /// Answers to re-INVITEs by Via branch: a retransmitted re-INVITE gets its own answer again.
+        var reinviteAnswers: [String: [UInt8]] = [:]
 
         init(sid: String, invite: SIPMessage, remote: SocketAddress, from: String, to: String, params: [String: String], outbound: Bool = false,
              localTag: String = String(UInt64.random(in: 0...UInt64.max), radix: 36)) {
@@ -87,6 +97,7 @@ public actor SIPBridgeService {
             self.to = to
             self.params = params
             remoteTag = outbound ? nil : invite["From"].flatMap { SIPHeader.parameter("tag", in: $0) }
+            if !outbound { routeSet = invite.all("Record-Route").flatMap(SIPHeader.split) }
         }
 
         var direction: String { outbound ? "outbound" : "inbound" }
@@ -258,13 +269,56 @@ public actor SIPBridgeService {
             complete(branch: branch, with: message)
             return
         }
+        // RFC 3261 §8.2.2.3: an extension the request requires and we do not support (100rel, timer, replaces…)
+        // is refused with 420 naming it, never ignored (ACK and CANCEL cannot be refused).
+        if message.method != "ACK", message.method != "CANCEL" {
+            let required = message.all("Require").flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            let unsupported = required.filter { !Self.supported.contains($0) }
+            if !unsupported.isEmpty {
+                send(response(to: message, 420, "Bad Extension", toTag: "ext", extra: [("Unsupported", unsupported.joined(separator: ", "))]), to: address)
+                return
+            }
+        }
         switch message.method {
         case "INVITE": invite(message, from: address)
         case "ACK": ack(message)
         case "BYE": bye(message, from: address)
         case "CANCEL": cancel(message, from: address)
-        case "OPTIONS": send(response(to: message, 200, "OK"), to: address)
-        default: send(response(to: message, 405, "Method Not Allowed", extra: [("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS")]), to: address)
+        case "OPTIONS": options(message, from: address)
+        case "INFO": info(message, from: address)
+        default: send(response(to: message, 405, "Method Not Allowed", extra: [("Allow", Self.allow)]), to: address)
+        }
+    }
+
+    /// The methods we handle (Allow) and the extensions we support (none: no 100rel, no session timers).
+    static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+    static let supported: Set<String> = []
+
+    /// OPTIONS in or out of a dialog (RFC 3261 §11.2): 200 with a To tag, what we allow, accept and support — the
+    /// answer trunks use to keep routing calls to us.
+    func options(_ message: SIPMessage, from address: SocketAddress) {
+        let tag = calls[message.callId ?? ""]?.localTag ?? String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        send(response(to: message, 200, "OK", toTag: tag, extra: [
+            ("Allow", Self.allow), ("Accept", "application/sdp, application/dtmf-relay"), ("Accept-Language", "fr, en"),
+            ("Supported", Self.supported.sorted().joined(separator: ", ")),
+        ]), to: address)
+    }
+
+    /// INFO in a dialog: `application/dtmf-relay` (`Signal=5`) is a key pressed, handed to the worker like an RTP
+    /// event; anything else is acknowledged. Outside a dialog: 481.
+    func info(_ message: SIPMessage, from address: SocketAddress) {
+        guard let call = calls[message.callId ?? ""], call.state != .ended else {
+            send(response(to: message, 481, "Call/Transaction Does Not Exist"), to: address)
+            return
+        }
+        send(response(to: message, 200, "OK"), to: address)
+        guard message["Content-Type"]?.lowercased().hasPrefix("application/dtmf-relay") == true,
+              let text = String(validating: message.body, as: UTF8.self) else { return }
+        for line in text.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, parts[0].lowercased() == "signal", let digit = parts[1].first.map(String.init), "0123456789*#ABCD".contains(digit.uppercased()) {
+                call.media?.digit(digit.uppercased())
+            }
         }
     }
 
@@ -277,6 +331,10 @@ public actor SIPBridgeService {
         headers.append(("Call-ID", request.callId ?? ""))
         headers.append(("CSeq", request["CSeq"] ?? ""))
         headers.append(("Server", config.userAgent))
+        // RFC 3261 §12.1.1: a response that creates (or confirms) a dialog carries the request's Record-Route.
+        if request.method == "INVITE", (101..<300).contains(code), toTag != nil {
+            headers += request.all("Record-Route").map { ("Record-Route", $0) }
+        }
         headers += extra
         return SIPMessage(.response(code: code, reason: reason), headers: headers, body: body).serialized()
     }
@@ -284,7 +342,14 @@ public actor SIPBridgeService {
     func invite(_ message: SIPMessage, from address: SocketAddress) {
         let callId = message.callId ?? ""
         if let call = calls[callId] {
-            // A retransmission, or a re-INVITE in the dialog: repeat what we said (re-INVITEs keep the media).
+            let branch = message["Via"].flatMap { SIPHeader.parameter("branch", in: $0) }
+            let initialBranch = call.invite["Via"].flatMap { SIPHeader.parameter("branch", in: $0) }
+            let toTag = message["To"].flatMap { SIPHeader.parameter("tag", in: $0) }
+            if branch != nil, branch != initialBranch, toTag == call.localTag, !call.outbound {
+                reinvite(message, call: call, from: address)
+                return
+            }
+            // A retransmission of the initial INVITE: repeat what we said.
             if let final = call.finalResponse { send(final, to: address) } else if let p = call.provisional { send(p, to: address) }
             return
         }
@@ -373,10 +438,12 @@ public actor SIPBridgeService {
     }
 
     func answer(_ call: Call, audio: SDPSession.Codec, dtmf: SDPSession.Codec?, media: MediaSession) {
+        call.audio = audio
+        call.dtmf = dtmf
         let sdp = SDPSession.body(address: config.advertisedHost, port: media.port, audio: [audio], dtmf: dtmf, sessionId: UInt64(CheckedNumber.clamped(call.createdAt.timeIntervalSince1970, to: 0...Int(Int32.max))))
         let ok = response(to: call.invite, 200, "OK", toTag: call.localTag, extra: [
             ("Contact", "<sip:\(call.to.isEmpty ? "bridge" : call.to)@\(config.advertisedHost):\(localPort)>"),
-            ("Content-Type", "application/sdp"), ("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"),
+            ("Content-Type", "application/sdp"), ("Allow", Self.allow),
         ], body: Array(sdp.utf8))
         call.finalResponse = ok
         call.state = .answered
@@ -440,6 +507,40 @@ public actor SIPBridgeService {
         end(call, reason: why)
     }
 
+    /// A re-INVITE in the dialog (RFC 3261 §14, RFC 3264 §8): its own transaction and its own 200 (its CSeq, its
+    /// Via), our answer in the direction the offer calls for (hold: `sendonly` → `recvonly`, `inactive`, `0.0.0.0`),
+    /// the media following at once (new address or port, sending stopped or resumed). An offer we cannot take is
+    /// 488 and the call goes on as it was; a re-INVITE before the first one was acknowledged is 491 (glare).
+    func reinvite(_ message: SIPMessage, call: Call, from address: SocketAddress) {
+        let branch = message["Via"].flatMap { SIPHeader.parameter("branch", in: $0) } ?? ""
+        if let answered = call.reinviteAnswers[branch] { send(answered, to: address); return }
+        guard call.state == .answered, let media = call.media, let audio = call.audio else {
+            send(response(to: message, 491, "Request Pending", toTag: call.localTag), to: address)
+            return
+        }
+        guard !message.body.isEmpty, let text = String(validating: message.body, as: UTF8.self), let offer = try? SDPSession.parse(text),
+              let chosen = offer.negotiate(), chosen.audio.name.uppercased() == audio.name.uppercased() else {
+            let refused = response(to: message, 488, "Not Acceptable Here", toTag: call.localTag)
+            call.reinviteAnswers[branch] = refused
+            send(refused, to: address)
+            return
+        }
+        let ours = offer.direction.answer
+        let remote = offer.address == "0.0.0.0" || offer.port == 0 ? nil : try? SocketAddress.makeAddressResolvingHost(offer.address, port: offer.port)
+        media.update(remote: remote, sending: ours.weSend && offer.address != "0.0.0.0")
+        call.sdpVersion += 1
+        let sdp = SDPSession.body(address: config.advertisedHost, port: media.port, audio: [audio], dtmf: chosen.dtmf.flatMap { _ in call.dtmf },
+                                  sessionId: UInt64(CheckedNumber.clamped(call.createdAt.timeIntervalSince1970, to: 0...Int(Int32.max))),
+                                  version: call.sdpVersion, direction: ours)
+        let ok = response(to: message, 200, "OK", toTag: call.localTag, extra: [
+            ("Contact", "<sip:\(call.to.isEmpty ? "bridge" : call.to)@\(config.advertisedHost):\(localPort)>"),
+            ("Content-Type", "application/sdp"), ("Allow", Self.allow),
+        ], body: Array(sdp.utf8))
+        call.reinviteAnswers[branch] = ok
+        send(ok, to: address)
+        logger.info("re-INVITE answered", metadata: ["call": "\(call.sid)", "direction": "\(ours.rawValue)", "remote": "\(offer.address):\(offer.port)"])
+    }
+
     func ack(_ message: SIPMessage) {
         guard let call = calls[message.callId ?? ""] else { return }
         call.acked = true
@@ -494,13 +595,36 @@ public actor SIPBridgeService {
         }
         if SIPHeader.parameter("tag", in: to) == nil, let tag = call.remoteTag { to += ";tag=\(tag)" }
         if SIPHeader.parameter("tag", in: from) == nil { from += ";tag=\(call.localTag)" }
-        let bye = SIPMessage(.request(method: "BYE", uri: target), headers: [
+        // The route set (RFC 3261 §12.2.1.1): loose routing keeps the remote target as Request-URI and lists the
+        // routes; a strict router (no `;lr`) becomes the Request-URI and the remote target the last route.
+        var uri = target
+        var routes = call.routeSet
+        if let first = routes.first, !SIPHeader.uri(in: first).lowercased().contains(";lr") {
+            uri = SIPHeader.uri(in: first)
+            routes = Array(routes.dropFirst()) + ["<\(target)>"]
+        }
+        var headers: [(String, String)] = [
             ("Via", "\(via);branch=\(Self.branch())"), ("Max-Forwards", "70"), ("From", from), ("To", to),
             ("Call-ID", call.sipCallId), ("CSeq", "\(call.cseq) BYE"), ("User-Agent", config.userAgent),
-        ])
-        let remote = call.remote
+        ]
+        headers += routes.map { ("Route", $0) }
+        let bye = SIPMessage(.request(method: "BYE", uri: uri), headers: headers)
+        // The next hop: the first route (or the target) when its host is an address; else where the INVITE came from.
+        let remote = Self.literalAddress(routes.first.map { SIPHeader.uri(in: $0) } ?? uri) ?? call.remote
         end(call, reason: reason)
         Task { _ = await self.request(bye, to: remote) }
+    }
+
+    /// `host:port` of a SIP URI when the host is a literal IP address (no DNS on the actor); nil otherwise.
+    static func literalAddress(_ uri: String) -> SocketAddress? {
+        var u = Substring(uri)
+        for scheme in ["sips:", "sip:"] where u.lowercased().hasPrefix(scheme) { u = u.dropFirst(scheme.count) }
+        if let at = u.lastIndex(of: "@") { u = u[u.index(after: at)...] }
+        if let semi = u.firstIndex(of: ";") { u = u[..<semi] }
+        let parts = u.split(separator: ":")
+        guard let host = parts.first, host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) else { return nil }
+        let port = parts.count > 1 ? Int(parts[1]) ?? 5060 : 5060
+        return try? SocketAddress(ipAddress: String(host), port: port)
     }
 
     func end(_ call: Call, reason: String) {
@@ -580,14 +704,15 @@ public actor SIPBridgeService {
         }
         var authorization: (String, String)?
         var nc = 0
-        for _ in 0..<3 {
+        var expires = line.config.expires
+        for _ in 0..<4 {
             lines[index].cseq += 1
             let l = lines[index]
             var headers: [(String, String)] = [
                 ("Via", "\(via);branch=\(Self.branch());rport"), ("Max-Forwards", "70"),
                 ("From", "<sip:\(l.config.username)@\(l.config.domain)>;tag=\(l.tag)"), ("To", "<sip:\(l.config.username)@\(l.config.domain)>"),
                 ("Call-ID", l.callId), ("CSeq", "\(l.cseq) REGISTER"),
-                ("Contact", "<sip:\(l.config.username)@\(config.advertisedHost):\(localPort)>"), ("Expires", String(l.config.expires)),
+                ("Contact", "<sip:\(l.config.username)@\(config.advertisedHost):\(localPort)>"), ("Expires", String(expires)),
                 ("User-Agent", config.userAgent),
             ]
             if let authorization { headers.append(authorization) }
@@ -597,8 +722,12 @@ public actor SIPBridgeService {
             }
             switch reply.statusCode ?? 0 {
             case 200..<300:
-                let granted = reply["Contact"].flatMap { SIPHeader.parameter("expires", in: $0) }.flatMap(Int.init)
-                    ?? reply["Expires"].flatMap(Int.init) ?? l.config.expires
+                // Our own binding's expiry: a registrar lists every binding of the address of record (RFC 3261 §10.3).
+                let ours = "\(l.config.username)@\(config.advertisedHost):\(localPort)"
+                let contacts = reply.all("Contact").flatMap(SIPHeader.split)
+                let binding = contacts.first { SIPHeader.uri(in: $0).contains(ours) } ?? (contacts.count == 1 ? contacts.first : nil)
+                let granted = binding.flatMap { SIPHeader.parameter("expires", in: $0) }.flatMap(Int.init)
+                    ?? reply["Expires"].flatMap(Int.init) ?? expires
                 lines[index].state = .registered(until: Date().addingTimeInterval(Double(granted)))
                 lines[index].failures = 0
                 lines[index].lastError = nil
@@ -614,6 +743,12 @@ public actor SIPBridgeService {
                 let value = challenge.authorization(method: "REGISTER", uri: uri, username: l.config.username, password: l.config.password,
                                                     cnonce: String(UInt64.random(in: 0...UInt64.max), radix: 16), nc: nc)
                 authorization = (reply.statusCode == 401 ? "Authorization" : "Proxy-Authorization", value)
+            case 423:
+                // Interval Too Brief (RFC 3261 §10.2.8): ask again at once with at least Min-Expires.
+                guard let min = reply["Min-Expires"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), min > expires, min <= 86_400 else {
+                    return registrationFailed(index, "registrar answered 423 without a usable Min-Expires")
+                }
+                expires = min
             default:
                 return registrationFailed(index, "registrar answered \(reply.statusCode ?? 0)")
             }

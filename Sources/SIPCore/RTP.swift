@@ -81,12 +81,23 @@ public struct JitterBuffer: Sendable {
     public let depth: Int
     private var pending: [UInt16: RTPPacket] = [:]
     private var next: UInt16?
+    private var source: UInt32?
     public private(set) var dropped = 0
+    /// Times a new SSRC restarted the stream (a transfer, a PBX switching legs).
+    public private(set) var sourceChanges = 0
 
     public init(depth: Int = 3) { self.depth = max(1, depth) }
 
     /// Adds a packet; returns the packets now ready, in sequence order.
+    /// A packet of another SSRC is a new stream (RFC 3550 §8.2): its sequence numbers are unrelated, so the
+    /// receive side starts again from it instead of dropping it as "late".
     public mutating func push(_ p: RTPPacket) -> [RTPPacket] {
+        if let s = source, s != p.ssrc {
+            pending.removeAll()
+            next = nil
+            sourceChanges += 1
+        }
+        source = p.ssrc
         if let n = next {
             let distance = Int16(bitPattern: p.sequence &- n)
             if distance < 0 { dropped += 1; return [] }  // late or duplicate

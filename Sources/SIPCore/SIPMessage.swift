@@ -211,6 +211,32 @@ extension String {
 
 /// Parameters and addresses inside header values.
 public enum SIPHeader {
+    /// The values of a header that may carry several, comma-separated (Contact, Route, Record-Route, Via;
+    /// RFC 3261 §7.3.1): commas inside `<…>` or quotes do not split.
+    public static func split(_ value: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var angle = 0
+        var quoted = false
+        for ch in value {
+            switch ch {
+            case "\"": quoted.toggle()
+            case "<" where !quoted: angle += 1
+            case ">" where !quoted: angle = max(0, angle - 1)
+            case "," where !quoted && angle == 0:
+                let v = current.trimmingCharacters(in: .whitespaces)
+                if !v.isEmpty { out.append(v) }
+                current = ""
+                continue
+            default: break
+            }
+            current.append(ch)
+        }
+        let v = current.trimmingCharacters(in: .whitespaces)
+        if !v.isEmpty { out.append(v) }
+        return out
+    }
+
     /// `;name=value` parameter of a header value (e.g. `tag` of From/To, `branch` of Via).
     public static func parameter(_ name: String, in value: String) -> String? {
         // Parameters come after the address part (after `>` when there is one).

@@ -66,7 +66,7 @@ enum Peers {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let status = await ChildProcess.exit(of: p)
+        let status = await ChildProcess.exit(of: p, within: .seconds(timeout + 15))
         return (status, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
@@ -85,7 +85,7 @@ enum Peers {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let status = await ChildProcess.exit(of: p)
+        let status = await ChildProcess.exit(of: p, within: .seconds(timeout + 15))
         let errors = (try? String(contentsOf: URL(fileURLWithPath: file.path + ".err"), encoding: .utf8)) ?? ""
         return (status, errors)
     }
@@ -124,6 +124,25 @@ final class RTPListener: Sendable {
 
     /// Sends RFC 4733 DTMF (payload type 101) to the bridge's media socket: a few updates then three end packets
     /// per digit, as a phone does.
+    /// Sends µ-law audio to the bridge's media address in packets of `packetBytes` (240 = 30 ms), with this SSRC
+    /// and first sequence number.
+    func sendAudio(_ audio: [UInt8], packetBytes: Int, ssrc: UInt32, firstSequence: UInt16) async throws {
+        for _ in 0..<100 where source.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        guard let to = source.withLockedValue({ $0 }) else { return }
+        var seq = firstSequence
+        var ts = UInt32(ssrc &* 1000)
+        for start in stride(from: 0, to: audio.count, by: packetBytes) {
+            let chunk = Array(audio[start..<min(audio.count, start + packetBytes)])
+            let p = RTPPacket(payloadType: 0, sequence: seq, timestamp: ts, ssrc: ssrc, payload: chunk)
+            seq &+= 1
+            ts &+= UInt32(chunk.count)
+            var b = channel.allocator.buffer(capacity: p.serialized().count)
+            b.writeBytes(p.serialized())
+            try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: to, data: b))
+            try await Task.sleep(for: .milliseconds(packetBytes / 8))
+        }
+    }
+
     func sendDTMF(_ digits: [UInt8]) async throws {
         for _ in 0..<100 where source.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
         guard let to = source.withLockedValue({ $0 }) else { return }
@@ -151,6 +170,8 @@ struct TestWorker {
         var received: [UInt8]
         var dtmf: [String]
         var stopped: Bool
+        /// Each media event's payload size and `media.timestamp` (ms).
+        var frames: [(bytes: Int, timestamp: Int)] = []
     }
 
     /// Takes one call; `hangUpAfter` closes the WebSocket after that many media frames (the worker ending the call).
@@ -178,7 +199,8 @@ struct TestWorker {
                     }
                 case "media":
                     if let b64 = m["media"]?["payload"]?.stringValue, let data = Data(base64Encoded: b64) {
-                        state.withLockedValue { $0.received += Array(data) }
+                        let ts = m["media"]?["timestamp"]?.stringValue.flatMap { Int($0) } ?? -1
+                        state.withLockedValue { $0.received += Array(data); $0.frames.append((data.count, ts)) }
                         try await outbound.write(.text(#"{"event":"media","streamSid":"x","media":{"payload":"\#(b64)"}}"#))
                         frames += 1
                         if let n = hangUpAfter, frames >= n { return }

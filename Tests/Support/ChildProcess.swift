@@ -48,6 +48,19 @@ public enum ChildProcess {
     }
 
     /// Waits for a process started elsewhere to end, off the cooperative threads; returns its exit status.
+    /// Like `exit(of:)`, but a child still running after `limit` is killed (a peer stuck waiting for a message
+    /// that never comes must fail its test, not hang the suite); its status is then that of the kill.
+    public static func exit(of p: Process, within limit: Duration) async -> Int32 {
+        let pid = p.processIdentifier
+        let watchdog = Task.detached {
+            try? await Task.sleep(for: limit)
+            if !Task.isCancelled, p.isRunning { kill(pid, SIGKILL) }
+        }
+        let status = await exit(of: p)
+        watchdog.cancel()
+        return status
+    }
+
     public static func exit(of p: Process) async -> Int32 {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {

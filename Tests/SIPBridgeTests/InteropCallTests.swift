@@ -1,0 +1,87 @@
+import AlloRestoTestSupport
+import Foundation
+import NIOCore
+import SIPBridge
+import SIPCore
+import Testing
+
+/// The bridge against what real trunks, SBCs and PBXs do, each with sipp as the peer.
+@Suite struct InteropCallTests {
+    /// A caller behind a record-routing proxy (`uac-proxy-reinvite.xml`): OPTIONS answered with a To tag, Allow and
+    /// Accept; `Require: 100rel` refused with 420 + Unsupported; the Record-Route copied into the 200 OK; a hold
+    /// re-INVITE answered in its own transaction with `a=recvonly`; a resume on another port moves the media there;
+    /// an INFO key press reaches the call; the bridge's BYE goes to the remote target with the route set.
+    @Test(.enabled(if: Peers.enabled)) func aCallerBehindAProxyHoldsResumesAndIsHungUpThroughIt() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        // No worker comes: after 2 s the busy message plays, then the bridge hangs up.
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) { $0.workerTimeout = .seconds(2) }
+        let first = try await RTPListener(), second = try await RTPListener()
+        let (status, errors) = try await Peers.sipp("uac-proxy-reinvite.xml", replacing: [
+            "OTHER_RTP_PORT": String(second.port), "MEDIA_PORT": String(first.port),
+        ], bridgePort: await bridge.localPort, timeout: 25)
+        #expect(status == 0, "sipp: \(errors)")
+        // The busy message went to the port of the last offer, nowhere else.
+        let message = SIPBridgeService.busyMessage()
+        #expect(second.payloads.withLockedValue { $0.flatMap { $0 } }.firstRange(of: message) != nil, "the message reached the new media port")
+        #expect(first.audio.isEmpty, "nothing but silence to the old port")
+        let ended = await bridge.callInfos().recent.first { $0.sipCallId != "" && $0.endReason == "no worker" }
+        #expect(ended?.dtmf == ["5"], "\(String(describing: ended))")
+        await bridge.stop()
+    }
+
+    /// A registrar answering 423 Interval Too Brief with Min-Expires 3600: asked again at once with 3600, and the
+    /// expiry taken from our own binding among several.
+    @Test(.enabled(if: Peers.enabled)) func aRegistrarWantingLongerRegistrationsGetsThem() async throws {
+        let registrarPort = Peers.freePort(), bridgePort = Peers.freePort()
+        async let registrar = Peers.sippServer("uas-registrar-423.xml", port: registrarPort, replacing: ["BRIDGE_PORT": String(bridgePort)])
+        try await Task.sleep(for: .milliseconds(500))
+        var c = BridgeConfiguration()
+        c.bindHost = "127.0.0.1"
+        c.sipPort = bridgePort
+        c.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "x", registrar: "127.0.0.1:\(registrarPort)", expires: 300)]
+        let bridge = SIPBridgeService(config: c)
+        try await bridge.start()
+        var info: SIPBridgeService.LineInfo?
+        for _ in 0..<100 {
+            info = await bridge.lineInfos().first
+            if info?.state == "registered" || info?.state == "failed" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(info?.state == "registered", "\(String(describing: info))")
+        let left = info?.registeredUntil.map { $0.timeIntervalSinceNow } ?? 0
+        #expect(left > 3500 && left <= 3600, "our binding's 3600 s, not the other one's 42 s: \(left)")
+        let (status, errors) = try await registrar
+        #expect(status == 0, "registrar: \(errors)")
+        await bridge.stop()
+    }
+
+    /// A caller at ptime 30 (240-byte packets) whose PBX then switches SSRC with unrelated, lower sequence numbers
+    /// (a transfer): the worker gets every byte, in order, in 20 ms frames whose `media.timestamp` counts 20 ms
+    /// each — nothing dropped as "late", no drift.
+    @Test(.enabled(if: Peers.enabled)) func ptime30AndANewSSRCReachTheWorkerIn20msFrames() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort)
+        let listener = try await RTPListener()
+        let audio = (0..<2400).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) | 0x01 }
+        let config = bridge.config
+        let outcome = try await BridgeCallTests.withHTTP(bridge) {
+            async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey, hangUpAfter: 15)
+            async let caller: Void = {
+                try await listener.sendAudio(Array(audio[0..<1200]), packetBytes: 240, ssrc: 0x1111, firstSequence: 40_000)
+                try await listener.sendAudio(Array(audio[1200...]), packetBytes: 240, ssrc: 0x2222, firstSequence: 7)
+            }()
+            let (status, errors) = try await Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(listener.port)], bridgePort: await bridge.localPort, timeout: 20)
+            #expect(status == 0, "sipp: \(errors)")
+            try await caller
+            return try await worker
+        }
+        #expect(outcome.received == audio, "every byte, in order (\(outcome.received.count) of \(audio.count))")
+        #expect(outcome.frames.allSatisfy { $0.bytes == 160 })
+        #expect(outcome.frames.map(\.timestamp) == Array(stride(from: 20, through: 20 * outcome.frames.count, by: 20)))
+        await bridge.stop()
+    }
+}

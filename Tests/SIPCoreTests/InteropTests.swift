@@ -1,0 +1,52 @@
+import Foundation
+import SIPCore
+import Testing
+
+/// What real trunks, SBCs and PBXs send: hold in its three spellings, several values in one header, a new SSRC.
+@Suite struct InteropTests {
+    static func sdp(session: String = "", media: String = "", address: String = "203.0.113.7", port: Int = 40000) -> String {
+        "v=0\r\no=pbx 1 2 IN IP4 \(address)\r\ns=-\r\nc=IN IP4 \(address)\r\nt=0 0\r\n\(session)m=audio \(port) RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n\(media)"
+    }
+
+    /// RFC 3264 §6.1 and §8.4: the answer's direction mirrors the offer's; media level wins over session level;
+    /// `c=0.0.0.0` (RFC 2543 hold) without a direction is inactive.
+    @Test(arguments: [
+        ("a=sendonly\r\n", SDPSession.Direction.sendonly, SDPSession.Direction.recvonly),
+        ("a=recvonly\r\n", .recvonly, .sendonly),
+        ("a=inactive\r\n", .inactive, .inactive),
+        ("a=sendrecv\r\n", .sendrecv, .sendrecv),
+        ("", .sendrecv, .sendrecv),
+    ])
+    func holdDirectionsAndTheirAnswers(_ line: String, _ offered: SDPSession.Direction, _ answered: SDPSession.Direction) throws {
+        let media = try SDPSession.parse(Self.sdp(media: line))
+        #expect(media.direction == offered && media.direction.answer == answered)
+        // The same attribute at session level (before m=), and a media-level one winning over it.
+        #expect(try SDPSession.parse(Self.sdp(session: line)).direction == offered)
+        #expect(try SDPSession.parse(Self.sdp(session: "a=inactive\r\n", media: line)).direction == (line.isEmpty ? .inactive : offered))
+    }
+
+    @Test func zeroAddressHoldAndOurAnswerBody() throws {
+        let hold = try SDPSession.parse(Self.sdp(address: "0.0.0.0"))
+        #expect(hold.direction == .inactive && !hold.direction.answer.weSend)
+        let body = SDPSession.body(address: "192.0.2.1", port: 30000, audio: [.init(payloadType: 0, name: "PCMU")], dtmf: nil, sessionId: 7, version: 3, direction: .recvonly)
+        #expect(body.contains("o=alloresto 7 3 IN IP4 192.0.2.1") && body.contains("a=recvonly") && !body.contains("a=sendrecv"))
+    }
+
+    @Test func headersWithSeveralValues() {
+        #expect(SIPHeader.split("<sip:a@x;lr>, <sip:b@y;lr>") == ["<sip:a@x;lr>", "<sip:b@y;lr>"])
+        #expect(SIPHeader.split(#""Doe, John" <sip:j@x>;expires=60, <sip:k@y>;expires=3600"#) == [#""Doe, John" <sip:j@x>;expires=60"#, "<sip:k@y>;expires=3600"])
+        #expect(SIPHeader.split("  ") == [])
+    }
+
+    /// After a transfer the far end switches SSRC with an unrelated sequence number: the new stream is played,
+    /// not dropped as late (RFC 3550 §8.2).
+    @Test func aNewSSRCRestartsTheReceiveSide() {
+        var jitter = JitterBuffer(depth: 3)
+        var out: [RTPPacket] = []
+        for n in 0..<5 { out += jitter.push(RTPPacket(payloadType: 0, sequence: UInt16(30_000 + n), timestamp: UInt32(n * 160), ssrc: 0xAAAA, payload: [UInt8(n)])) }
+        // The new leg starts "behind" the old sequence numbers.
+        for n in 0..<5 { out += jitter.push(RTPPacket(payloadType: 0, sequence: UInt16(100 + n), timestamp: UInt32(n * 160), ssrc: 0xBBBB, payload: [UInt8(10 + n)])) }
+        #expect(out.map { $0.payload[0] } == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14])
+        #expect(jitter.dropped == 0 && jitter.sourceChanges == 1)
+    }
+}
