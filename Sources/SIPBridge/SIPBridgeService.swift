@@ -726,8 +726,11 @@ public actor SIPBridgeService {
                 let ours = "\(l.config.username)@\(config.advertisedHost):\(localPort)"
                 let contacts = reply.all("Contact").flatMap(SIPHeader.split)
                 let binding = contacts.first { SIPHeader.uri(in: $0).contains(ours) } ?? (contacts.count == 1 ? contacts.first : nil)
-                let granted = binding.flatMap { SIPHeader.parameter("expires", in: $0) }.flatMap(Int.init)
-                    ?? reply["Expires"].flatMap(Int.init) ?? expires
+                // A registrar's number is checked before it becomes a time: 1 s … 7 days (a huge or negative one
+                // would trap in the Duration of the refresh timer).
+                let said = binding.flatMap { SIPHeader.parameter("expires", in: $0) }.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                    ?? reply["Expires"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? expires
+                let granted = min(max(said, 1), 7 * 86_400)
                 lines[index].state = .registered(until: Date().addingTimeInterval(Double(granted)))
                 lines[index].failures = 0
                 lines[index].lastError = nil

@@ -202,22 +202,29 @@ import FoundationNetworking
 
     /// `alloresto serve --demo` on `port`, and what it printed up to its curl line (it is then listening soon).
     static func serveDemo(in dir: URL, port: Int, env: [String: String] = [:]) throws -> (Process, String) {
-        let server = Process()
-        server.executableURL = try CommandLineTests.binary
-        server.arguments = ["serve", "--demo"]
-        server.currentDirectoryURL = dir
-        server.environment = CommandLineTests.environment(dir, env.merging(["PORT": String(port)]) { $1 })
+        let (server, text, _) = try Self.launch(["serve", "--demo"], in: dir, env: env.merging(["PORT": String(port)]) { $1 }, until: "curl")
+        return (server, text)
+    }
+
+    /// Starts the built binary with `args` and reads its standard output until `marker` appears (or it ends);
+    /// returns the process, what it printed so far and the rest of its output to read.
+    static func launch(_ args: [String], in dir: URL, env: [String: String] = [:], until marker: String) throws -> (Process, String, FileHandle) {
+        let process = Process()
+        process.executableURL = try CommandLineTests.binary
+        process.arguments = args
+        process.currentDirectoryURL = dir
+        process.environment = CommandLineTests.environment(dir, env)
         let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
         var text = ""
-        while !text.contains("curl") {
+        while !text.contains(marker) {
             let chunk = out.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        return (server, text)
+        return (process, text, out.fileHandleForReading)
     }
 
     /// `GET /health` of the server on `port`: its status, or nil when no answer came in `seconds`.
@@ -284,28 +291,15 @@ import FoundationNetworking
         }
         #expect(try await override() is NSNull)
 
-        let load = Process()
-        load.executableURL = try CommandLineTests.binary
-        load.arguments = ["load-test", "--base-url", base, "--restaurant", restaurant, "--token", String(token), "--management-key", key,
-                          "--concurrency", "2", "--orders", "100000", "--rate", "20"]
-        load.environment = CommandLineTests.environment(dir)
-        let loadOut = Pipe()
-        load.standardOutput = loadOut
-        load.standardError = FileHandle.nullDevice
-        try load.run()
         // Stopped once it has changed the planning and started ordering (it says so).
-        var said = ""
-        while !said.contains("orders ask for") {
-            let chunk = loadOut.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            said += String(decoding: chunk, as: UTF8.self)
-        }
+        var (load, said, loadOut) = try Self.launch(["load-test", "--base-url", base, "--restaurant", restaurant, "--token", String(token), "--management-key", key,
+                                                     "--concurrency", "2", "--orders", "100000", "--rate", "20"], in: dir, until: "orders ask for")
         #expect(said.contains("kitchen capacity set to 100000"))
         let during = try await override() as? [String: Any]
         #expect((during?["capacity"] as? [String: Any])?["cuisine"] as? Int == 100_000)
         kill(load.processIdentifier, SIGINT)
         let status = await ChildProcess.exit(of: load)
-        said += String(decoding: loadOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        said += String(decoding: loadOut.readDataToEndOfFile(), as: UTF8.self)
         #expect(status == 130, "\(said)")
         #expect(said.contains("kitchen planning restored"), "\(said)")
         #expect(said.contains("INTERRUPTED") && said.contains("orders:") && said.contains("latency ms:"), "\(said)")
