@@ -34,6 +34,8 @@ public struct SDPSession: Sendable, Hashable {
     /// Offered payload types in preference order, with their rtpmap (static types filled in).
     public var codecs: [Codec]
     public var ptime: Int?
+    /// The longest packet the peer takes (RFC 4566 §6), in ms.
+    public var maxptime: Int?
     /// The audio stream's direction (media level, else session level, else sendrecv). A connection address of
     /// `0.0.0.0` (RFC 2543 hold, still sent by some PBXs) reads as `inactive` when nothing else is said.
     public var direction: Direction = .sendrecv
@@ -46,60 +48,25 @@ public struct SDPSession: Sendable, Hashable {
         self.direction = direction
     }
 
-    static let staticTypes: [Int: Codec] = [0: Codec(payloadType: 0, name: "PCMU", rate: 8000), 8: Codec(payloadType: 8, name: "PCMA", rate: 8000)]
+    /// The static audio payload types of RFC 3551 §6 (used when an offer lists them without rtpmap).
+    static let staticTypes: [Int: Codec] = [
+        0: Codec(payloadType: 0, name: "PCMU"), 3: Codec(payloadType: 3, name: "GSM"), 4: Codec(payloadType: 4, name: "G723"),
+        8: Codec(payloadType: 8, name: "PCMA"), 9: Codec(payloadType: 9, name: "G722"), 13: Codec(payloadType: 13, name: "CN"),
+        18: Codec(payloadType: 18, name: "G729"),
+    ]
 
-    /// Parses the first audio stream of an SDP body.
+    /// Parses an SDP body down to the audio stream we would take (`SDPDescription.choice()`), else its first audio
+    /// stream (which then has no codec we take).
     public static func parse(_ text: String) throws(SIPParseError) -> SDPSession {
-        var sessionAddress: String?
-        var mediaAddress: String?
-        var port: Int?
-        var types: [Int] = []
-        var maps: [Int: Codec] = [:]
-        var ptime: Int?
-        var inAudio = false
-        var sawAudio = false
-        var sessionDirection: Direction?
-        var mediaDirection: Direction?
-        // Split on scalars: "\r\n" is a single Character in Swift.
-        for raw in text.unicodeScalars.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map({ String(String.UnicodeScalarView($0)) }) {
-            let line = String(raw)
-            guard line.count >= 2, line.dropFirst().first == "=" else { continue }
-            let value = String(line.dropFirst(2))
-            switch line.first {
-            case "c":
-                let parts = value.split(separator: " ")
-                guard parts.count >= 3 else { throw SIPParseError("bad c= line") }
-                let addr = String(parts[2].split(separator: "/").first ?? parts[2])
-                if inAudio { mediaAddress = addr } else if !sawAudio { sessionAddress = addr }
-            case "m":
-                let parts = value.split(separator: " ")
-                inAudio = parts.first == "audio" && !sawAudio
-                if inAudio {
-                    sawAudio = true
-                    guard parts.count >= 4, let p = Int(parts[1]), (0...65535).contains(p) else { throw SIPParseError("bad m= line") }
-                    port = p
-                    types = parts.dropFirst(3).compactMap { Int($0) }
-                }
-            case "a" where !sawAudio:
-                if let d = Direction(rawValue: value) { sessionDirection = d }
-            case "a" where inAudio:
-                if let d = Direction(rawValue: value) {
-                    mediaDirection = d
-                } else if value.hasPrefix("rtpmap:") {
-                    let rest = value.dropFirst(7).split(separator: " ", maxSplits: 1)
-                    guard rest.count == 2, let pt = Int(rest[0]) else { continue }
-                    let enc = rest[1].split(separator: "/")
-                    maps[pt] = Codec(payloadType: pt, name: String(enc[0]), rate: enc.count > 1 ? Int(enc[1]) ?? 8000 : 8000)
-                } else if value.hasPrefix("ptime:") {
-                    ptime = Int(value.dropFirst(6))
-                }
-            default: break
-            }
+        let description = try SDPDescription.parse(text)
+        if let chosen = description.choice() { return chosen.session }
+        guard let m = description.media.first(where: { $0.kind == "audio" }), let address = m.address ?? description.sessionAddress else {
+            throw SIPParseError("no audio stream or address")
         }
-        guard let port, let address = mediaAddress ?? sessionAddress else { throw SIPParseError("no audio stream or address") }
-        let codecs = types.compactMap { maps[$0] ?? staticTypes[$0] }
-        let direction = mediaDirection ?? sessionDirection ?? (address == "0.0.0.0" ? .inactive : .sendrecv)
-        return SDPSession(address: address, port: port, codecs: codecs, ptime: ptime, direction: direction)
+        let direction = m.direction ?? description.sessionDirection ?? (address == "0.0.0.0" ? .inactive : .sendrecv)
+        var session = SDPSession(address: address, port: m.port, codecs: m.isPlainRTP ? m.codecs : [], ptime: m.ptime, direction: direction)
+        session.maxptime = m.maxptime
+        return session
     }
 
     /// The answer's codec: PCMU when offered, else PCMA; and telephone-event when offered.
@@ -112,9 +79,14 @@ public struct SDPSession: Sendable, Hashable {
     /// An SDP body for our side.
     public static func body(address: String, port: Int, audio: [Codec], dtmf: Codec?, sessionId: UInt64, version: UInt64 = 1,
                             direction: Direction = .sendrecv) -> String {
+        "v=0\r\no=alloresto \(sessionId) \(version) IN IP4 \(address)\r\ns=AlloResto\r\nc=IN IP4 \(address)\r\nt=0 0\r\n"
+            + mediaSection(port: port, audio: audio, dtmf: dtmf, direction: direction)
+    }
+
+    /// Our audio `m=` section: the codecs with their rtpmap, telephone-event 0-16, 20 ms packets.
+    public static func mediaSection(port: Int, audio: [Codec], dtmf: Codec?, direction: Direction) -> String {
         let all = audio + (dtmf.map { [$0] } ?? [])
-        var s = "v=0\r\no=alloresto \(sessionId) \(version) IN IP4 \(address)\r\ns=AlloResto\r\nc=IN IP4 \(address)\r\nt=0 0\r\n"
-        s += "m=audio \(port) RTP/AVP " + all.map { String($0.payloadType) }.joined(separator: " ") + "\r\n"
+        var s = "m=audio \(port) RTP/AVP " + all.map { String($0.payloadType) }.joined(separator: " ") + "\r\n"
         for c in all { s += "a=rtpmap:\(c.payloadType) \(c.name)/\(c.rate)\r\n" }
         if let dtmf { s += "a=fmtp:\(dtmf.payloadType) 0-16\r\n" }
         s += "a=ptime:20\r\na=\(direction.rawValue)\r\n"
