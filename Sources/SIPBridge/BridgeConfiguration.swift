@@ -51,6 +51,8 @@ public struct BridgeConfiguration: Sendable {
     public var ringTime: Duration = .milliseconds(300)
     /// Send RTP back to where the caller's RTP comes from rather than to the SDP address (NAT).
     public var symmetricRTP = false
+    /// No RTP from the far end for this long (while it should be sending) ends the call: a dead trunk. nil: never.
+    public var rtpTimeout: Duration? = .seconds(60)
     public var lines: [SIPLine] = []
     public var userAgent = "AlloResto-SIPBridge/1.0"
 

@@ -53,15 +53,22 @@ public final class MediaSession: Sendable {
         var partial: [UInt8] = []
         /// False while the far end holds the call (our direction recvonly/inactive): nothing is sent.
         var sending = true
+        /// The payload types in use (a re-INVITE or UPDATE may change them).
+        var audioPT: UInt8
+        var isPCMA: Bool
+        var dtmfPT: UInt8?
+        /// The RTP timeout: when the far end last sent, whether it should be sending (not on hold towards us), the
+        /// limit and who to tell (once).
+        var lastHeard: NIODeadline?
+        var hearing = true
+        var silenceLimit: TimeAmount?
+        var onSilence: (@Sendable () -> Void)?
         var onWorkerGone: (@Sendable () -> Void)?
     }
 
     public let callId: String
     public let streamSid: String
     let channel: any Channel
-    let audioPT: UInt8
-    let isPCMA: Bool
-    let dtmfPT: UInt8?
     let ssrc = UInt32.random(in: 1...UInt32.max)
     let symmetric: Bool
     let clock: MediaClock
@@ -76,12 +83,9 @@ public final class MediaSession: Sendable {
         self.callId = callId
         self.streamSid = "MZ" + callId.filter { $0.isLetter || $0.isNumber }.prefix(30)
         self.channel = channel
-        self.audioPT = audioPT
-        self.isPCMA = isPCMA
-        self.dtmfPT = dtmfPT
         self.symmetric = symmetric
         self.logger = logger
-        var s = State()
+        var s = State(audioPT: audioPT, isPCMA: isPCMA, dtmfPT: dtmfPT)
         s.remote = remote
         state = NIOLockedValueBox(s)
     }
@@ -108,10 +112,31 @@ public final class MediaSession: Sendable {
 
     /// The far end moved its media or put the call on hold (a re-INVITE): RTP goes to `address` from now on, and
     /// is sent only when our direction allows it (the pacing clock keeps running, so resuming is seamless).
-    func update(remote address: SocketAddress?, sending: Bool) {
+    /// `hearing`: whether the far end should now be sending to us (the RTP timeout is watched only then).
+    func update(remote address: SocketAddress?, sending: Bool, hearing: Bool = true) {
         state.withLockedValue { s in
             if let address { s.remote = address }
             s.sending = sending
+            if hearing, !s.hearing { s.lastHeard = .now() }
+            s.hearing = hearing
+        }
+    }
+
+    /// The codec and telephone-event payload types agreed by a new offer/answer.
+    func setCodec(audioPT: UInt8, isPCMA: Bool, dtmfPT: UInt8?) {
+        state.withLockedValue { s in
+            s.audioPT = audioPT
+            s.isPCMA = isPCMA
+            s.dtmfPT = dtmfPT
+        }
+    }
+
+    /// Calls `onSilence` once when no RTP came for `limit` while the far end should be sending (checked on the
+    /// pacing clock, from the first paced frame).
+    func watchSilence(_ limit: Duration, onSilence: @escaping @Sendable () -> Void) {
+        state.withLockedValue { s in
+            s.silenceLimit = .nanoseconds(Int64(truncatingIfNeeded: limit.components.seconds) * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000)
+            s.onSilence = onSilence
         }
     }
 
@@ -142,6 +167,8 @@ public final class MediaSession: Sendable {
         let now = NIODeadline.now()
         var packets: [[UInt8]] = []
         var marks: [String] = []
+        var silent: (@Sendable () -> Void)?
+        defer { silent?() }
         let (remote, worker): (SocketAddress?, AsyncStream<String>.Continuation?) = state.withLockedValue { s in
             guard !s.closed, let deadline = s.deadline else { return (nil, nil) }
             let lateUs = Int((now - deadline).nanoseconds / 1000)
@@ -154,6 +181,14 @@ public final class MediaSession: Sendable {
                 due = 1
             }
             s.deadline = s.deadline! + .milliseconds(Int64(truncatingIfNeeded: 20 * due))
+            if let limit = s.silenceLimit, s.hearing {
+                let heard = s.lastHeard ?? now
+                if s.lastHeard == nil { s.lastHeard = now }
+                if now - heard > limit, let report = s.onSilence {
+                    s.onSilence = nil
+                    silent = report
+                }
+            }
             guard let remote = s.remote, s.sending else { return (nil, nil) }
             for _ in 0..<due {
                 var frame: [UInt8]
@@ -171,8 +206,8 @@ public final class MediaSession: Sendable {
                     s.stats.silence += 1
                 }
                 while let m = s.marks.first, m.at <= s.played { marks.append(m.name); s.marks.removeFirst() }
-                let payload = isPCMA ? G711.ulawToAlaw(frame) : frame
-                packets.append(RTPPacket(payloadType: audioPT, sequence: s.seq, timestamp: s.ts, ssrc: ssrc, payload: payload).serialized())
+                let payload = s.isPCMA ? G711.ulawToAlaw(frame) : frame
+                packets.append(RTPPacket(payloadType: s.audioPT, sequence: s.seq, timestamp: s.ts, ssrc: ssrc, payload: payload).serialized())
                 s.seq &+= 1
                 s.ts &+= 160
             }
@@ -196,7 +231,8 @@ public final class MediaSession: Sendable {
         let worker: AsyncStream<String>.Continuation? = state.withLockedValue { s in
             if symmetric { s.remote = address }
             s.stats.received += 1
-            if let dtmfPT, packet.payloadType == dtmfPT {
+            if s.silenceLimit != nil { s.lastHeard = .now() }
+            if let dtmfPT = s.dtmfPT, packet.payloadType == dtmfPT {
                 if let e = DTMFEvent.parse(packet.payload), e.end, s.lastDTMF != packet.timestamp {
                     s.lastDTMF = packet.timestamp
                     s.stats.dtmf.append(e.digit)
@@ -204,11 +240,12 @@ public final class MediaSession: Sendable {
                 }
                 return s.worker
             }
-            guard packet.payloadType == audioPT else { return s.worker }
+            // Comfort noise (13, or a dynamic CN type) and anything else not agreed is ignored.
+            guard packet.payloadType == s.audioPT else { return s.worker }
             for ready in s.jitter.push(packet) {
                 // Whatever the caller's packet duration, the worker gets 20 ms frames, so `media.timestamp`
                 // (20 ms per chunk) follows the audio clock.
-                s.partial += isPCMA ? G711.alawToUlaw(ready.payload) : ready.payload
+                s.partial += s.isPCMA ? G711.alawToUlaw(ready.payload) : ready.payload
                 while s.partial.count >= 160 {
                     let ulaw = Array(s.partial.prefix(160))
                     s.partial.removeFirst(160)

@@ -97,8 +97,7 @@ extension SIPBridgeService {
                 return
             }
             call.inviteBranch = nil
-            let code = reply.statusCode ?? 0
-            if code >= 300 { send(ackForFailure(invite, reply), to: call.remote) }
+            let code = reply.statusCode ?? 0  // a failure was ACKed by its transaction (RFC 3261 §17.1.1.3)
             switch code {
             case 200..<300:
                 await answered(call, reply)
@@ -134,69 +133,69 @@ extension SIPBridgeService {
         if call.state == .ringing { end(call, reason: "too many challenges") }
     }
 
-    /// ACK of a non-2xx final response: same branch and CSeq number as the INVITE, the response's To (RFC 3261 17.1.1.3).
-    func ackForFailure(_ invite: SIPMessage, _ reply: SIPMessage) -> [UInt8] {
-        let number = invite["CSeq"]?.split(separator: " ").first.map(String.init) ?? "1"
-        return SIPMessage(.request(method: "ACK", uri: invite.uri ?? ""), headers: [
-            ("Via", invite["Via"] ?? ""), ("Max-Forwards", "70"), ("From", invite["From"] ?? ""), ("To", reply["To"] ?? ""),
-            ("Call-ID", invite.callId ?? ""), ("CSeq", "\(number) ACK"),
-        ]).serialized()
+    /// A response no transaction waits for: the callee's 2xx again (our ACK was lost: it is sent again), or the
+    /// failure (e.g. 487 after our CANCEL) of an INVITE transaction we gave up on (it is ACKed, RFC 3261 §17.1.1.3).
+    func strayResponse(_ message: SIPMessage, branch: String) {
+        guard let call = calls[message.callId ?? ""], call.outbound, let code = message.statusCode, message.cseq?.method == "INVITE" else { return }
+        if (200..<300).contains(code), let ack = call.ackBytes {
+            send(ack, to: call.ackHop ?? call.remote)
+        } else if code >= 300, call.inviteBranch == branch, let invite = call.lastInvite {
+            send(ClientTransaction.ack(for: invite, response: message).serialized(), to: call.remote)
+        }
     }
 
-    /// A 1xx to one of our INVITEs: the callee rings; retransmissions stop and the ring timeout starts.
+    /// A 1xx to one of our INVITEs: the callee rings; the ring timeout starts (the transaction, Proceeding, no
+    /// longer retransmits).
     func provisional(_ message: SIPMessage, branch: String) {
         guard let call = calls[message.callId ?? ""], call.outbound, call.inviteBranch == branch, call.state == .ringing else { return }
         guard (message.statusCode ?? 0) > 100 else { return }
-        if !call.provisionalSeen {
-            call.provisionalSeen = true
-            postStatus(call, "ringing")
-        }
-        if call.remoteTag == nil { call.remoteTag = message["To"].flatMap { SIPHeader.parameter("tag", in: $0) } }
-        // Proceeding: no more INVITE retransmissions, only the wait for an answer.
-        retransmits[branch]?.cancel()
+        guard !call.provisionalSeen else { return }
+        call.provisionalSeen = true
+        postStatus(call, "ringing")
         let timeout = call.ringTimeout
-        retransmits[branch] = Task { [weak self] in
+        call.timers.append(Task { [weak self] in
             try? await Task.sleep(for: timeout)
             if Task.isCancelled { return }
-            await self?.complete(branch: branch, with: nil)
-        }
+            await self?.ringTimedOut(call)
+        })
     }
 
-    /// The callee answered: ACK, media towards its SDP, hand-off to a worker.
+    /// Rung long enough: the INVITE transaction is given up (its waiter gets nil and the call is cancelled).
+    func ringTimedOut(_ call: Call) {
+        guard call.state == .ringing, let branch = call.inviteBranch else { return }
+        finishClient(branch)
+    }
+
+    /// The callee answered: the dialog (RFC 3261 §12.1.2), ACK through its route set, media towards its SDP,
+    /// hand-off to a worker.
     func answered(_ call: Call, _ reply: SIPMessage) async {
-        call.remoteTag = reply["To"].flatMap { SIPHeader.parameter("tag", in: $0) }
-        call.remoteTarget = reply["Contact"].map { SIPHeader.uri(in: $0) } ?? call.invite.uri
-        var to = call.invite["To"] ?? ""
-        if let tag = call.remoteTag { to += ";tag=\(tag)" }
-        let number = reply["CSeq"]?.split(separator: " ").first.map(String.init) ?? String(call.cseq)
-        let ack = SIPMessage(.request(method: "ACK", uri: call.remoteTarget ?? ""), headers: [
-            ("Via", "\(via);branch=\(Self.branch());rport"), ("Max-Forwards", "70"), ("From", call.invite["From"] ?? ""), ("To", to),
-            ("Call-ID", call.sipCallId), ("CSeq", "\(number) ACK"), ("User-Agent", config.userAgent),
-        ]).serialized()
-        call.ackBytes = ack
-        send(ack, to: call.remote)
+        var dialog = Dialog(uac: call.lastInvite ?? call.invite, response: reply)
+        let (ack, hop) = dialog.request("ACK", via: "\(via);branch=\(Self.branch());rport", cseq: reply.cseq?.number ?? call.cseq,
+                                        extra: [("User-Agent", config.userAgent)])
+        call.dialog = dialog
+        call.ackBytes = ack.serialized()
+        call.ackHop = Self.literalAddress(hop) ?? call.remote
+        send(call.ackBytes ?? [], to: call.ackHop ?? call.remote)
         guard call.state == .ringing, let media = call.media else { return }
         // Answered from here on: a hang-up now is a BYE in the dialog the ACK opened.
         call.state = .answered
         call.answeredAt = Date()
         totals.answered += 1
-        guard let text = String(validating: reply.body, as: UTF8.self), let answer = try? SDPSession.parse(text),
-              answer.codecs.contains(where: { $0.payloadType == 0 || $0.name.uppercased() == "PCMU" }),
-              let remoteMedia = try? SocketAddress.makeAddressResolvingHost(answer.address, port: answer.port)
+        guard let text = String(validating: reply.body, as: UTF8.self), let answer = try? SDPDescription.parse(text), let chosen = answer.choice(),
+              chosen.audio.name.uppercased() == "PCMU",
+              let remoteMedia = try? SocketAddress.makeAddressResolvingHost(chosen.session.address, port: chosen.session.port)
         else {
             hangUp(call, reason: "callee answered without PCMU")
             return
         }
+        call.audio = chosen.audio
+        call.remoteSession = chosen.session
         media.setRemote(remoteMedia)
+        watchMedia(call, media)
         postStatus(call, "in-progress")
         media.startPacing()
-        if let target = config.wsTarget {
-            push(call, media: media, to: target)
-            startAnsweredTimers(call)
-            return
-        }
         do {
-            try await redis.send(["LPUSH", config.queueKey, queueEvent(call).text])
+            try await handOff.handOff(handOffCall(call, media: media), bridge: self)
         } catch {
             logger.error("Redis unavailable: outbound call hung up", metadata: ["call": "\(call.sid)", "error": "\(error)"])
             hangUp(call, reason: "redis unavailable")

@@ -27,36 +27,3 @@ extension MediaSession {
         }
     }
 }
-
-extension SIPBridgeService {
-    /// Push mode (`--ws-target`): once the call is answered the bridge dials the worker's WebSocket itself and
-    /// speaks the same protocol as on `/media/{sid}` (the worker learns the call from `start`). No Redis in this
-    /// mode. When the target cannot be reached the caller hears the busy message at once; when the worker closes
-    /// the socket the bridge hangs up.
-    func push(_ call: Call, media: MediaSession, to target: String) {
-        let sid = call.sid, custom = call.customParameters, logger = logger
-        // Off the actor: the socket lives as long as the call, and the actor keeps serving SIP meanwhile.
-        Task.detached { [weak self] in
-            let reached = NIOLockedValueBox(false)
-            do {
-                try await WebSocketClient.connect(url: target, configuration: .init(maxFrameSize: 1 << 20), logger: logger) { inbound, outbound, _ in
-                    reached.withLockedValue { $0 = true }
-                    try await media.serveWorker(customParameters: custom, inbound: inbound, outbound: outbound)
-                }
-            } catch {
-                logger.warning("push target: \(error)", metadata: ["call": "\(sid)", "target": "\(target)"])
-            }
-            if reached.withLockedValue({ $0 }) {
-                await self?.workerLeft(sid: sid)
-            } else {
-                await self?.noWorker(sid: sid)
-            }
-        }
-    }
-
-    /// The worker could not be reached: the busy message now rather than after `--worker-timeout`.
-    func noWorker(sid: String) async {
-        guard let call = bySid[sid] else { return }
-        await noWorkerCheck(call)
-    }
-}

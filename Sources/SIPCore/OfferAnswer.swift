@@ -236,6 +236,14 @@ public struct InviteSession: Sendable, Hashable {
         }
     }
 
+    /// An offer during the session (re-INVITE, UPDATE): glare while our offer is outstanding, pending while theirs is.
+    public mutating func offerReceived() -> OfferAnswer.Verdict { negotiation.offerReceived() }
+    public mutating func answerSent(accepted: Bool) { negotiation.answerSent(accepted: accepted) }
+    /// We offer during the session (the 2xx of a re-INVITE without SDP); false when an offer is outstanding.
+    public mutating func offerSent() -> Bool { negotiation.offerSent() }
+    public mutating func answerReceived() { negotiation.answerReceived() }
+    public mutating func offerWithdrawn() { negotiation.offerWithdrawn() }
+
     /// The peer ended the session (BYE, CANCEL).
     public mutating func ended() { phase = .ended }
 }

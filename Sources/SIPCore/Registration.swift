@@ -174,6 +174,9 @@ public struct Registration: Sendable {
         }
     }
 
+    /// The registrar cannot be reached at all (its name does not resolve): retried with backoff.
+    public mutating func unreachable(_ why: String) -> [Action] { fail(why) }
+
     /// No final response came (timer F).
     public mutating func timedOut() -> [Action] {
         unregistering ? finishUnregistering() : fail("no answer from the registrar")

@@ -1,0 +1,312 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import SIPCore
+
+/// The SIP socket and the transaction layer: datagrams in (Via `received`/`rport` added, retransmissions matched to
+/// their server transaction), requests out through client transactions, responses through server transactions,
+/// and the machines' timers armed as tasks.
+extension SIPBridgeService {
+    public func start() async throws {
+        let (stream, continuation) = AsyncStream.makeStream(of: (bytes: [UInt8], from: SocketAddress).self, bufferingPolicy: .bufferingNewest(10_000))
+        let channel = try await DatagramBootstrap(group: group)
+            .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SIPInbound(continuation: continuation)) }
+            }
+            .bind(host: config.bindHost, port: config.sipPort).get()
+        transport = channel
+        localPort = channel.localAddress?.port ?? config.sipPort
+        lines = config.lines.map { Line(config: $0, contact: "sip:\($0.username)@\(config.advertisedHost):\(localPort)") }
+        consumer = Task { [weak self] in
+            for await datagram in stream { await self?.receive(datagram.bytes, from: datagram.from) }
+        }
+        for i in lines.indices { registrations.append(Task { [weak self] in await self?.keepRegistered(i) }) }
+        logger.info("SIP bridge listening", metadata: ["udp": "\(config.bindHost):\(localPort)", "lines": "\(lines.count)"])
+    }
+
+    /// Hangs up every call, unregisters the lines (Expires 0, at most 2 s), closes the sockets.
+    public func stop() async {
+        for r in registrations { r.cancel() }
+        for call in Array(calls.values) where call.state != .ended { hangUp(call, reason: "shutdown") }
+        let unregistering = Task { await self.unregisterAll() }
+        let deadline = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(2))
+            if !Task.isCancelled { await self?.abandonAllClientTransactions() }
+        }
+        await unregistering.value
+        deadline.cancel()
+        consumer?.cancel()
+        for t in transactionTimers.values { t.cancel() }
+        transactionTimers = [:]
+        try? await transport?.close()
+        await redis.close()
+        try? await mediaGroup.shutdownGracefully()
+    }
+
+    func send(_ bytes: [UInt8], to address: SocketAddress) {
+        guard let channel = transport else { return }
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+    }
+
+    /// Our Via without branch.
+    var via: String { "SIP/2.0/UDP \(config.advertisedHost):\(localPort)" }
+
+    /// The methods we handle (Allow) and the extensions we support (none: no 100rel, no session timers).
+    static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+    static let supported: Set<String> = []
+
+    /// The key of a transaction (RFC 3261 §17.1.3, §17.2.3): top Via branch and method, an ACK matching its INVITE.
+    static func key(_ message: SIPMessage) -> String? {
+        guard let branch = message["Via"].flatMap({ SIPHeader.parameter("branch", in: $0) }), !branch.isEmpty else { return nil }
+        let method = message.method ?? message.cseq?.method ?? ""
+        return "\(branch)|\(method == "ACK" ? "INVITE" : method)"
+    }
+
+    // MARK: incoming datagrams
+
+    func receive(_ bytes: [UInt8], from address: SocketAddress) {
+        if bytes.allSatisfy({ $0 == 13 || $0 == 10 }) { return }  // keep-alive
+        var message: SIPMessage
+        do { message = try SIPMessage.parse(bytes) } catch {
+            logger.debug("dropped a malformed SIP datagram", metadata: ["from": "\(address)", "why": "\(error)"])
+            return
+        }
+        if message.statusCode != nil {
+            response(message)
+            return
+        }
+        Self.stampVia(&message, from: address)
+        // A retransmitted request (or the ACK of a non-2xx final): its server transaction answers.
+        if let key = Self.key(message), servers[key] != nil {
+            serverReceive(message, key: key)
+            return
+        }
+        // RFC 3261 §8.2.2.3: an extension the request requires and we do not support (100rel, timer, replaces…)
+        // is refused with 420 naming it, never ignored (ACK and CANCEL cannot be refused).
+        if message.method != "ACK", message.method != "CANCEL" {
+            let required = message.all("Require").flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            let unsupported = required.filter { !Self.supported.contains($0) }
+            if !unsupported.isEmpty {
+                reply(message, 420, "Bad Extension", toTag: "ext", extra: [("Unsupported", unsupported.joined(separator: ", "))], to: address)
+                return
+            }
+        }
+        switch message.method {
+        case "INVITE": invite(message, from: address)
+        case "ACK": ack(message)
+        case "BYE": bye(message, from: address)
+        case "CANCEL": cancel(message, from: address)
+        case "OPTIONS": options(message, from: address)
+        case "INFO": info(message, from: address)
+        case "UPDATE": update(message, from: address)
+        default: reply(message, 405, "Method Not Allowed", extra: [("Allow", Self.allow)], to: address)
+        }
+    }
+
+    /// RFC 3581 §4 (and RFC 3261 §18.2.1): the top Via gets `received` when the sender's address differs from its
+    /// sent-by host, and `rport` filled with the source port when the sender asked for it. Responses copy the Via
+    /// and go back to that source address and port.
+    static func stampVia(_ message: inout SIPMessage, from address: SocketAddress) {
+        guard let i = message.headers.firstIndex(where: { $0.name == "Via" }), let ip = address.ipAddress, let port = address.port else { return }
+        var value = message.headers[i].value
+        let sentBy = value.split(separator: ";").first.map { String($0).split(separator: " ").last.map(String.init) ?? "" } ?? ""
+        let host = sentBy.hasPrefix("[") ? String(sentBy.dropFirst().prefix { $0 != "]" }) : String(sentBy.split(separator: ":").first ?? "")
+        var params = value.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+        if let r = params.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == "rport" }) {
+            params[r] = "rport=\(port)"
+            value = params.joined(separator: ";")
+            if host != ip, !value.lowercased().contains(";received=") { value += ";received=\(ip)" }
+        } else if host != ip, !value.lowercased().contains(";received=") {
+            value += ";received=\(ip)"
+        }
+        message.headers[i].value = value
+    }
+
+    // MARK: server transactions
+
+    /// A response to `request` as RFC 3261 §8.2.6 builds it: the request's Via(s), From, Call-ID, CSeq, its To with
+    /// our tag when given; Record-Route copied into responses that create or confirm a dialog (§12.1.1).
+    func responseMessage(to request: SIPMessage, _ code: Int, _ reason: String, toTag: String? = nil, extra: [(String, String)] = [],
+                         body: [UInt8] = []) -> SIPMessage
+    {
+        var headers: [(String, String)] = request.all("Via").map { ("Via", $0) }
+        headers.append(("From", request["From"] ?? ""))
+        var to = request["To"] ?? ""
+        if let toTag, code > 100, SIPHeader.parameter("tag", in: to) == nil { to += ";tag=\(toTag)" }
+        headers.append(("To", to))
+        headers.append(("Call-ID", request.callId ?? ""))
+        headers.append(("CSeq", request["CSeq"] ?? ""))
+        headers.append(("Server", config.userAgent))
+        if request.method == "INVITE", (101..<300).contains(code), toTag != nil {
+            headers += request.all("Record-Route").map { ("Record-Route", $0) }
+        }
+        headers += extra
+        return SIPMessage(.response(code: code, reason: reason), headers: headers, body: body)
+    }
+
+    /// Answers `request` through its server transaction (created on its first response), which retransmits it
+    /// over UDP as RFC 3261 §17.2 says and answers retransmitted requests with it.
+    func reply(_ request: SIPMessage, _ code: Int, _ reason: String, toTag: String? = nil, extra: [(String, String)] = [], body: [UInt8] = [],
+               to address: SocketAddress)
+    {
+        let response = responseMessage(to: request, code, reason, toTag: toTag, extra: extra, body: body)
+        guard let key = Self.key(request) else {
+            send(response.serialized(), to: address)  // no branch: nothing to match retransmissions with
+            return
+        }
+        if servers[key] == nil { servers[key] = ServerEntry(machine: ServerTransaction(request: request, timers: timerValues), peer: address) }
+        guard var entry = servers[key] else { return }
+        let actions = entry.machine.respond(response)
+        servers[key] = entry
+        perform(actions, server: key)
+    }
+
+    func serverReceive(_ message: SIPMessage, key: String) {
+        guard var entry = servers[key] else { return }
+        let actions = entry.machine.receive(message)
+        servers[key] = entry
+        perform(actions, server: key)
+    }
+
+    func perform(_ actions: [TransactionAction], server key: String) {
+        guard let entry = servers[key] else { return }
+        for action in actions {
+            switch action {
+            case .send(let message): send(message.serialized(), to: entry.peer)
+            case .startTimer(let timer, let after):
+                arm(key, timer, after) { bridge in
+                    guard var e = bridge.servers[key] else { return }
+                    let next = e.machine.timerFired(timer)
+                    bridge.servers[key] = e
+                    bridge.perform(next, server: key)
+                }
+            case .cancelTimer(let timer): disarm(key, timer)
+            case .acknowledged(let ack): inviteAcknowledged(ack, transaction: entry.machine)
+            case .ackTimedOut: inviteNeverAcknowledged(entry.machine)
+            case .terminated:
+                servers[key] = nil
+                for timer in TransactionTimer.allCases { disarm(key, timer) }
+            case .deliver, .timedOut: break
+            }
+        }
+    }
+
+    // MARK: client transactions
+
+    /// Sends a request through a client transaction (RFC 3261 §17.1: timers A/B or E/F) and waits for its final
+    /// response; nil when none came (timeout) or the transaction was abandoned. Provisional responses to our
+    /// INVITEs go to `provisional(_:branch:)`.
+    func request(_ message: SIPMessage, to address: SocketAddress) async -> SIPMessage? {
+        let machine = ClientTransaction(request: message, timers: timerValues)
+        let key = machine.branch
+        guard !key.isEmpty else { return nil }
+        return await withCheckedContinuation { continuation in
+            var entry = ClientEntry(machine: machine, peer: address, waiter: continuation)
+            let actions = entry.machine.start()
+            clients[key] = entry
+            perform(actions, client: key)
+        }
+    }
+
+    func response(_ message: SIPMessage) {
+        guard let branch = message["Via"].flatMap({ SIPHeader.parameter("branch", in: $0) }) else { return }
+        guard var entry = clients[branch], message.cseq?.method == entry.machine.request.method else {
+            strayResponse(message, branch: branch)
+            return
+        }
+        let actions = entry.machine.receive(message)
+        clients[branch] = entry
+        perform(actions, client: branch)
+    }
+
+    func perform(_ actions: [TransactionAction], client key: String) {
+        for action in actions {
+            guard let entry = clients[key] else { return }
+            switch action {
+            case .send(let message): send(message.serialized(), to: entry.peer)
+            case .startTimer(let timer, let after):
+                arm(key, timer, after) { bridge in
+                    guard var e = bridge.clients[key] else { return }
+                    let next = e.machine.timerFired(timer)
+                    bridge.clients[key] = e
+                    bridge.perform(next, client: key)
+                }
+            case .cancelTimer(let timer): disarm(key, timer)
+            case .deliver(let response):
+                if (response.statusCode ?? 0) < 200 {
+                    provisional(response, branch: key)
+                } else if let waiter = entry.waiter {
+                    clients[key]?.waiter = nil
+                    waiter.resume(returning: response)
+                } else {
+                    strayResponse(response, branch: key)  // a 2xx again (Accepted): our ACK was lost
+                }
+            case .timedOut:
+                clients[key]?.waiter = nil
+                entry.waiter?.resume(returning: nil)
+            case .terminated:
+                finishClient(key)
+            case .acknowledged, .ackTimedOut: break
+            }
+        }
+    }
+
+    /// Gives up waiting on a client transaction (ring timeout, shutdown): its waiter gets nil.
+    func finishClient(_ key: String) {
+        for timer in TransactionTimer.allCases { disarm(key, timer) }
+        clients.removeValue(forKey: key)?.waiter?.resume(returning: nil)
+    }
+
+    func abandonAllClientTransactions() {
+        for key in Array(clients.keys) { finishClient(key) }
+    }
+
+    // MARK: timers
+
+    func arm(_ key: String, _ timer: TransactionTimer, _ after: Duration, fire: @escaping @Sendable (isolated SIPBridgeService) -> Void) {
+        let id = "\(key)/\(timer.rawValue)"
+        transactionTimers.removeValue(forKey: id)?.cancel()
+        transactionTimers[id] = Task { [weak self] in
+            if after > .zero { try? await Task.sleep(for: after) }
+            guard !Task.isCancelled, let self else { return }
+            await self.fired(id, fire)
+        }
+    }
+
+    func fired(_ id: String, _ fire: @Sendable (isolated SIPBridgeService) -> Void) {
+        guard transactionTimers.removeValue(forKey: id) != nil else { return }  // disarmed meanwhile
+        fire(self)
+    }
+
+    func disarm(_ key: String, _ timer: TransactionTimer) {
+        transactionTimers.removeValue(forKey: "\(key)/\(timer.rawValue)")?.cancel()
+    }
+
+    /// `host:port` of a SIP URI when the host is a literal IP address (no DNS on the actor); nil otherwise.
+    static func literalAddress(_ uri: String) -> SocketAddress? {
+        var u = Substring(uri)
+        for scheme in ["sips:", "sip:"] where u.lowercased().hasPrefix(scheme) { u = u.dropFirst(scheme.count) }
+        if let at = u.lastIndex(of: "@") { u = u[u.index(after: at)...] }
+        if let semi = u.firstIndex(of: ";") { u = u[..<semi] }
+        let parts = u.split(separator: ":")
+        guard let host = parts.first, host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) else { return nil }
+        let port = parts.count > 1 ? Int(parts[1]).flatMap { (1...65535).contains($0) ? $0 : nil } ?? 5060 : 5060
+        return try? SocketAddress(ipAddress: String(host), port: port)
+    }
+}
+
+/// Moves SIP datagrams from the socket to the bridge, in order.
+final class SIPInbound: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let continuation: AsyncStream<(bytes: [UInt8], from: SocketAddress)>.Continuation
+
+    init(continuation: AsyncStream<(bytes: [UInt8], from: SocketAddress)>.Continuation) { self.continuation = continuation }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        continuation.yield((Array(envelope.data.readableBytesView), envelope.remoteAddress))
+    }
+}
