@@ -84,4 +84,125 @@ import Testing
         #expect(outcome.frames.map(\.timestamp) == Array(stride(from: 20, through: 20 * outcome.frames.count, by: 20)))
         await bridge.stop()
     }
+
+    /// Delayed offer (an INVITE without SDP, as Cisco CUCM sends): the bridge offers PCMU, PCMA and telephone-event
+    /// in its 200 and takes the answer from the ACK — PCMA to the listener's port, so what it plays (the busy message,
+    /// no worker) arrives there A-law encoded. An ACK without an answer ends the call with BYE.
+    @Test(.enabled(if: Peers.enabled)) func aDelayedOfferIsAnsweredInTheACK() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) { $0.workerTimeout = .seconds(1) }
+        let listener = try await RTPListener()
+        let (status, errors) = try await Peers.sipp("uac-delayed-offer.xml", replacing: ["MEDIA_PORT": String(listener.port)],
+                                                    bridgePort: await bridge.localPort, timeout: 25)
+        #expect(status == 0, "sipp: \(errors)")
+        let heard = listener.payloads.withLockedValue { $0.flatMap { $0 } }
+        #expect(heard.firstRange(of: G711.ulawToAlaw(SIPBridgeService.busyMessage())) != nil, "the busy message, A-law, at the port the ACK gave")
+
+        let (noAnswer, why) = try await Peers.sipp("uac-delayed-offer-no-answer.xml", bridgePort: await bridge.localPort, timeout: 15)
+        #expect(noAnswer == 0, "sipp: \(why)")
+        #expect(await bridge.callInfos().recent.first?.endReason == "no answer in the ACK")
+        await bridge.stop()
+    }
+
+    /// What SBCs and softphones offer, and mid-call changes (`uac-offers-update-glare.xml`): an SRTP-only offer is
+    /// 488; an offer of SRTP audio, plain PCMA (static type, no rtpmap) and video from behind NAT gets a 200 whose
+    /// Via has `received`/`rport` and whose SDP answers the three m= lines in order (port 0 but for plain audio);
+    /// UPDATE puts the call on hold (a=recvonly in the UPDATE's own 200); a re-INVITE without SDP gets our offer,
+    /// an UPDATE crossing it gets 491, the ACK's answer resumes; an INFO outside the dialog (wrong To tag) is 481.
+    @Test(.enabled(if: Peers.enabled)) func offersUpdateGlareAndNAT() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) { $0.workerTimeout = .seconds(30) }
+        let listener = try await RTPListener()
+        let (status, errors) = try await Peers.sipp("uac-offers-update-glare.xml", replacing: ["MEDIA_PORT": String(listener.port)],
+                                                    bridgePort: await bridge.localPort, timeout: 25)
+        #expect(status == 0, "sipp: \(errors)")
+        let recent = await bridge.callInfos().recent
+        #expect(recent.contains { $0.endReason == "no common codec" }, "the SRTP-only offer was refused")
+        #expect(recent.first?.endReason == "caller hung up", "\(recent)")
+        await bridge.stop()
+    }
+
+    /// RFC 3261 §15: the bridge wants to end the call after 1 s (longest call) while the caller's ACK comes only
+    /// after 2.5 s — its BYE waits for the ACK (sipp aborts on a BYE during its pause).
+    @Test(.enabled(if: Peers.enabled)) func noBYEBeforeTheACKOfOur200() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) {
+            $0.maxCallDuration = .seconds(1)
+            $0.workerTimeout = .seconds(30)
+        }
+        let listener = try await RTPListener()
+        let (status, errors) = try await Peers.sipp("uac-late-ack.xml", replacing: ["MEDIA_PORT": String(listener.port)],
+                                                    bridgePort: await bridge.localPort, timeout: 15)
+        #expect(status == 0, "sipp: \(errors)")
+        #expect(await bridge.callInfos().recent.first?.endReason == "max duration")
+        await bridge.stop()
+    }
+
+    /// A dead trunk: no RTP from the caller for `--rtp-timeout` (1 s here) ends the call with BYE.
+    @Test(.enabled(if: Peers.enabled)) func noRTPForTheTimeoutEndsTheCall() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) {
+            $0.rtpTimeout = .seconds(1)
+            $0.workerTimeout = .seconds(30)
+        }
+        let listener = try await RTPListener()
+        let (status, errors) = try await Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(listener.port)],
+                                                    bridgePort: await bridge.localPort, timeout: 15)
+        #expect(status == 0, "sipp: \(errors)")
+        #expect(await bridge.callInfos().recent.first?.endReason == "rtp timeout")
+        await bridge.stop()
+    }
+
+    /// A registrar whose nonce goes stale: answered at once with the new nonce; at shutdown the line unregisters
+    /// (Expires 0, challenged and answered). A registrar that answers 403: the line shows "refused" with the
+    /// reason and is not asked again.
+    @Test(.enabled(if: Peers.enabled)) func staleNoncesUnregistrationAndARefusedLine() async throws {
+        let registrarPort = Peers.freePort(), bridgePort = Peers.freePort()
+        async let registrar = Peers.sippServer("uas-registrar-stale.xml", port: registrarPort, replacing: ["BRIDGE_PORT": String(bridgePort)],
+                                               extra: ["-au", "line1", "-ap", "secret-1"])
+        try await Task.sleep(for: .milliseconds(500))
+        var c = BridgeConfiguration()
+        c.bindHost = "127.0.0.1"
+        c.sipPort = bridgePort
+        c.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "secret-1", registrar: "127.0.0.1:\(registrarPort)", expires: 120)]
+        let bridge = SIPBridgeService(config: c)
+        try await bridge.start()
+        let registered = try await Self.lineState(bridge) { $0 == "registered" }
+        #expect(registered.state == "registered", "\(registered)")
+        await bridge.stop()
+        let (status, errors) = try await registrar
+        #expect(status == 0, "registrar: \(errors)")
+
+        let refusingPort = Peers.freePort()
+        async let refusing = Peers.sippServer("uas-registrar-403.xml", port: refusingPort)
+        try await Task.sleep(for: .milliseconds(500))
+        c.sipPort = 0
+        c.lines[0].registrar = "127.0.0.1:\(refusingPort)"
+        let second = SIPBridgeService(config: c)
+        try await second.start()
+        let refused = try await Self.lineState(second) { $0 == "refused" }
+        #expect(refused.state == "refused" && refused.lastError?.contains("403") == true, "\(refused)")
+        let (refusingStatus, refusingErrors) = try await refusing
+        #expect(refusingStatus == 0, "registrar: \(refusingErrors)")
+        #expect(await second.lineInfos().first?.state == "refused", "still refused, not retried")
+        await second.stop()
+    }
+
+    /// Waits (up to 10 s, on the bridge's own state) for the first line to reach a state.
+    static func lineState(_ bridge: SIPBridgeService, until done: (String) -> Bool) async throws -> SIPBridgeService.LineInfo {
+        var info = await bridge.lineInfos().first
+        for _ in 0..<100 where !done(info?.state ?? "") {
+            try await Task.sleep(for: .milliseconds(100))
+            info = await bridge.lineInfos().first
+        }
+        return try #require(info)
+    }
 }
