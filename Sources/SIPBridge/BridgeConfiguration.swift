@@ -1,4 +1,5 @@
 import Foundation
+import SIPCore
 
 /// A phone line to register and answer for.
 public struct SIPLine: Sendable, Hashable {
@@ -54,6 +55,13 @@ public struct BridgeConfiguration: Sendable {
     /// No RTP from the far end for this long (while it should be sending) ends the call: a dead trunk. nil: never.
     public var rtpTimeout: Duration? = .seconds(60)
     public var lines: [SIPLine] = []
+    /// How we reach registrars and proxies, and what Via and Contact say (`--sip-transport`): UDP, TCP or TLS. We
+    /// always listen on UDP and TCP; TLS is a connection we open (trunks send their calls down it).
+    public var sipTransport: SIPTransportKind = .udp
+    /// A CA certificate (PEM) to trust for TLS instead of the system's store (`--sip-tls-ca`).
+    public var tlsCAFile: String?
+    /// The DNS server for RFC 3263 lookups (`host[:port]`); the first of /etc/resolv.conf when nil.
+    public var dnsServer: String?
     public var userAgent = "AlloResto-SIPBridge/1.0"
 
     public init() {}

@@ -130,8 +130,12 @@ extension SIPBridgeService {
         hangUp(call, reason: "rtp timeout")
     }
 
+    /// Our Contact for a call: the called user (when it is a plain token) at our address, with the transport of
+    /// the call's connection.
     func contact(_ call: Call) -> (String, String) {
-        ("Contact", "<sip:\(call.to.isEmpty || !call.to.allSatisfy { $0.isLetter || $0.isNumber || "+-_.".contains($0) } ? "bridge" : call.to)@\(config.advertisedHost):\(localPort)>")
+        let user = call.to.isEmpty || !call.to.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-_.".contains($0)) } ? "bridge" : call.to
+        let kind = streams[call.remote]?.kind ?? .udp
+        return ("Contact", "<sip:\(user)@\(config.advertisedHost):\(localPort)\(kind == .udp ? "" : ";transport=\(kind.rawValue)")>")
     }
 
     /// The 200 OK: our answer (one m= line per offered stream) or, for a delayed offer, our offer (PCMU, PCMA,
@@ -307,12 +311,18 @@ extension SIPBridgeService {
             end(call, reason: reason)
             return
         }
-        let (bye, hop) = dialog.request("BYE", via: "\(via);branch=\(Self.branch());rport", extra: [("User-Agent", config.userAgent)])
+        let remote = peer(for: call, hop: dialog.nextHop)
+        let (bye, _) = dialog.request("BYE", via: "\(via(to: remote));branch=\(Self.branch());rport", extra: [("User-Agent", config.userAgent)])
         call.dialog = dialog
-        // The next hop: the first route (or the target) when its host is an address; else where the INVITE came from.
-        let remote = Self.literalAddress(hop) ?? call.remote
         end(call, reason: reason)
         Task { _ = await self.request(bye, to: remote) }
+    }
+
+    /// Where an in-dialog request goes: down the call's TCP/TLS connection when it came over one (connection
+    /// reuse), else the next hop when its host is an address, else where the INVITE came from.
+    func peer(for call: Call, hop: String) -> SocketAddress {
+        if streams[call.remote] != nil { return call.remote }
+        return Self.literalAddress(hop) ?? call.remote
     }
 
     // MARK: OPTIONS, INFO

@@ -46,9 +46,9 @@ extension SIPBridgeService {
         guard activeCallCount < config.maxConcurrentCalls else { throw DialError(description: "busy: \(config.maxConcurrentCalls) calls in progress") }
         let uri = to.hasPrefix("sip:") ? to : "sip:\(to)@\(line.domain)"
         let proxy = line.proxy ?? line.registrar ?? line.domain
-        let parts = proxy.split(separator: ":")
-        guard let address = try? SocketAddress.makeAddressResolvingHost(String(parts.first ?? ""), port: parts.count > 1 ? Int(parts[1]) ?? 5060 : 5060) else {
-            throw DialError(description: "cannot resolve \(proxy)")
+        let address: SocketAddress
+        do { address = try await destination(proxy) } catch {
+            throw DialError(description: "cannot reach \(proxy): \(error)")
         }
         let sid = "CA" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let media = try await MediaSession.open(
@@ -61,7 +61,7 @@ extension SIPBridgeService {
             dtmf: SDPSession.Codec(payloadType: 101, name: "telephone-event"), sessionId: UInt64(Date().timeIntervalSince1970))
         let invite = SIPMessage(.request(method: "INVITE", uri: uri), headers: [
             ("Max-Forwards", "70"), ("From", "<sip:\(line.username)@\(line.domain)>;tag=\(localTag)"), ("To", "<\(uri)>"),
-            ("Call-ID", callId), ("Contact", "<sip:\(line.username)@\(config.advertisedHost):\(localPort)>"),
+            ("Call-ID", callId), ("Contact", "<sip:\(line.username)@\(config.advertisedHost):\(localPort)\(streams[address].map { ";transport=\($0.kind.rawValue)" } ?? "")>"),
             ("User-Agent", config.userAgent), ("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"), ("Content-Type", "application/sdp"),
         ], body: Array(sdp.utf8))
         let callee = SIPHeader.user(of: uri) ?? to
@@ -84,7 +84,7 @@ extension SIPBridgeService {
         for _ in 0..<3 {
             guard call.state == .ringing else { return }
             let branch = Self.branch()
-            var headers: [(String, String)] = [("Via", "\(via);branch=\(branch);rport")]
+            var headers: [(String, String)] = [("Via", "\(via(to: call.remote));branch=\(branch);rport")]
             headers += call.invite.headers.filter { !["via", "cseq", "authorization", "proxy-authorization"].contains($0.name.lowercased()) }.map { ($0.name, $0.value) }
             headers.append(("CSeq", "\(call.cseq) INVITE"))
             if let authorization { headers.append(authorization) }
@@ -170,11 +170,12 @@ extension SIPBridgeService {
     /// hand-off to a worker.
     func answered(_ call: Call, _ reply: SIPMessage) async {
         var dialog = Dialog(uac: call.lastInvite ?? call.invite, response: reply)
-        let (ack, hop) = dialog.request("ACK", via: "\(via);branch=\(Self.branch());rport", cseq: reply.cseq?.number ?? call.cseq,
-                                        extra: [("User-Agent", config.userAgent)])
+        let hop = peer(for: call, hop: dialog.nextHop)
+        let (ack, _) = dialog.request("ACK", via: "\(via(to: hop));branch=\(Self.branch());rport", cseq: reply.cseq?.number ?? call.cseq,
+                                      extra: [("User-Agent", config.userAgent)])
         call.dialog = dialog
         call.ackBytes = ack.serialized()
-        call.ackHop = Self.literalAddress(hop) ?? call.remote
+        call.ackHop = hop
         send(call.ackBytes ?? [], to: call.ackHop ?? call.remote)
         guard call.state == .ringing, let media = call.media else { return }
         // Answered from here on: a hang-up now is a BYE in the dialog the ACK opened.
@@ -211,7 +212,7 @@ extension SIPBridgeService {
         if let branch = call.inviteBranch, call.provisionalSeen {
             let number = String(call.cseq)
             let cancel = SIPMessage(.request(method: "CANCEL", uri: call.invite.uri ?? ""), headers: [
-                ("Via", "\(via);branch=\(branch);rport"), ("Max-Forwards", "70"), ("From", call.invite["From"] ?? ""),
+                ("Via", "\(via(to: call.remote));branch=\(branch);rport"), ("Max-Forwards", "70"), ("From", call.invite["From"] ?? ""),
                 ("To", call.invite["To"] ?? ""), ("Call-ID", call.sipCallId), ("CSeq", "\(number) CANCEL"), ("User-Agent", config.userAgent),
             ])
             send(cancel.serialized(), to: call.remote)

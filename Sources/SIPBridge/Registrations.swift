@@ -6,38 +6,44 @@ import SIPCore
 /// transactions and sleeps the waits it returns; on shutdown registered lines are unregistered (Expires 0).
 extension SIPBridgeService {
     func keepRegistered(_ index: Int) async {
-        var actions = lines[index].registration.start(via: via)
+        var (address, actions) = await beginRegistration(index)
         while !Task.isCancelled {
             guard let action = actions.first else { return }
             switch action {
             case .send(let register):
-                guard let address = registrarAddress(index) else {
-                    actions = lines[index].registration.unreachable("cannot resolve \(registrarName(index))")
-                    break
-                }
-                let reply = await request(register, to: address)
+                guard let peer = address else { return }
+                let reply = await request(register, to: peer)
                 if Task.isCancelled { return }
                 let before = lines[index].registration.state
-                actions = reply.map { lines[index].registration.receive($0, via: via, cnonce: String(UInt64.random(in: 0...UInt64.max), radix: 16)) }
-                    ?? lines[index].registration.timedOut()
+                actions = reply.map { lines[index].registration.receive($0, via: via(to: peer), cnonce: Self.cnonce()) } ?? lines[index].registration.timedOut()
                 report(index, before: before)
             case .wait(let duration):
                 try? await Task.sleep(for: duration)
                 if Task.isCancelled { return }
-                actions = lines[index].registration.start(via: via)
+                (address, actions) = await beginRegistration(index)
             case .done:
                 return
             }
         }
     }
 
-    func registrarName(_ index: Int) -> String { lines[index].config.registrar ?? lines[index].config.domain }
-
-    func registrarAddress(_ index: Int) -> SocketAddress? {
-        let parts = registrarName(index).split(separator: ":")
-        let port = parts.count > 1 ? Int(parts[1]).flatMap { (1...65535).contains($0) ? $0 : nil } ?? 5060 : 5060
-        return try? SocketAddress.makeAddressResolvingHost(String(parts.first ?? ""), port: port)
+    /// A new round: the registrar found (RFC 3263) and reached (a TCP/TLS connection when so configured), then
+    /// the machine's first REGISTER; or the failure that makes it wait.
+    func beginRegistration(_ index: Int) async -> (SocketAddress?, [Registration.Action]) {
+        do {
+            let address = try await destination(registrarName(index))
+            return (address, lines[index].registration.start(via: via(to: address)))
+        } catch {
+            let before = lines[index].registration.state
+            let actions = lines[index].registration.unreachable("cannot reach \(registrarName(index)): \(error)")
+            report(index, before: before)
+            return (nil, actions)
+        }
     }
+
+    static func cnonce() -> String { String(UInt64.random(in: 0...UInt64.max), radix: 16) }
+
+    func registrarName(_ index: Int) -> String { lines[index].config.registrar ?? lines[index].config.domain }
 
     /// Logs a line's change of state once.
     func report(_ index: Int, before: Registration.State) {
@@ -65,11 +71,11 @@ extension SIPBridgeService {
     }
 
     func unregister(_ index: Int) async {
-        var actions = lines[index].registration.stop(via: via)
-        while case .send(let register) = actions.first, let address = registrarAddress(index) {
+        guard let address = try? await destination(registrarName(index)) else { return }
+        var actions = lines[index].registration.stop(via: via(to: address))
+        while case .send(let register) = actions.first {
             let reply = await request(register, to: address)
-            actions = reply.map { lines[index].registration.receive($0, via: via, cnonce: String(UInt64.random(in: 0...UInt64.max), radix: 16)) }
-                ?? lines[index].registration.timedOut()
+            actions = reply.map { lines[index].registration.receive($0, via: via(to: address), cnonce: Self.cnonce()) } ?? lines[index].registration.timedOut()
         }
         lines[index].registeredAt = nil
         logger.info("line unregistered", metadata: ["line": "\(lines[index].config.name)"])

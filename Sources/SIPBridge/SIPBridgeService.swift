@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RedisClient
 import SIPCore
 
@@ -161,6 +162,13 @@ public actor SIPBridgeService {
     var servers: [String: ServerEntry] = [:]
     var clients: [String: ClientEntry] = [:]
     var transactionTimers: [String: Task<Void, Never>] = [:]
+    /// TCP/TLS connections by peer address (ours and accepted ones), the TCP listener, the inbound event stream.
+    var streams: [SocketAddress: StreamConnection] = [:]
+    var tcpListener: (any Channel)?
+    var inboundContinuation: AsyncStream<SIPInboundEvent>.Continuation?
+    var sslContext: NIOSSLContext?
+    /// RFC 3263 lookups (NAPTR, SRV, A) for registrars and proxies given by name.
+    let locator: SIPLocator
     var consumer: Task<Void, Never>?
     var registrations: [Task<Void, Never>] = []
     public internal(set) var localPort = 0
@@ -179,6 +187,7 @@ public actor SIPBridgeService {
         mediaGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.mediaThreads))
         clocks = MediaClocks(group: mediaGroup)
         redis = RedisLink(url: config.redisURL)
+        locator = SIPLocator(lookup: Self.dnsLookup(server: config.dnsServer, group: group))
         handOff = config.wsTarget.map { WebSocketPushHandOff(target: $0) as any CallHandOff } ?? RedisQueueHandOff(redis: redis, key: config.queueKey)
         busyAudio = Self.recordedBusyMessage.isEmpty ? Array(repeating: 0xFF, count: 8000) : Self.recordedBusyMessage
     }

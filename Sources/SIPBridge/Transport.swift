@@ -8,7 +8,9 @@ import SIPCore
 /// and the machines' timers armed as tasks.
 extension SIPBridgeService {
     public func start() async throws {
-        let (stream, continuation) = AsyncStream.makeStream(of: (bytes: [UInt8], from: SocketAddress).self, bufferingPolicy: .bufferingNewest(10_000))
+        let (stream, continuation) = AsyncStream.makeStream(of: SIPInboundEvent.self, bufferingPolicy: .bufferingNewest(10_000))
+        inboundContinuation = continuation
+        if config.sipTransport == .tls { _ = try tlsContext() }  // a bad CA file is a start-up error, not a silent failure
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
             .channelInitializer { channel in
@@ -17,12 +19,15 @@ extension SIPBridgeService {
             .bind(host: config.bindHost, port: config.sipPort).get()
         transport = channel
         localPort = channel.localAddress?.port ?? config.sipPort
-        lines = config.lines.map { Line(config: $0, contact: "sip:\($0.username)@\(config.advertisedHost):\(localPort)") }
+        await listenTCP(port: localPort, continuation: continuation)
+        let transportParameter = config.sipTransport == .udp ? "" : ";transport=\(config.sipTransport.rawValue)"
+        lines = config.lines.map { Line(config: $0, contact: "sip:\($0.username)@\(config.advertisedHost):\(localPort)\(transportParameter)") }
         consumer = Task { [weak self] in
-            for await datagram in stream { await self?.receive(datagram.bytes, from: datagram.from) }
+            for await event in stream { await self?.streamEvent(event) }
         }
         for i in lines.indices { registrations.append(Task { [weak self] in await self?.keepRegistered(i) }) }
-        logger.info("SIP bridge listening", metadata: ["udp": "\(config.bindHost):\(localPort)", "lines": "\(lines.count)"])
+        logger.info("SIP bridge listening", metadata: ["udp+tcp": "\(config.bindHost):\(localPort)", "transport": "\(config.sipTransport.rawValue)",
+                                                       "lines": "\(lines.count)"])
     }
 
     /// Hangs up every call, unregisters the lines (Expires 0, at most 2 s), closes the sockets.
@@ -40,19 +45,32 @@ extension SIPBridgeService {
         for t in transactionTimers.values { t.cancel() }
         transactionTimers = [:]
         try? await transport?.close()
+        try? await tcpListener?.close()
+        for connection in streams.values { try? await connection.channel.close() }
+        streams = [:]
         await redis.close()
         try? await mediaGroup.shutdownGracefully()
     }
 
+    /// Over the TCP/TLS connection with that peer when there is one, else as a UDP datagram.
     func send(_ bytes: [UInt8], to address: SocketAddress) {
+        if let connection = streams[address] {
+            var buffer = connection.channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            connection.channel.writeAndFlush(buffer, promise: nil)
+            return
+        }
         guard let channel = transport else { return }
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
     }
 
-    /// Our Via without branch.
-    var via: String { "SIP/2.0/UDP \(config.advertisedHost):\(localPort)" }
+    /// Our Via without branch, for a request going to `peer` (its transport: the connection's, else UDP).
+    func via(to peer: SocketAddress? = nil) -> String {
+        let kind = peer.flatMap { streams[$0]?.kind } ?? (peer == nil ? config.sipTransport : .udp)
+        return "SIP/2.0/\(kind.viaToken) \(config.advertisedHost):\(localPort)"
+    }
 
     /// The methods we handle (Allow) and the extensions we support (none: no 100rel, no session timers).
     static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
@@ -157,7 +175,9 @@ extension SIPBridgeService {
             send(response.serialized(), to: address)  // no branch: nothing to match retransmissions with
             return
         }
-        if servers[key] == nil { servers[key] = ServerEntry(machine: ServerTransaction(request: request, timers: timerValues), peer: address) }
+        if servers[key] == nil {
+            servers[key] = ServerEntry(machine: ServerTransaction(request: request, reliable: streams[address] != nil, timers: timerValues), peer: address)
+        }
         guard var entry = servers[key] else { return }
         let actions = entry.machine.respond(response)
         servers[key] = entry
@@ -200,7 +220,7 @@ extension SIPBridgeService {
     /// response; nil when none came (timeout) or the transaction was abandoned. Provisional responses to our
     /// INVITEs go to `provisional(_:branch:)`.
     func request(_ message: SIPMessage, to address: SocketAddress) async -> SIPMessage? {
-        let machine = ClientTransaction(request: message, timers: timerValues)
+        let machine = ClientTransaction(request: message, reliable: streams[address] != nil, timers: timerValues)
         let key = machine.branch
         guard !key.isEmpty else { return nil }
         return await withCheckedContinuation { continuation in
@@ -301,12 +321,12 @@ extension SIPBridgeService {
 /// Moves SIP datagrams from the socket to the bridge, in order.
 final class SIPInbound: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let continuation: AsyncStream<(bytes: [UInt8], from: SocketAddress)>.Continuation
+    let continuation: AsyncStream<SIPInboundEvent>.Continuation
 
-    init(continuation: AsyncStream<(bytes: [UInt8], from: SocketAddress)>.Continuation) { self.continuation = continuation }
+    init(continuation: AsyncStream<SIPInboundEvent>.Continuation) { self.continuation = continuation }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        continuation.yield((Array(envelope.data.readableBytesView), envelope.remoteAddress))
+        continuation.yield(.datagram(Array(envelope.data.readableBytesView), envelope.remoteAddress))
     }
 }

@@ -76,6 +76,10 @@ public struct Dialog: Sendable, Hashable {
         if let contact = response["Contact"].flatMap({ SIPHeader.split($0).first }) { remoteTarget = SIPHeader.uri(in: contact) }
     }
 
+    /// Where the next request of this dialog goes first (§12.2.1.1): the first route (loose or strict), else the
+    /// remote target.
+    public var nextHop: String { routeSet.first.map { SIPHeader.uri(in: $0) } ?? remoteTarget }
+
     /// A new request in the dialog (§12.2.1.1): the next CSeq (ACK and CANCEL reuse the INVITE's, pass `cseq`),
     /// the remote target as Request-URI with the route set as Route headers (loose routing), or — when the first
     /// route is a strict router (no `;lr`) — that router as Request-URI and the remote target as the last route.

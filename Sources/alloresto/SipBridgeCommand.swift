@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SIPBridge
+import SIPCore
 
 /// `alloresto sip-bridge`: registers the lines, answers calls and hands them to the voice workers via Redis.
 struct SipBridgeCommand: AsyncParsableCommand {
@@ -36,6 +37,10 @@ struct SipBridgeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a call waits for a worker before the busy message.") var workerTimeout = 10.0
     @Option(help: "Milliseconds of ringing before the answer.") var ringMs = 300
     @Flag(help: "Send RTP back where the caller's RTP comes from (behind NAT).") var symmetricRTP = false
+    @Option(help: "Transport to the registrar and proxy: udp, tcp or tls (env SIP_TRANSPORT). UDP and TCP are always listened on.") var sipTransport: String?
+    @Option(help: "CA certificate (PEM) to trust for --sip-transport tls instead of the system's store.") var sipTlsCa: String?
+    @Option(help: "DNS server (host[:port]) for finding registrars and proxies by NAPTR/SRV (RFC 3263); default: /etc/resolv.conf.") var dnsServer: String?
+    @Option(help: "Seconds without RTP from the far end (while it should send) before the call is ended; 0: never.") var rtpTimeout = 60
 
     /// Every numeric option inside its domain before anything is built (durations become NIO time amounts in
     /// nanoseconds, which overflow and trap far below `Int.max` seconds).
@@ -43,7 +48,7 @@ struct SipBridgeCommand: AsyncParsableCommand {
         let ranges: [(String, Int, ClosedRange<Int>)] = [
             ("--sip-expires", sipExpires, 1...86_400), ("--sip-port", sipPort, 0...65_535), ("--http-port", httpPort, 0...65_535),
             ("--max-concurrent-calls", maxConcurrentCalls, 1...100_000), ("--media-threads", mediaThreads, 1...64),
-            ("--max-call-duration", maxCallDuration, 1...86_400), ("--ring-ms", ringMs, 0...60_000),
+            ("--max-call-duration", maxCallDuration, 1...86_400), ("--ring-ms", ringMs, 0...60_000), ("--rtp-timeout", rtpTimeout, 0...86_400),
         ]
         for (name, value, range) in ranges where !range.contains(value) {
             throw ValidationError("\(name): between \(range.lowerBound) and \(range.upperBound), got \(value)")
@@ -72,6 +77,15 @@ struct SipBridgeCommand: AsyncParsableCommand {
         config.workerTimeout = .milliseconds(CheckedNumber.clamped(workerTimeout * 1000, to: 100...3_600_000))
         config.ringTime = .milliseconds(ringMs)
         config.symmetricRTP = symmetricRTP
+        config.rtpTimeout = rtpTimeout == 0 ? nil : .seconds(rtpTimeout)
+        let transport = (sipTransport ?? env["SIP_TRANSPORT"] ?? "udp").lowercased()
+        guard let kind = SIPTransportKind(rawValue: transport) else { throw ValidationError("--sip-transport: udp, tcp or tls, got \"\(transport)\"") }
+        config.sipTransport = kind
+        if let sipTlsCa {
+            guard FileManager.default.isReadableFile(atPath: sipTlsCa) else { throw fail("--sip-tls-ca: cannot read \(sipTlsCa)") }
+            config.tlsCAFile = sipTlsCa
+        }
+        config.dnsServer = dnsServer
         var params: [String: String] = [:]
         for p in param {
             let kv = p.split(separator: "=", maxSplits: 1)
@@ -101,9 +115,9 @@ struct SipBridgeCommand: AsyncParsableCommand {
         var logger = Logger(label: "alloresto.sip-bridge")
         logger.logLevel = env["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let bridge = SIPBridgeService(config: config, logger: logger)
-        do { try await bridge.start() } catch { throw fail("cannot listen on UDP \(bind):\(sipPort): \(error)") }
+        do { try await bridge.start() } catch { throw fail("cannot start SIP on \(bind):\(sipPort) (\(kind.rawValue)): \(error)") }
         let app = await BridgeServer.application(bridge: bridge, logger: logger)
-        say("SIP bridge: UDP \(bind):\(sipPort), HTTP http://\(httpHost):\(httpPort) (health, lines, calls, media WebSocket), \(config.lines.count) line(s), " + (config.wsTarget.map { "push to \($0)" } ?? "Redis \(config.redisURL) → \(queueKey)"))
+        say("SIP bridge: UDP+TCP \(bind):\(await bridge.localPort) (to registrars: \(kind.rawValue)), HTTP http://\(httpHost):\(httpPort) (health, lines, calls, media WebSocket), \(config.lines.count) line(s), " + (config.wsTarget.map { "push to \($0)" } ?? "Redis \(config.redisURL) → \(queueKey)"))
         do { try await app.runService() } catch { await bridge.stop(); throw fail("bridge HTTP: \(error)") }
         await bridge.stop()
     }
