@@ -15,7 +15,13 @@ extension SIPBridgeService {
                 let reply = await request(register, to: peer)
                 if Task.isCancelled { return }
                 let before = lines[index].registration.state
-                actions = reply.map { lines[index].registration.receive($0, via: via(to: peer), cnonce: Self.cnonce()) } ?? lines[index].registration.timedOut()
+                if let reply {
+                    actions = lines[index].registration.receive(reply, via: via(to: peer), cnonce: Self.cnonce())
+                } else if let why = transportErrors.removeValue(forKey: peer) {
+                    actions = lines[index].registration.unreachable("connection to \(registrarName(index)) failed: \(why)")
+                } else {
+                    actions = lines[index].registration.timedOut()
+                }
                 report(index, before: before)
             case .wait(let duration):
                 try? await Task.sleep(for: duration)

@@ -165,6 +165,8 @@ public actor SIPBridgeService {
     /// TCP/TLS connections by peer address (ours and accepted ones), the TCP listener, the inbound event stream.
     var streams: [SocketAddress: StreamConnection] = [:]
     var tcpListener: (any Channel)?
+    /// The last failure of a connection, by peer (read once by whoever's request it ended).
+    var transportErrors: [SocketAddress: String] = [:]
     var inboundContinuation: AsyncStream<SIPInboundEvent>.Continuation?
     var sslContext: NIOSSLContext?
     /// RFC 3263 lookups (NAPTR, SRV, A) for registrars and proxies given by name.

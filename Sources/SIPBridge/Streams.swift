@@ -17,6 +17,8 @@ enum SIPInboundEvent: Sendable {
     case opened(any Channel, SocketAddress, SIPTransportKind)
     case bytes([UInt8], SocketAddress)
     case closed(SocketAddress)
+    /// The connection failed (e.g. a TLS certificate refused): why, before it closes.
+    case failed(SocketAddress, String)
 }
 
 /// SIP over TCP and TLS (RFC 3261 §18): connections by peer address, reused both ways (a trunk sends its INVITEs
@@ -61,6 +63,9 @@ extension SIPBridgeService {
             }
             streams[from] = connection
             for message in messages { receive(message, from: from) }
+        case .failed(let from, let why):
+            transportErrors[from] = why
+            logger.warning("SIP connection failed", metadata: ["peer": "\(from)", "why": "\(why)"])
         case .closed(let from):
             streams[from] = nil
             // RFC 3261 §17.1.4: a transport error ends the client transactions that were using the connection.
@@ -129,12 +134,27 @@ extension SIPBridgeService {
         return context
     }
 
-    /// The DNS lookups of RFC 3263, over UDP to `--dns-server` or the system's first name server.
+    /// The DNS lookups of RFC 3263: NAPTR and SRV over UDP to `--dns-server` or the system's first name server;
+    /// A records from `--dns-server` when given, else (or when it has none) from the system's resolver, so
+    /// /etc/hosts names such as `localhost` work.
     nonisolated static func dnsLookup(server: String?, group: any EventLoopGroup) -> SIPLocator.Lookup {
         { name, type in
+            if type == .a, server == nil { return await systemAddress(name).map { [.a(name: name, address: $0)] } ?? [] }
             let (host, port) = hostAndPort(server ?? systemNameServer() ?? "127.0.0.53")
             let address = try SocketAddress(ipAddress: host, port: port ?? 53)
-            return try await DNSQuery.ask(name, type, server: address, group: group)
+            let records = try await DNSQuery.ask(name, type, server: address, group: group)
+            if type == .a, records.isEmpty { return await systemAddress(name).map { [.a(name: name, address: $0)] } ?? [] }
+            return records
+        }
+    }
+
+    /// The system resolver's IPv4 address for a name (getaddrinfo, on a thread of its own: it blocks).
+    nonisolated static func systemAddress(_ name: String) async -> String? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let address = try? SocketAddress.makeAddressResolvingHost(name, port: 0)
+                continuation.resume(returning: address?.protocol == .inet ? address?.ipAddress : nil)
+            }
         }
     }
 
@@ -216,6 +236,7 @@ final class SIPStreamInbound: ChannelInboundHandler, Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let remote = context.channel.remoteAddress { continuation.yield(.failed(remote, "\(error)")) }
         context.close(promise: nil)
     }
 }
