@@ -54,6 +54,8 @@ public struct BridgeConfiguration: Sendable {
     public var symmetricRTP = false
     /// No RTP from the far end for this long (while it should be sending) ends the call: a dead trunk. nil: never.
     public var rtpTimeout: Duration? = .seconds(60)
+    /// Between our RTCP sender reports (RFC 3550 §6.2: 5 s is the usual minimum).
+    public var rtcpInterval: Duration = .seconds(5)
     public var lines: [SIPLine] = []
     /// How we reach registrars and proxies, and what Via and Contact say (`--sip-transport`): UDP, TCP or TLS. We
     /// always listen on UDP and TCP; TLS is a connection we open (trunks send their calls down it).

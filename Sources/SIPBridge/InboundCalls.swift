@@ -85,7 +85,7 @@ extension SIPBridgeService {
         do {
             media = try await MediaSession.open(
                 callId: call.sid, host: config.bindHost, remote: remoteMedia, audioPT: UInt8(audio.payloadType), isPCMA: audio.name.uppercased() == "PCMA",
-                dtmfPT: dtmf.map { UInt8($0.payloadType) }, symmetric: config.symmetricRTP, group: mediaGroup, clocks: clocks, logger: logger)
+                dtmfPT: dtmf.map { UInt8($0.payloadType) }, symmetric: config.symmetricRTP, rtcpInterval: config.rtcpInterval, group: mediaGroup, clocks: clocks, logger: logger)
         } catch {
             fail(call, 500, "Server Internal Error", reason: "media: \(error)")
             return

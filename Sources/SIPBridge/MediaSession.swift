@@ -22,6 +22,9 @@ public final class MediaSession: Sendable {
         public var earlyDropped = 0
         /// How late each send was against its ideal instant (start + n × 20 ms), 100 µs buckets up to 20 ms.
         public var sendLateness = Histogram(bucketUs: 100, buckets: 200)
+        /// RTCP compound packets sent (SR + SDES, then BYE) and received from the far end (RFC 3550 §6).
+        public var rtcpSent = 0
+        public var rtcpReceived = 0
     }
 
     /// A pacer this many frames behind sends them at once (the caller's jitter buffer absorbs it); further behind,
@@ -63,12 +66,24 @@ public final class MediaSession: Sendable {
         var hearing = true
         var silenceLimit: TimeAmount?
         var onSilence: (@Sendable () -> Void)?
+        /// RTCP (RFC 3550 §6): what we received from the far end's source, what we sent, the far end's last SR
+        /// (middle 32 bits of its NTP time and when it came), when our next report is due.
+        var reception = RTPReceptionStats()
+        var packetsSent: UInt32 = 0
+        var octetsSent: UInt32 = 0
+        var lastSR: (ntpMiddle: UInt32, at: NIODeadline)?
+        var nextReport: NIODeadline?
         var onWorkerGone: (@Sendable () -> Void)?
     }
 
     public let callId: String
     public let streamSid: String
     let channel: any Channel
+    /// The RTCP socket, on the RTP port + 1 (nil if that port was taken every time we tried).
+    let rtcpChannel: (any Channel)?
+    let rtcpInterval: TimeAmount
+    /// When the session opened: the arrival clock of the jitter estimate (8 kHz units from here).
+    let opened = NIODeadline.now()
     let ssrc = UInt32.random(in: 1...UInt32.max)
     let symmetric: Bool
     let clock: MediaClock
@@ -77,8 +92,10 @@ public final class MediaSession: Sendable {
 
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    init(callId: String, channel: any Channel, remote: SocketAddress?, audioPT: UInt8, isPCMA: Bool, dtmfPT: UInt8?, symmetric: Bool,
-         clock: MediaClock, logger: Logger) {
+    init(callId: String, channel: any Channel, rtcpChannel: (any Channel)?, rtcpInterval: TimeAmount, remote: SocketAddress?, audioPT: UInt8,
+         isPCMA: Bool, dtmfPT: UInt8?, symmetric: Bool, clock: MediaClock, logger: Logger) {
+        self.rtcpChannel = rtcpChannel
+        self.rtcpInterval = rtcpInterval
         self.clock = clock
         self.callId = callId
         self.streamSid = "MZ" + callId.filter { $0.isLetter || $0.isNumber }.prefix(30)
@@ -90,17 +107,34 @@ public final class MediaSession: Sendable {
         state = NIOLockedValueBox(s)
     }
 
-    /// Opens an RTP socket on an ephemeral port of `host`.
+    /// Opens the RTP socket on an even ephemeral port of `host` and RTCP on the next one (RFC 3550 §11); after a
+    /// few tries without a free pair, RTP alone.
     static func open(callId: String, host: String, remote: SocketAddress?, audioPT: UInt8, isPCMA: Bool, dtmfPT: UInt8?, symmetric: Bool,
-                     group: any EventLoopGroup, clocks: MediaClocks, logger: Logger) async throws -> MediaSession {
+                     rtcpInterval: Duration = .seconds(5), group: any EventLoopGroup, clocks: MediaClocks, logger: Logger) async throws -> MediaSession {
         let box = NIOLockedValueBox<MediaSession?>(nil)
-        let channel = try await DatagramBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RTPInbound(session: box)) }
+        func bind(_ port: Int, rtcp: Bool) async throws -> any Channel {
+            try await DatagramBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(rtcp ? RTCPInbound(session: box) as any ChannelHandler : RTPInbound(session: box))
+                    }
+                }
+                .bind(host: host, port: port).get()
+        }
+        var channel = try await bind(0, rtcp: false)
+        var rtcpChannel: (any Channel)?
+        for _ in 0..<8 {
+            if let port = channel.localAddress?.port, port % 2 == 0, port < 65535, let rtcp = try? await bind(port + 1, rtcp: true) {
+                rtcpChannel = rtcp
+                break
             }
-            .bind(host: host, port: 0).get()
-        let session = MediaSession(callId: callId, channel: channel, remote: remote, audioPT: audioPT, isPCMA: isPCMA, dtmfPT: dtmfPT, symmetric: symmetric,
-                                   clock: clocks.clock(for: channel.eventLoop), logger: logger)
+            try? await channel.close()
+            channel = try await bind(0, rtcp: false)
+        }
+        let interval = TimeAmount.nanoseconds(Int64(truncatingIfNeeded: rtcpInterval.components.seconds) * 1_000_000_000
+            + rtcpInterval.components.attoseconds / 1_000_000_000)
+        let session = MediaSession(callId: callId, channel: channel, rtcpChannel: rtcpChannel, rtcpInterval: interval, remote: remote, audioPT: audioPT,
+                                   isPCMA: isPCMA, dtmfPT: dtmfPT, symmetric: symmetric, clock: clocks.clock(for: channel.eventLoop), logger: logger)
         box.withLockedValue { $0 = session }
         return session
     }
@@ -168,7 +202,11 @@ public final class MediaSession: Sendable {
         var packets: [[UInt8]] = []
         var marks: [String] = []
         var silent: (@Sendable () -> Void)?
-        defer { silent?() }
+        var report: ([UInt8], SocketAddress)?
+        defer {
+            silent?()
+            if let (bytes, to) = report { sendRTCP(bytes, to: to) }
+        }
         let (remote, worker): (SocketAddress?, AsyncStream<String>.Continuation?) = state.withLockedValue { s in
             guard !s.closed, let deadline = s.deadline else { return (nil, nil) }
             let lateUs = Int((now - deadline).nanoseconds / 1000)
@@ -210,6 +248,17 @@ public final class MediaSession: Sendable {
                 packets.append(RTPPacket(payloadType: s.audioPT, sequence: s.seq, timestamp: s.ts, ssrc: ssrc, payload: payload).serialized())
                 s.seq &+= 1
                 s.ts &+= 160
+                s.packetsSent &+= 1
+                s.octetsSent &+= UInt32(payload.count)
+            }
+            if rtcpChannel != nil {
+                let due = s.nextReport ?? now + rtcpInterval
+                if s.nextReport == nil { s.nextReport = due }
+                if now >= due {
+                    s.nextReport = now + rtcpInterval
+                    s.stats.rtcpSent += 1
+                    report = (senderReport(&s, now: now), remote)
+                }
             }
             return (remote, s.worker)
         }
@@ -242,6 +291,8 @@ public final class MediaSession: Sendable {
             }
             // Comfort noise (13, or a dynamic CN type) and anything else not agreed is ignored.
             guard packet.payloadType == s.audioPT else { return s.worker }
+            let arrival = UInt32(truncatingIfNeeded: (NIODeadline.now() - opened).nanoseconds / 125_000)
+            s.reception.record(sequence: packet.sequence, timestamp: packet.timestamp, ssrc: packet.ssrc, arrival: arrival)
             for ready in s.jitter.push(packet) {
                 // Whatever the caller's packet duration, the worker gets 20 ms frames, so `media.timestamp`
                 // (20 ms per chunk) follows the audio clock.
@@ -427,10 +478,15 @@ public final class MediaSession: Sendable {
 
     public var stats: Stats { state.withLockedValue { $0.stats } }
 
-    /// Ends the media: `stop` to the worker, the socket closed.
+    /// Ends the media: `stop` to the worker, an RTCP BYE, the sockets closed.
     func close() {
+        var bye: ([UInt8], SocketAddress)?
         let worker: AsyncStream<String>.Continuation? = state.withLockedValue { s in
             guard !s.closed else { return nil }
+            if rtcpChannel != nil, let remote = s.remote, s.packetsSent > 0 {
+                s.stats.rtcpSent += 1
+                bye = (senderReport(&s, now: .now()) + RTCPPacket.bye(ssrcs: [ssrc]).serialized(), remote)
+            }
             s.closed = true
             clock.remove(self)
             let w = s.worker
@@ -442,7 +498,50 @@ public final class MediaSession: Sendable {
             worker.yield(event("stop", ["stop": ["accountSid": "AlloResto", "callSid": .string(callId)]]))
             worker.finish()
         }
+        if let (bytes, to) = bye { sendRTCP(bytes, to: to) }
         channel.close(promise: nil)
+        rtcpChannel?.close(promise: nil)
+    }
+
+    /// Our compound report (RFC 3550 §6.1): SR with one block about the far end's source, then SDES CNAME.
+    func senderReport(_ s: inout State, now: NIODeadline) -> [UInt8] {
+        let unix = Date().timeIntervalSince1970 + 2_208_988_800
+        let ntp = UInt64(CheckedNumber.clamped(unix * 4_294_967_296, to: 0...Int(Int64.max)))
+        var blocks: [RTCPReportBlock] = []
+        let delay = s.lastSR.map { UInt32(truncatingIfNeeded: (now - $0.at).nanoseconds * 65536 / 1_000_000_000) } ?? 0
+        if let block = s.reception.reportBlock(lastSR: s.lastSR?.ntpMiddle ?? 0, delaySinceLastSR: delay) { blocks.append(block) }
+        let sr = RTCPPacket.senderReport(ssrc: ssrc, ntp: ntp, rtpTimestamp: s.ts, packets: s.packetsSent, octets: s.octetsSent, blocks: blocks)
+        return sr.serialized() + RTCPPacket.sourceDescription(ssrc: ssrc, cname: "alloresto@\(callId)").serialized()
+    }
+
+    /// To the far end's RTCP port: its RTP port + 1.
+    func sendRTCP(_ bytes: [UInt8], to rtp: SocketAddress) {
+        guard let rtcpChannel, let port = rtp.port, let ip = rtp.ipAddress, let address = try? SocketAddress(ipAddress: ip, port: port + 1) else { return }
+        var buffer = rtcpChannel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        rtcpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+    }
+
+    /// An RTCP datagram from the far end: counted; its SR remembered for our next report's LSR/DLSR.
+    func receivedRTCP(_ bytes: [UInt8]) {
+        let packets = RTCPPacket.parseCompound(bytes)
+        guard !packets.isEmpty else { return }
+        state.withLockedValue { s in
+            s.stats.rtcpReceived += 1
+            for case .senderReport(_, let ntp, _, _, _, _) in packets { s.lastSR = (UInt32(truncatingIfNeeded: ntp >> 16), .now()) }
+        }
+    }
+}
+
+/// Receives RTCP datagrams for one session.
+final class RTCPInbound: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let session: NIOLockedValueBox<MediaSession?>
+
+    init(session: NIOLockedValueBox<MediaSession?>) { self.session = session }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        session.withLockedValue { $0 }?.receivedRTCP(Array(unwrapInboundIn(data).data.readableBytesView))
     }
 }
 

@@ -53,7 +53,7 @@ extension SIPBridgeService {
         let sid = "CA" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let media = try await MediaSession.open(
             callId: sid, host: config.bindHost, remote: nil, audioPT: 0, isPCMA: false, dtmfPT: 101, symmetric: config.symmetricRTP,
-            group: mediaGroup, clocks: clocks, logger: logger)
+            rtcpInterval: config.rtcpInterval, group: mediaGroup, clocks: clocks, logger: logger)
         let localTag = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let callId = UUID().uuidString.lowercased() + "@" + config.advertisedHost
         let sdp = SDPSession.body(

@@ -131,6 +131,9 @@ public actor SIPBridgeService {
         public var rtpSent: Int
         public var dtmf: [String]
         public var hasWorker: Bool
+        /// RTCP compound packets sent and received (RFC 3550 §6).
+        public var rtcpSent = 0
+        public var rtcpReceived = 0
     }
 
     /// A server transaction and the peer its responses go to (the request's source: RFC 3581).
@@ -242,7 +245,7 @@ public actor SIPBridgeService {
         let s = c.media?.stats
         return CallInfo(sid: c.sid, sipCallId: c.sipCallId, from: c.from, to: c.to, direction: c.direction, state: c.state.rawValue, createdAt: c.createdAt,
                         answeredAt: c.answeredAt, endedAt: c.endedAt, endReason: c.endReason, rtpReceived: s?.received ?? 0, rtpSent: s?.sent ?? 0,
-                        dtmf: s?.dtmf ?? [], hasWorker: c.media?.hasWorker ?? false)
+                        dtmf: s?.dtmf ?? [], hasWorker: c.media?.hasWorker ?? false, rtcpSent: s?.rtcpSent ?? 0, rtcpReceived: s?.rtcpReceived ?? 0)
     }
 
     // MARK: worker side

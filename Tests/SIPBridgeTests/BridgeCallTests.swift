@@ -96,13 +96,15 @@ final class RTPListener: Sendable {
     let payloads = NIOLockedValueBox<[[UInt8]]>([])
     /// Where the bridge's RTP comes from: its media socket for the call.
     let source = NIOLockedValueBox<SocketAddress?>(nil)
+    /// Every datagram as received (RTCP is read from these).
+    let datagrams = NIOLockedValueBox<[[UInt8]]>([])
     let channel: any Channel
 
-    init() async throws {
-        let box = payloads, from = source
+    init(port: Int = 0) async throws {
+        let box = payloads, from = source, raw = datagrams
         channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Collector(box: box, from: from)) } }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Collector(box: box, from: from, raw: raw)) } }
+            .bind(host: "127.0.0.1", port: port).get()
     }
 
     var port: Int { channel.localAddress!.port! }
@@ -114,9 +116,15 @@ final class RTPListener: Sendable {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
         let box: NIOLockedValueBox<[[UInt8]]>
         let from: NIOLockedValueBox<SocketAddress?>
-        init(box: NIOLockedValueBox<[[UInt8]]>, from: NIOLockedValueBox<SocketAddress?>) { self.box = box; self.from = from }
+        let raw: NIOLockedValueBox<[[UInt8]]>
+        init(box: NIOLockedValueBox<[[UInt8]]>, from: NIOLockedValueBox<SocketAddress?>, raw: NIOLockedValueBox<[[UInt8]]>) {
+            self.box = box
+            self.from = from
+            self.raw = raw
+        }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let envelope = unwrapInboundIn(data)
+            raw.withLockedValue { $0.append(Array(envelope.data.readableBytesView)) }
             from.withLockedValue { $0 = $0 ?? envelope.remoteAddress }
             if let p = RTPPacket.parse(Array(envelope.data.readableBytesView)) { box.withLockedValue { $0.append(p.payload) } }
         }

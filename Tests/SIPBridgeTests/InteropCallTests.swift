@@ -196,6 +196,51 @@ import Testing
         await second.stop()
     }
 
+    /// RTCP (RFC 3550 §6) on the port after RTP: the bridge's sender reports reach the caller's RTP port + 1 (our
+    /// SSRC, packet and octet counts that grow, SDES CNAME), the last one followed by BYE; the caller's own SR sent
+    /// to the bridge's RTP port + 1 is counted.
+    @Test(.enabled(if: Peers.enabled)) func rtcpReportsOnTheNextPort() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) {
+            $0.rtcpInterval = .milliseconds(500)
+            $0.workerTimeout = .seconds(2)
+        }
+        var pair: (RTPListener, RTPListener)?
+        for _ in 0..<20 where pair == nil {
+            let rtp = try await RTPListener()
+            if rtp.port % 2 == 0, let rtcp = try? await RTPListener(port: rtp.port + 1) { pair = (rtp, rtcp) } else { try await rtp.channel.close() }
+        }
+        let (rtp, rtcp) = try #require(pair)
+        async let call = Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(rtp.port)], bridgePort: await bridge.localPort, timeout: 20)
+        // Once the bridge's RTP arrives, the caller reports too, to the bridge's RTP port + 1.
+        for _ in 0..<100 where rtp.source.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        let bridgeRTP = try #require(rtp.source.withLockedValue { $0 })
+        let report = RTCPPacket.senderReport(ssrc: 0xCA11E4, ntp: 0xE000_0000_1234_5678, rtpTimestamp: 1, packets: 0, octets: 0, blocks: []).serialized()
+            + RTCPPacket.sourceDescription(ssrc: 0xCA11E4, cname: "caller@test").serialized()
+        var buffer = rtcp.channel.allocator.buffer(capacity: report.count)
+        buffer.writeBytes(report)
+        try await rtcp.channel.writeAndFlush(AddressedEnvelope(remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: bridgeRTP.port! + 1), data: buffer))
+        let (status, errors) = try await call
+        #expect(status == 0, "sipp: \(errors)")
+
+        let firstRTP = rtp.datagrams.withLockedValue { $0.first }.flatMap(RTPPacket.parse)
+        let ssrc = try #require(firstRTP?.ssrc)
+        let compounds = rtcp.datagrams.withLockedValue { $0 }.map(RTCPPacket.parseCompound)
+        let reports = compounds.flatMap { $0 }.compactMap { p -> (UInt32, UInt32)? in
+            if case .senderReport(let s, _, _, let packets, let octets, _) = p, s == ssrc { return (packets, octets) }
+            return nil
+        }
+        #expect(reports.count >= 3, "a report every 500 ms of a call of a few seconds: \(reports.count)")
+        #expect(reports.map(\.0) == reports.map(\.0).sorted() && (reports.last?.0 ?? 0) > 0 && reports.allSatisfy { $0.1 == $0.0 * 160 })
+        #expect(compounds.allSatisfy { $0.contains { if case .sourceDescription(let s, _) = $0 { s == ssrc } else { false } } })
+        #expect(compounds.last?.contains(.bye(ssrcs: [ssrc])) == true, "BYE in the last compound")
+        let ended = await bridge.callInfos().recent.first
+        #expect((ended?.rtcpReceived ?? 0) >= 1 && (ended?.rtcpSent ?? 0) == compounds.count, "\(String(describing: ended))")
+        await bridge.stop()
+    }
+
     /// Waits (up to 10 s, on the bridge's own state) for the first line to reach a state.
     static func lineState(_ bridge: SIPBridgeService, until done: (String) -> Bool) async throws -> SIPBridgeService.LineInfo {
         var info = await bridge.lineInfos().first
