@@ -27,6 +27,7 @@ let benchmarks: @Sendable () -> Void = {
         .custom("send late p99 (µs)", useScalingFactor: false), .custom("send late max (µs)", useScalingFactor: false),
         .custom("frames lost", useScalingFactor: false), .custom("INVITE → queued p99 (ms)", useScalingFactor: false),
         .custom("INVITE → 200 OK p99 (ms)", useScalingFactor: false), .custom("bridge CPU (%)", useScalingFactor: false),
+        .custom("bridge core-ms per call-second", useScalingFactor: false),
     ]
     for n in counts {
         Benchmark("sip-bridge: \(n) concurrent calls, echoed",
@@ -42,6 +43,7 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.measurement(metrics[3], r.metrics.inviteToQueuedMs.p99)
             benchmark.measurement(metrics[4], r.metrics.inviteToAnswerMs.p99)
             benchmark.measurement(metrics[5], Int(r.bridgeCPU / r.seconds * 100))
+            benchmark.measurement(metrics[6], Int((r.coreMsPerCallSecond).rounded()))
         }
     }
 }
@@ -59,6 +61,11 @@ struct BridgeRun {
         var bridgeCPU: Double
         var sippCPU: Double
         var selfCPU: Double
+        /// Seconds of call the run carried (calls × each call's length).
+        var callSeconds: Double
+
+        /// The bridge's CPU per call: milliseconds of one core per second of call.
+        var coreMsPerCallSecond: Double { callSeconds > 0 ? bridgeCPU * 1000 / callSeconds : 0 }
 
         var summary: String {
             let m = metrics
@@ -72,6 +79,7 @@ struct BridgeRun {
                 p99 \(m.inviteToAnswerMs.p99) ms
                   CPU over the run: bridge \(String(format: "%.0f", bridgeCPU / seconds * 100)) %, sipp \(String(format: "%.0f", sippCPU / seconds * 100)) %, \
                 workers + sink \(String(format: "%.0f", selfCPU / seconds * 100)) % (of one core; 2 cores = 200 %)
+                  bridge CPU per call: \(String(format: "%.2f", coreMsPerCallSecond)) core-ms per call-second                 (\(String(format: "%.2f", bridgeCPU)) CPU s over \(String(format: "%.0f", callSeconds)) call-seconds)
                 """
         }
     }
@@ -175,7 +183,8 @@ struct BridgeRun {
         let w = workers.totals
         return Result(
             calls: calls, metrics: metrics, lostIn: calls * frameCount - w.received, lostOut: w.echoed - metrics.framesSent, workerCalls: w.calls,
-            sinkPackets: sink.count, sippStatus: sippStatus, seconds: seconds, bridgeCPU: bridgeCPU, sippCPU: sippCPU, selfCPU: selfCPU)
+            sinkPackets: sink.count, sippStatus: sippStatus, seconds: seconds, bridgeCPU: bridgeCPU, sippCPU: sippCPU, selfCPU: selfCPU,
+            callSeconds: Double(calls) * Double(loops * 3000 + 1500) / 1000)
     }
 }
 
