@@ -80,7 +80,7 @@ extension SIPBridgeService {
     /// Media socket, hand-off, ringing, then the answer.
     func setUp(_ call: Call, audio: SDPSession.Codec, dtmf: SDPSession.Codec?) async {
         let offered = call.remoteSession
-        let remoteMedia = offered.flatMap { $0.address == "0.0.0.0" || $0.port == 0 ? nil : try? SocketAddress.makeAddressResolvingHost($0.address, port: $0.port) }
+        let remoteMedia = offered.flatMap { Self.mediaAddress($0) }
         let media: MediaSession
         do {
             media = try await MediaSession.open(
@@ -113,6 +113,14 @@ extension SIPBridgeService {
         guard call.state == .ringing else { return }
         answer(call, audio: audio, dtmf: dtmf, media: media)
         if !handOff.beforeAnswer { try? await handOff.handOff(handOffCall(call, media: media), bridge: self) }
+    }
+
+    /// Where RTP goes for an SDP stream: its connection address when it is a numeric address (a name in `c=` is
+    /// not looked up: a blocking lookup on the SIP path is an outage waiting for a slow DNS), nil on hold (0.0.0.0,
+    /// port 0).
+    static func mediaAddress(_ session: SDPSession) -> SocketAddress? {
+        guard session.address != "0.0.0.0", session.port > 0 else { return nil }
+        return try? SocketAddress(ipAddress: session.address, port: session.port)
     }
 
     /// No RTP for `--rtp-timeout`: the trunk is dead, the call ends.
@@ -241,7 +249,9 @@ extension SIPBridgeService {
     }
 
     func inviteNeverAcknowledged(_ transaction: ServerTransaction) {
-        guard let call = calls[transaction.request.callId ?? ""], call.state == .answered else { return }
+        // Only an unacknowledged 2xx ends the session (§13.3.1.4); a lost ACK of a 488/491 to a re-INVITE does not.
+        guard (200..<300).contains(transaction.lastResponse?.statusCode ?? 0),
+              let call = calls[transaction.request.callId ?? ""], call.state == .answered else { return }
         if transaction.request.cseq?.number == call.invite.cseq?.number {
             for case .sendBye(let reason) in call.session.ackTimedOut() { sendBye(call, reason: reason) }
         } else {
@@ -252,7 +262,7 @@ extension SIPBridgeService {
     /// CANCEL matches the INVITE transaction by branch (RFC 3261 §9.2): 200 to the CANCEL, 487 to the INVITE.
     func cancel(_ message: SIPMessage, from address: SocketAddress) {
         guard let call = calls[message.callId ?? ""], let branch = message["Via"].flatMap({ SIPHeader.parameter("branch", in: $0) }),
-              call.inviteTransactions.values.contains("\(branch)|INVITE") || inviteTransaction(matching: message) != nil
+              call.inviteTransactions.values.contains(Self.key(message, as: "INVITE") ?? branch) || inviteTransaction(matching: message) != nil
         else {
             reply(message, 481, "Call/Transaction Does Not Exist", to: address)
             return
@@ -274,6 +284,8 @@ extension SIPBridgeService {
             return
         }
         reply(message, 200, "OK", to: address)
+        // A BYE in the early dialog (the caller saw our 180's tag): the INVITE still gets its final answer.
+        if call.state == .ringing, !call.outbound { reply(call.invite, 487, "Request Terminated", toTag: call.localTag, to: call.remote) }
         call.session.ended()
         end(call, reason: call.endReason ?? (call.outbound ? "callee hung up" : "caller hung up"))
     }
@@ -445,7 +457,7 @@ extension SIPBridgeService {
         call.audio = chosen.audio
         call.dtmf = chosen.dtmf
         media.setCodec(audioPT: UInt8(chosen.audio.payloadType), isPCMA: chosen.audio.name.uppercased() == "PCMA", dtmfPT: chosen.dtmf.map { UInt8($0.payloadType) })
-        let address = remote.address == "0.0.0.0" || remote.port == 0 ? nil : try? SocketAddress.makeAddressResolvingHost(remote.address, port: remote.port)
+        let address = Self.mediaAddress(remote)
         media.update(remote: address, sending: call.mediaDirection.weSend && address != nil, hearing: remote.direction.weSend)
     }
 }

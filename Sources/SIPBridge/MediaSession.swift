@@ -505,8 +505,11 @@ public final class MediaSession: Sendable {
 
     /// Our compound report (RFC 3550 §6.1): SR with one block about the far end's source, then SDES CNAME.
     func senderReport(_ s: inout State, now: NIODeadline) -> [UInt8] {
-        let unix = Date().timeIntervalSince1970 + 2_208_988_800
-        let ntp = UInt64(CheckedNumber.clamped(unix * 4_294_967_296, to: 0...Int(Int64.max)))
+        // NTP time (RFC 3550 §4): seconds since 1900 in the high word, the fraction in the low one.
+        let unix = Date().timeIntervalSince1970
+        let seconds = UInt64(CheckedNumber.clamped(unix.rounded(.down) + 2_208_988_800, to: 0...Int(UInt32.max)))
+        let fraction = UInt64(CheckedNumber.clamped((unix - unix.rounded(.down)) * 4_294_967_296, to: 0...Int(UInt32.max)))
+        let ntp = seconds << 32 | fraction
         var blocks: [RTCPReportBlock] = []
         let delay = s.lastSR.map { UInt32(truncatingIfNeeded: (now - $0.at).nanoseconds * 65536 / 1_000_000_000) } ?? 0
         if let block = s.reception.reportBlock(lastSR: s.lastSR?.ntpMiddle ?? 0, delaySinceLastSR: delay) { blocks.append(block) }

@@ -81,6 +81,12 @@ extension SIPBridgeService {
     func runInvite(_ call: Call, line: SIPLine, ringTimeout: Duration) async {
         var authorization: (String, String)?
         var nc = 0
+        // The ring timeout counts from the INVITE: a proxy that answers 100 and nothing else does not hold the call.
+        call.timers.append(Task { [weak self] in
+            try? await Task.sleep(for: ringTimeout)
+            if Task.isCancelled { return }
+            await self?.ringTimedOut(call)
+        })
         for _ in 0..<3 {
             guard call.state == .ringing else { return }
             let branch = Self.branch()
@@ -139,6 +145,8 @@ extension SIPBridgeService {
         guard let call = calls[message.callId ?? ""], call.outbound, let code = message.statusCode, message.cseq?.method == "INVITE" else { return }
         if (200..<300).contains(code), let ack = call.ackBytes {
             send(ack, to: call.ackHop ?? call.remote)
+        } else if (200..<300).contains(code), call.state == .ended {
+            acknowledgeAndHangUp(call, message)
         } else if code >= 300, call.inviteBranch == branch, let invite = call.lastInvite {
             send(ClientTransaction.ack(for: invite, response: message).serialized(), to: call.remote)
         }
@@ -147,28 +155,31 @@ extension SIPBridgeService {
     /// A 1xx to one of our INVITEs: the callee rings; the ring timeout starts (the transaction, Proceeding, no
     /// longer retransmits).
     func provisional(_ message: SIPMessage, branch: String) {
-        guard let call = calls[message.callId ?? ""], call.outbound, call.inviteBranch == branch, call.state == .ringing else { return }
-        guard (message.statusCode ?? 0) > 100 else { return }
-        guard !call.provisionalSeen else { return }
+        guard let call = calls[message.callId ?? ""], call.outbound, call.inviteBranch == branch, let code = message.statusCode else { return }
         call.provisionalSeen = true
+        // Given up before any provisional response: the CANCEL may go now (RFC 3261 §9.1).
+        if call.state == .ended {
+            sendCancel(call)
+            return
+        }
+        guard call.state == .ringing, code > 100, !call.ringingPosted else { return }
+        call.ringingPosted = true
         postStatus(call, "ringing")
-        let timeout = call.ringTimeout
-        call.timers.append(Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            if Task.isCancelled { return }
-            await self?.ringTimedOut(call)
-        })
     }
 
     /// Rung long enough: the INVITE transaction is given up (its waiter gets nil and the call is cancelled).
     func ringTimedOut(_ call: Call) {
         guard call.state == .ringing, let branch = call.inviteBranch else { return }
-        finishClient(branch)
+        finishClient(branch + "|INVITE")
     }
 
     /// The callee answered: the dialog (RFC 3261 §12.1.2), ACK through its route set, media towards its SDP,
     /// hand-off to a worker.
     func answered(_ call: Call, _ reply: SIPMessage) async {
+        if call.state == .ended {
+            acknowledgeAndHangUp(call, reply)  // hung up while it rang, before any provisional response
+            return
+        }
         var dialog = Dialog(uac: call.lastInvite ?? call.invite, response: reply)
         let hop = peer(for: call, hop: dialog.nextHop)
         let (ack, _) = dialog.request("ACK", via: "\(via(to: hop));branch=\(Self.branch());rport", cseq: reply.cseq?.number ?? call.cseq,
@@ -184,7 +195,7 @@ extension SIPBridgeService {
         totals.answered += 1
         guard let text = String(validating: reply.body, as: UTF8.self), let answer = try? SDPDescription.parse(text), let chosen = answer.choice(),
               chosen.audio.name.uppercased() == "PCMU",
-              let remoteMedia = try? SocketAddress.makeAddressResolvingHost(chosen.session.address, port: chosen.session.port)
+              let remoteMedia = Self.mediaAddress(chosen.session)
         else {
             hangUp(call, reason: "callee answered without PCMU")
             return
@@ -209,15 +220,38 @@ extension SIPBridgeService {
     func cancelOutbound(_ call: Call, reason: String) {
         guard call.state == .ringing else { return }
         call.endReason = reason
-        if let branch = call.inviteBranch, call.provisionalSeen {
-            let number = String(call.cseq)
-            let cancel = SIPMessage(.request(method: "CANCEL", uri: call.invite.uri ?? ""), headers: [
-                ("Via", "\(via(to: call.remote));branch=\(branch);rport"), ("Max-Forwards", "70"), ("From", call.invite["From"] ?? ""),
-                ("To", call.invite["To"] ?? ""), ("Call-ID", call.sipCallId), ("CSeq", "\(number) CANCEL"), ("User-Agent", config.userAgent),
-            ])
-            send(cancel.serialized(), to: call.remote)
-        }
+        // RFC 3261 §9.1: no CANCEL before a provisional response; one that comes later triggers it (`provisional`).
+        if call.provisionalSeen { sendCancel(call) }
         end(call, reason: reason)
+    }
+
+    /// CANCEL of our pending INVITE: its own client transaction on the INVITE's branch (RFC 3261 §9.1).
+    func sendCancel(_ call: Call) {
+        guard let invite = call.lastInvite, let via = invite["Via"], !call.cancelSent else { return }
+        call.cancelSent = true
+        var headers: [(String, String)] = [
+            ("Via", via), ("Max-Forwards", "70"), ("From", invite["From"] ?? ""), ("To", invite["To"] ?? ""), ("Call-ID", call.sipCallId),
+            ("CSeq", "\(invite.cseq?.number ?? call.cseq) CANCEL"), ("User-Agent", config.userAgent),
+        ]
+        headers += invite.all("Route").map { ("Route", $0) }
+        let cancel = SIPMessage(.request(method: "CANCEL", uri: invite.uri ?? ""), headers: headers)
+        let remote = call.remote
+        Task { _ = await self.request(cancel, to: remote) }
+    }
+
+    /// A 2xx for a call we had already given up (it crossed our CANCEL, or came after the ring timeout): the
+    /// dialog exists at the callee, so it is ACKed and ended with BYE at once (RFC 3261 §15).
+    func acknowledgeAndHangUp(_ call: Call, _ reply: SIPMessage) {
+        guard call.ackBytes == nil, let invite = call.lastInvite else { return }
+        var dialog = Dialog(uac: invite, response: reply)
+        let hop = peer(for: call, hop: dialog.nextHop)
+        let (ack, _) = dialog.request("ACK", via: "\(via(to: hop));branch=\(Self.branch());rport", cseq: reply.cseq?.number ?? call.cseq)
+        call.ackBytes = ack.serialized()
+        call.ackHop = hop
+        send(call.ackBytes ?? [], to: hop)
+        let (bye, _) = dialog.request("BYE", via: "\(via(to: hop));branch=\(Self.branch());rport", extra: [("User-Agent", config.userAgent)])
+        call.dialog = dialog
+        Task { _ = await self.request(bye, to: hop) }
     }
 
     /// The callback status of a call that ended before being answered, from its end reason.

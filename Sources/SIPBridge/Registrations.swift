@@ -12,6 +12,15 @@ extension SIPBridgeService {
             switch action {
             case .send(let register):
                 guard let peer = address else { return }
+                // Over TCP/TLS the connection may have failed already (a certificate refused during the handshake):
+                // never fall back to UDP towards a TLS port.
+                if config.sipTransport.isReliable, streams[peer] == nil {
+                    let before = lines[index].registration.state
+                    let why = transportErrors.removeValue(forKey: peer) ?? "connection closed"
+                    actions = lines[index].registration.unreachable("connection to \(registrarName(index)) failed: \(why)")
+                    report(index, before: before)
+                    continue
+                }
                 let reply = await request(register, to: peer)
                 if Task.isCancelled { return }
                 let before = lines[index].registration.state

@@ -84,6 +84,8 @@ public actor SIPBridgeService {
         /// Outbound: the INVITE last sent (its non-2xx answer is ACKed even after the transaction was given up).
         var lastInvite: SIPMessage?
         var provisionalSeen = false
+        var ringingPosted = false
+        var cancelSent = false
         var ringTimeout: Duration = .seconds(45)
         var callbacks: Task<Void, Never>?
         var cseq = 1
@@ -163,6 +165,8 @@ public actor SIPBridgeService {
     var totals = MetricTotals()
     /// Transactions by key (`branch|method`, ACK folded into INVITE) and their armed timers by `key/timer`.
     var servers: [String: ServerEntry] = [:]
+    /// Connections being opened, so lines registering at once share one.
+    var connecting: [SocketAddress: Task<Void, any Error>] = [:]
     var clients: [String: ClientEntry] = [:]
     var transactionTimers: [String: Task<Void, Never>] = [:]
     /// TCP/TLS connections by peer address (ours and accepted ones), the TCP listener, the inbound event stream.
@@ -175,6 +179,7 @@ public actor SIPBridgeService {
     /// RFC 3263 lookups (NAPTR, SRV, A) for registrars and proxies given by name.
     let locator: SIPLocator
     var consumer: Task<Void, Never>?
+    var connectionConsumer: Task<Void, Never>?
     var registrations: [Task<Void, Never>] = []
     public internal(set) var localPort = 0
     /// The transaction timers (RFC 3261 T1/T2/T4).

@@ -64,6 +64,8 @@ extension SIPBridgeService {
             streams[from] = connection
             for message in messages { receive(message, from: from) }
         case .failed(let from, let why):
+            // Read by whoever's request needed that connection (the registration loop); bounded.
+            if transportErrors.count > 100 { transportErrors = [:] }
             transportErrors[from] = why
             logger.warning("SIP connection failed", metadata: ["peer": "\(from)", "why": "\(why)"])
         case .closed(let from):
@@ -99,7 +101,17 @@ extension SIPBridgeService {
         return (String(parts[0]), port)
     }
 
+    /// Opens (or joins the opening of) the connection to a destination.
     func connect(_ address: SocketAddress, _ destination: SIPDestination) async throws {
+        guard streams[address] == nil else { return }
+        if let opening = connecting[address] { return try await opening.value }
+        let opening = Task { try await self.open(address, destination) }
+        connecting[address] = opening
+        defer { connecting[address] = nil }
+        try await opening.value
+    }
+
+    func open(_ address: SocketAddress, _ destination: SIPDestination) async throws {
         guard streams[address] == nil else { return }
         guard let continuation = inboundContinuation else { throw SIPTransportError("bridge not started") }
         let tls: NIOSSLContext?
@@ -183,13 +195,13 @@ enum DNSQuery {
                 }
                 .bind(host: server.protocol == .inet6 ? "::" : "0.0.0.0", port: 0).get()
             let timeout = channel.eventLoop.scheduleTask(in: .seconds(2)) { promise.fail(SIPTransportError("DNS timeout for \(name)")) }
-            var buffer = channel.allocator.buffer(capacity: query.count)
-            buffer.writeBytes(query)
-            try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: server, data: buffer))
             defer {
                 timeout.cancel()
                 channel.close(promise: nil)
             }
+            var buffer = channel.allocator.buffer(capacity: query.count)
+            buffer.writeBytes(query)
+            try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: server, data: buffer))
             do {
                 return try DNSMessage.answers(try await promise.futureResult.get(), id: id)
             } catch {

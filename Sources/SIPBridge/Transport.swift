@@ -8,8 +8,11 @@ import SIPCore
 /// and the machines' timers armed as tasks.
 extension SIPBridgeService {
     public func start() async throws {
+        // Datagrams may be dropped under a flood (the newest kept); connection events never are (a lost chunk would
+        // break the framing, a lost close would leave a dead connection).
         let (stream, continuation) = AsyncStream.makeStream(of: SIPInboundEvent.self, bufferingPolicy: .bufferingNewest(10_000))
-        inboundContinuation = continuation
+        let (connectionEvents, connectionContinuation) = AsyncStream.makeStream(of: SIPInboundEvent.self, bufferingPolicy: .unbounded)
+        inboundContinuation = connectionContinuation
         if config.sipTransport == .tls { _ = try tlsContext() }  // a bad CA file is a start-up error, not a silent failure
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
@@ -19,11 +22,14 @@ extension SIPBridgeService {
             .bind(host: config.bindHost, port: config.sipPort).get()
         transport = channel
         localPort = channel.localAddress?.port ?? config.sipPort
-        await listenTCP(port: localPort, continuation: continuation)
+        await listenTCP(port: localPort, continuation: connectionContinuation)
         let transportParameter = config.sipTransport == .udp ? "" : ";transport=\(config.sipTransport.rawValue)"
         lines = config.lines.map { Line(config: $0, contact: "sip:\($0.username)@\(config.advertisedHost):\(localPort)\(transportParameter)") }
         consumer = Task { [weak self] in
             for await event in stream { await self?.streamEvent(event) }
+        }
+        connectionConsumer = Task { [weak self] in
+            for await event in connectionEvents { await self?.streamEvent(event) }
         }
         for i in lines.indices { registrations.append(Task { [weak self] in await self?.keepRegistered(i) }) }
         logger.info("SIP bridge listening", metadata: ["udp+tcp": "\(config.bindHost):\(localPort)", "transport": "\(config.sipTransport.rawValue)",
@@ -42,6 +48,7 @@ extension SIPBridgeService {
         await unregistering.value
         deadline.cancel()
         consumer?.cancel()
+        connectionConsumer?.cancel()
         for t in transactionTimers.values { t.cancel() }
         transactionTimers = [:]
         try? await transport?.close()
@@ -75,12 +82,16 @@ extension SIPBridgeService {
     /// The methods we handle (Allow) and the extensions we support (none: no 100rel, no session timers).
     static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
     static let supported: Set<String> = []
+    /// Server transactions kept at once (each lives 32 s at most after its final response).
+    static let maxServerTransactions = 20_000
 
-    /// The key of a transaction (RFC 3261 §17.1.3, §17.2.3): top Via branch and method, an ACK matching its INVITE.
-    static func key(_ message: SIPMessage) -> String? {
-        guard let branch = message["Via"].flatMap({ SIPHeader.parameter("branch", in: $0) }), !branch.isEmpty else { return nil }
-        let method = message.method ?? message.cseq?.method ?? ""
-        return "\(branch)|\(method == "ACK" ? "INVITE" : method)"
+    /// The key of a server transaction (RFC 3261 §17.2.3): the top Via's branch and sent-by, and the method (an ACK
+    /// and a CANCEL looked up `as` the INVITE they belong to).
+    static func key(_ message: SIPMessage, as method: String? = nil) -> String? {
+        guard let via = message["Via"], let branch = SIPHeader.parameter("branch", in: via), !branch.isEmpty else { return nil }
+        let sentBy = via.split(separator: ";").first.map { $0.split(separator: " ").last.map(String.init) ?? "" }?.lowercased() ?? ""
+        let m = method ?? message.method ?? message.cseq?.method ?? ""
+        return "\(branch)|\(sentBy)|\(m == "ACK" ? "INVITE" : m)"
     }
 
     // MARK: incoming datagrams
@@ -134,9 +145,10 @@ extension SIPBridgeService {
         let host = sentBy.hasPrefix("[") ? String(sentBy.dropFirst().prefix { $0 != "]" }) : String(sentBy.split(separator: ":").first ?? "")
         var params = value.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
         if let r = params.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == "rport" }) {
+            // RFC 3581 §4: with rport, `received` is added even when it equals the sent-by host.
             params[r] = "rport=\(port)"
             value = params.joined(separator: ";")
-            if host != ip, !value.lowercased().contains(";received=") { value += ";received=\(ip)" }
+            if !value.lowercased().contains(";received=") { value += ";received=\(ip)" }
         } else if host != ip, !value.lowercased().contains(";received=") {
             value += ";received=\(ip)"
         }
@@ -176,6 +188,11 @@ extension SIPBridgeService {
             return
         }
         if servers[key] == nil {
+            // A flood of distinct requests must not grow the table without bound: past the cap, answer statelessly.
+            guard request.method == "INVITE" || servers.count < Self.maxServerTransactions else {
+                send(response.serialized(), to: address)
+                return
+            }
             servers[key] = ServerEntry(machine: ServerTransaction(request: request, reliable: streams[address] != nil, timers: timerValues), peer: address)
         }
         guard var entry = servers[key] else { return }
@@ -221,8 +238,8 @@ extension SIPBridgeService {
     /// INVITEs go to `provisional(_:branch:)`.
     func request(_ message: SIPMessage, to address: SocketAddress) async -> SIPMessage? {
         let machine = ClientTransaction(request: message, reliable: streams[address] != nil, timers: timerValues)
-        let key = machine.branch
-        guard !key.isEmpty else { return nil }
+        guard !machine.branch.isEmpty, let method = message.method else { return nil }
+        let key = "\(machine.branch)|\(method)"
         return await withCheckedContinuation { continuation in
             var entry = ClientEntry(machine: machine, peer: address, waiter: continuation)
             let actions = entry.machine.start()
@@ -232,14 +249,15 @@ extension SIPBridgeService {
     }
 
     func response(_ message: SIPMessage) {
-        guard let branch = message["Via"].flatMap({ SIPHeader.parameter("branch", in: $0) }) else { return }
-        guard var entry = clients[branch], message.cseq?.method == entry.machine.request.method else {
-            strayResponse(message, branch: branch)
+        guard let branch = message["Via"].flatMap({ SIPHeader.parameter("branch", in: $0) }), let method = message.cseq?.method else { return }
+        let key = "\(branch)|\(method)"
+        guard var entry = clients[key] else {
+            if (message.statusCode ?? 0) < 200 { provisional(message, branch: branch) } else { strayResponse(message, branch: branch) }
             return
         }
         let actions = entry.machine.receive(message)
-        clients[branch] = entry
-        perform(actions, client: branch)
+        clients[key] = entry
+        perform(actions, client: key)
     }
 
     func perform(_ actions: [TransactionAction], client key: String) {
@@ -257,12 +275,12 @@ extension SIPBridgeService {
             case .cancelTimer(let timer): disarm(key, timer)
             case .deliver(let response):
                 if (response.statusCode ?? 0) < 200 {
-                    provisional(response, branch: key)
+                    provisional(response, branch: entry.machine.branch)
                 } else if let waiter = entry.waiter {
                     clients[key]?.waiter = nil
                     waiter.resume(returning: response)
                 } else {
-                    strayResponse(response, branch: key)  // a 2xx again (Accepted): our ACK was lost
+                    strayResponse(response, branch: entry.machine.branch)  // a 2xx again (Accepted): our ACK was lost
                 }
             case .timedOut:
                 clients[key]?.waiter = nil

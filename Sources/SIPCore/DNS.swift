@@ -160,7 +160,8 @@ public struct SIPLocator: Sendable {
             return (order, preference, replacement)
         }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         if let first = services.first { srvName = first.2 }
-        let srv = try await lookup(srvName, .srv).compactMap { record -> (UInt16, UInt16, UInt16, String)? in
+        // A DNS server that does not answer SRV is no reason to give up: the name's A records may still resolve.
+        let srv = ((try? await lookup(srvName, .srv)) ?? []).compactMap { record -> (UInt16, UInt16, UInt16, String)? in
             guard case .srv(_, let priority, let weight, let port, let target) = record, target != "." else { return nil }
             return (priority, weight, port, target)
         }

@@ -39,7 +39,9 @@ public struct SDPDescription: Sendable, Hashable {
                 if let current { d.media[current].address = addr } else { d.sessionAddress = addr }
             case "m":
                 let parts = value.split(separator: " ")
-                guard parts.count >= 3, let port = Int(parts[1].split(separator: "/")[0]), (0...65535).contains(port) else { throw SIPParseError("bad m= line") }
+                guard parts.count >= 3, let portText = parts[1].split(separator: "/").first, let port = Int(portText), (0...65535).contains(port) else {
+                    throw SIPParseError("bad m= line")
+                }
                 d.media.append(SDPMedia(kind: String(parts[0]), port: port, proto: String(parts[2]), formats: parts.dropFirst(3).map(String.init), codecs: []))
                 maps.append([:])
             case "a":
@@ -54,8 +56,9 @@ public struct SDPDescription: Sendable, Hashable {
                     let rest = value.dropFirst(7).split(separator: " ", maxSplits: 1)
                     guard rest.count == 2, let pt = Int(rest[0]), (0...127).contains(pt) else { continue }
                     let enc = rest[1].split(separator: "/")
+                    guard let name = enc.first else { continue }
                     let rate = enc.count > 1 ? Int(enc[1]).flatMap { (1...192_000).contains($0) ? $0 : nil } ?? 8000 : 8000
-                    maps[current][pt] = SDPSession.Codec(payloadType: pt, name: String(enc[0]), rate: rate)
+                    maps[current][pt] = SDPSession.Codec(payloadType: pt, name: String(name), rate: rate)
                 } else if value.hasPrefix("ptime:") {
                     d.media[current].ptime = Int(value.dropFirst(6).trimmingSpaces()).flatMap { (1...1000).contains($0) ? $0 : nil }
                 } else if value.hasPrefix("maxptime:") {

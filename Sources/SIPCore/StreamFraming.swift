@@ -4,6 +4,8 @@
 /// connection must then be closed, as nothing after it can be framed.
 public struct SIPStreamFramer: Sendable {
     var buffer: [UInt8] = []
+    /// How far the search for the end of the head has looked (a head trickled in byte by byte is not rescanned).
+    var searched = 0
 
     public init() {}
 
@@ -17,22 +19,30 @@ public struct SIPStreamFramer: Sendable {
         while true {
             var start = 0
             while start < buffer.count, buffer[start] == 13 || buffer[start] == 10 { start += 1 }
-            if start > 0 { buffer.removeFirst(start) }
-            guard let (headEnd, bodyStart) = Self.endOfHead(buffer) else {
+            if start > 0 {
+                buffer.removeFirst(start)
+                searched = 0
+            }
+            guard let (headEnd, bodyStart) = Self.endOfHead(buffer, from: max(0, searched - 3)) else {
+                searched = buffer.count
                 guard buffer.count <= SIPMessage.maxSize else { throw SIPParseError("no end of headers within \(SIPMessage.maxSize) bytes") }
                 return out
             }
             let length = try Self.contentLength(buffer[0..<headEnd])
             guard bodyStart + length <= SIPMessage.maxSize else { throw SIPParseError("message too large") }
-            guard buffer.count >= bodyStart + length else { return out }
+            guard buffer.count >= bodyStart + length else {
+                searched = bodyStart  // the head is complete: wait for the body without searching again
+                return out
+            }
             out.append(Array(buffer[0..<(bodyStart + length)]))
             buffer.removeFirst(bodyStart + length)
+            searched = 0
         }
     }
 
     /// Where the head ends (the empty line) and the body starts; CRLF or bare LF line ends.
-    static func endOfHead(_ b: [UInt8]) -> (Int, Int)? {
-        var i = 0
+    static func endOfHead(_ b: [UInt8], from: Int = 0) -> (Int, Int)? {
+        var i = from
         while i < b.count {
             if b[i] == 10 {
                 if i + 1 < b.count, b[i + 1] == 10 { return (i, i + 2) }

@@ -232,12 +232,48 @@ import Testing
             if case .senderReport(let s, _, _, let packets, let octets, _) = p, s == ssrc { return (packets, octets) }
             return nil
         }
+        // NTP seconds since 1900 in the high word: today's, within a minute.
+        let ntpSeconds = compounds.flatMap { $0 }.compactMap { p -> Double? in
+            if case .senderReport(_, let ntp, _, _, _, _) = p { return Double(ntp >> 32) - 2_208_988_800 }
+            return nil
+        }
+        #expect(ntpSeconds.allSatisfy { abs($0 - Date().timeIntervalSince1970) < 60 }, "\(ntpSeconds)")
         #expect(reports.count >= 3, "a report every 500 ms of a call of a few seconds: \(reports.count)")
         #expect(reports.map(\.0) == reports.map(\.0).sorted() && (reports.last?.0 ?? 0) > 0 && reports.allSatisfy { $0.1 == $0.0 * 160 })
         #expect(compounds.allSatisfy { $0.contains { if case .sourceDescription(let s, _) = $0 { s == ssrc } else { false } } })
         #expect(compounds.last?.contains(.bye(ssrcs: [ssrc])) == true, "BYE in the last compound")
         let ended = await bridge.callInfos().recent.first
         #expect((ended?.rtcpReceived ?? 0) >= 1 && (ended?.rtcpSent ?? 0) == compounds.count, "\(String(describing: ended))")
+        await bridge.stop()
+    }
+
+    /// A caller hanging up with BYE while it still rings (an early dialog): 200 to the BYE and 487 to the INVITE.
+    @Test(.enabled(if: Peers.enabled)) func aBYEWhileRingingAnswersTheINVITEToo() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) { $0.ringTime = .seconds(5) }
+        let (status, errors) = try await Peers.sipp("uac-bye-while-ringing.xml", replacing: ["MEDIA_PORT": "40000"], bridgePort: await bridge.localPort,
+                                                    timeout: 15)
+        #expect(status == 0, "sipp: \(errors)")
+        #expect(await bridge.callInfos().recent.first?.endReason == "caller hung up")
+        await bridge.stop()
+    }
+
+    /// An outbound call through a proxy that answers 100 Trying and nothing more: the ring timeout (from the
+    /// INVITE) still ends it, with a CANCEL (allowed once a provisional response came) and the 487 ACKed.
+    @Test(.enabled(if: Peers.enabled)) func anOutboundCallHeldAt100TryingIsCancelledAtTheRingTimeout() async throws {
+        let calleePort = Peers.freePort()
+        let bridge = try await BridgeCallTests.bridge(redisPort: 9) {
+            $0.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "x", registrar: "127.0.0.1:9", proxy: "127.0.0.1:\(calleePort)")]
+        }
+        async let callee = Peers.sippServer("uas-callee-trying-only.xml", port: calleePort, timeout: 20)
+        try await Task.sleep(for: .milliseconds(500))
+        let call = try await bridge.dial(.init(to: "+33611111111", ringTimeout: .seconds(1)))
+        let (status, errors) = try await callee
+        #expect(status == 0, "proxy: \(errors)")
+        let ended = await bridge.callInfos().recent.first
+        #expect(ended?.sid == call.sid && ended?.endReason == "no answer", "\(String(describing: ended))")
         await bridge.stop()
     }
 

@@ -49,4 +49,25 @@ import Testing
         #expect(out.map { $0.payload[0] } == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14])
         #expect(jitter.dropped == 0 && jitter.sourceChanges == 1)
     }
+
+    /// SDP lines cut short where a split would come back empty (`m=audio / …`, `a=rtpmap:0 /`): an error or the
+    /// line ignored, never a trap.
+    @Test(arguments: [
+        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio / RTP/AVP 0\r\n",
+        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 /\r\n",
+        "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 4000/2 RTP/AVP 0\r\na=rtpmap:8 /8000\r\na=ptime:\r\na=maxptime:99999999999999999999\r\n",
+        "m=\r\nc=\r\na=\r\n",
+    ])
+    func truncatedSDPLinesAreNeverATrap(_ text: String) {
+        if let parsed = try? SDPDescription.parse(text) { _ = parsed.choice() }
+        _ = try? SDPSession.parse(text)
+    }
+
+    /// A body trickled in after its head is complete is framed once it is all there.
+    @Test func aBodyArrivingLaterIsFramed() throws {
+        var framer = SIPStreamFramer()
+        let head = Array("INFO sip:a SIP/2.0\r\nContent-Length: 6\r\n\r\n".utf8)
+        #expect(try framer.append(head + Array("Sig".utf8)).isEmpty)
+        #expect(try framer.append(Array("nal".utf8)) == [head + Array("Signal".utf8)])
+    }
 }
