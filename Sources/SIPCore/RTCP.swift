@@ -52,7 +52,7 @@ public enum RTCPPacket: Sendable, Hashable {
             (type, count) = (203, ssrcs.count)
             for s in ssrcs { body += Self.u32(s) }
         }
-        let words = UInt16(body.count / 4)
+        let words = UInt16(clamping: body.count / 4)
         return [0x80 | UInt8(min(count, 31)), type, UInt8(words >> 8), UInt8(words & 0xFF)] + body
     }
 
