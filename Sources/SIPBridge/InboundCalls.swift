@@ -92,6 +92,7 @@ extension SIPBridgeService {
         }
         guard call.state == .ringing else { media.close(); return }  // cancelled meanwhile
         call.media = media
+        media.setPacketTime(ptime: offered?.ptime, maxptime: offered?.maxptime)
         watchMedia(call, media)
         // The hand-off: a worker must be able to take the call, else the caller hears 503 at once. In push mode the
         // bridge dials the worker once the call is answered instead.
@@ -457,6 +458,7 @@ extension SIPBridgeService {
         call.audio = chosen.audio
         call.dtmf = chosen.dtmf
         media.setCodec(audioPT: UInt8(chosen.audio.payloadType), isPCMA: chosen.audio.name.uppercased() == "PCMA", dtmfPT: chosen.dtmf.map { UInt8($0.payloadType) })
+        media.setPacketTime(ptime: remote.ptime, maxptime: remote.maxptime)
         let address = Self.mediaAddress(remote)
         media.update(remote: address, sending: call.mediaDirection.weSend && address != nil, hearing: remote.direction.weSend)
     }

@@ -56,6 +56,9 @@ public final class MediaSession: Sendable {
         var partial: [UInt8] = []
         /// False while the far end holds the call (our direction recvonly/inactive): nothing is sent.
         var sending = true
+        /// Bytes (8 kHz samples) per RTP packet we send: 160 (20 ms), or 80 (10 ms) for a far end whose
+        /// `maxptime`/`ptime` is under 20 ms (RFC 4566 §6).
+        var packetBytes = 160
         /// The payload types in use (a re-INVITE or UPDATE may change them).
         var audioPT: UInt8
         var isPCMA: Bool
@@ -156,6 +159,13 @@ public final class MediaSession: Sendable {
         }
     }
 
+    /// The far end's packet time preferences (RFC 4566 §6): `maxptime` is a limit, `ptime` a wish; we send 20 ms
+    /// packets unless either is under 20 ms, then 10 ms ones.
+    func setPacketTime(ptime: Int?, maxptime: Int?) {
+        let limit = min(ptime ?? 20, maxptime ?? 20)
+        state.withLockedValue { $0.packetBytes = limit < 20 ? 80 : 160 }
+    }
+
     /// The codec and telephone-event payload types agreed by a new offer/answer.
     func setCodec(audioPT: UInt8, isPCMA: Bool, dtmfPT: UInt8?) {
         state.withLockedValue { s in
@@ -245,11 +255,18 @@ public final class MediaSession: Sendable {
                 }
                 while let m = s.marks.first, m.at <= s.played { marks.append(m.name); s.marks.removeFirst() }
                 let payload = s.isPCMA ? G711.ulawToAlaw(frame) : frame
-                packets.append(RTPPacket(payloadType: s.audioPT, sequence: s.seq, timestamp: s.ts, ssrc: ssrc, payload: payload).serialized())
-                s.seq &+= 1
-                s.ts &+= 160
-                s.packetsSent &+= 1
-                s.octetsSent &+= UInt32(payload.count)
+                // 20 ms per packet, or two 10 ms packets when the far end's maxptime (or ptime) asks for less.
+                let size = s.packetBytes
+                var offset = 0
+                while offset < payload.count {
+                    let part = Array(payload[offset..<min(offset + size, payload.count)])
+                    packets.append(RTPPacket(payloadType: s.audioPT, sequence: s.seq, timestamp: s.ts, ssrc: ssrc, payload: part).serialized())
+                    s.seq &+= 1
+                    s.ts &+= UInt32(truncatingIfNeeded: part.count)
+                    s.packetsSent &+= 1
+                    s.octetsSent &+= UInt32(truncatingIfNeeded: part.count)
+                    offset += size
+                }
             }
             if rtcpChannel != nil {
                 let due = s.nextReport ?? now + rtcpInterval

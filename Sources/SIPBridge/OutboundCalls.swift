@@ -203,6 +203,7 @@ extension SIPBridgeService {
         call.audio = chosen.audio
         call.remoteSession = chosen.session
         media.setRemote(remoteMedia)
+        media.setPacketTime(ptime: chosen.session.ptime, maxptime: chosen.session.maxptime)
         watchMedia(call, media)
         postStatus(call, "in-progress")
         media.startPacing()

@@ -277,6 +277,25 @@ import Testing
         await bridge.stop()
     }
 
+    /// A caller whose SDP says `a=maxptime:10` gets 10 ms packets (80 bytes, timestamps 80 apart, sequence numbers
+    /// one apart) — the busy message still arrives whole, in order.
+    @Test(.enabled(if: Peers.enabled)) func maxptime10IsHonouredOnSend() async throws {
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) { $0.workerTimeout = .seconds(1) }
+        let listener = try await RTPListener()
+        let (status, errors) = try await Peers.sipp("uac-wait-bye.xml", replacing: [
+            "MEDIA_PORT": String(listener.port), "a=rtpmap:0 PCMU/8000": "a=rtpmap:0 PCMU/8000\na=maxptime:10",
+        ], bridgePort: await bridge.localPort, timeout: 20)
+        #expect(status == 0, "sipp: \(errors)")
+        let packets = listener.datagrams.withLockedValue { $0 }.compactMap(RTPPacket.parse)
+        #expect(packets.count > 100 && packets.allSatisfy { $0.payload.count == 80 }, "\(Set(packets.map(\.payload.count)))")
+        #expect(zip(packets, packets.dropFirst()).allSatisfy { $1.timestamp &- $0.timestamp == 80 && $1.sequence &- $0.sequence == 1 })
+        #expect(packets.flatMap(\.payload).firstRange(of: SIPBridgeService.busyMessage()) != nil)
+        await bridge.stop()
+    }
+
     /// Waits (up to 10 s, on the bridge's own state) for the first line to reach a state.
     static func lineState(_ bridge: SIPBridgeService, until done: (String) -> Bool) async throws -> SIPBridgeService.LineInfo {
         var info = await bridge.lineInfos().first
