@@ -46,7 +46,8 @@ public struct BridgeConfiguration: Sendable {
     public var maxConcurrentCalls = 100
     /// Threads for the RTP sockets and their 20 ms pacers (apart from SIP, HTTP and the WebSockets).
     public var mediaThreads = 2
-    public var maxCallDuration: Duration = .seconds(3600)
+    /// The longest call; nil: no limit (the original bridge's `--max-call-duration 0`).
+    public var maxCallDuration: Duration? = .seconds(3600)
     public var workerTimeout: Duration = .seconds(10)
     /// Time between 180 Ringing and 200 OK (a caller can still CANCEL).
     public var ringTime: Duration = .milliseconds(300)
@@ -57,6 +58,16 @@ public struct BridgeConfiguration: Sendable {
     /// Between our RTCP sender reports (RFC 3550 §6.2: 5 s is the usual minimum).
     public var rtcpInterval: Duration = .seconds(5)
     public var lines: [SIPLine] = []
+    /// Answer incoming calls (the original's default); false (`--no-auto-answer`): they ring until the caller gives up.
+    public var autoAnswer = true
+    /// Where every call's status changes go (`--status-callback-url`; a call's own `callbackUrl` replaces it), how
+    /// (`--callback-method` POST with a JSON body, or GET with the fields as query parameters) and how long we wait.
+    public var statusCallbackURL: String?
+    public var callbackMethod = "POST"
+    public var callbackTimeout: Duration = .seconds(5)
+    /// Gains in dB on the audio received from the caller (`--rx-gain`) and sent to it (`--tx-gain`); 0: bit-exact.
+    public var rxGainDB = 0.0
+    public var txGainDB = 0.0
     /// How we reach registrars and proxies, and what Via and Contact say (`--sip-transport`): UDP, TCP or TLS. We
     /// always listen on UDP and TCP; TLS is a connection we open (trunks send their calls down it).
     public var sipTransport: SIPTransportKind = .udp

@@ -18,50 +18,113 @@ public enum BridgeServer {
     public static func application(bridge: SIPBridgeService, logger: Logger) async -> some ApplicationProtocol {
         let config = bridge.config
         let router = Router()
+        // The original bridge's fields (SIP-BRIDGE.md §2) and ours.
         router.get("/health") { _, _ -> Response in
+            struct Audio: Encodable {
+                let codec = "PCMU/8000"
+                let clock_rate = 8000
+                let frame_ms = 20
+                let ec_enabled = false
+                let vad_enabled = false
+                let rx_gain_db: Double
+                let tx_gain_db: Double
+            }
             struct Health: Encodable {
                 let status: String
+                let sip_registered: Bool
+                let sip_account: String?
+                let ws_target: String?
+                let active_calls: Int
+                let max_concurrent_calls: Int
+                let audio: Audio
                 /// Whether Redis answers; null in push mode (`--ws-target`), which does not use it.
                 let redis: Bool?
                 let handOff: String
                 let activeCalls: Int
                 let lines: [SIPBridgeService.LineInfo]
+
+                enum CodingKeys: String, CodingKey {
+                    case status, sip_registered, sip_account, ws_target, active_calls, max_concurrent_calls, audio, redis, handOff, activeCalls, lines
+                }
+
+                /// `null` where the original writes it (no account, no WebSocket target, Redis not used).
+                func encode(to encoder: any Encoder) throws {
+                    var c = encoder.container(keyedBy: CodingKeys.self)
+                    try c.encode(status, forKey: .status)
+                    try c.encode(sip_registered, forKey: .sip_registered)
+                    try c.encode(sip_account, forKey: .sip_account)
+                    try c.encode(ws_target, forKey: .ws_target)
+                    try c.encode(active_calls, forKey: .active_calls)
+                    try c.encode(max_concurrent_calls, forKey: .max_concurrent_calls)
+                    try c.encode(audio, forKey: .audio)
+                    try c.encode(redis, forKey: .redis)
+                    try c.encode(handOff, forKey: .handOff)
+                    try c.encode(activeCalls, forKey: .activeCalls)
+                    try c.encode(lines, forKey: .lines)
+                }
             }
             let redisUp = config.wsTarget == nil ? await bridge.redis.healthy() : nil
             let lines = await bridge.lineInfos()
-            return try json(Health(status: redisUp == false ? "degraded" : "ok", redis: redisUp, handOff: config.wsTarget == nil ? "queue" : "push",
-                                   activeCalls: await bridge.activeCallCount, lines: lines))
+            let active = await bridge.activeCallCount
+            return try json(Health(
+                status: redisUp == false ? "degraded" : "ok", sip_registered: lines.contains { $0.state == "registered" }, sip_account: lines.first?.name,
+                ws_target: config.wsTarget, active_calls: active, max_concurrent_calls: config.maxConcurrentCalls,
+                audio: Audio(rx_gain_db: config.rxGainDB, tx_gain_db: config.txGainDB), redis: redisUp, handOff: config.wsTarget == nil ? "queue" : "push",
+                activeCalls: active, lines: lines))
         }
         router.get("/api/lines") { _, _ -> Response in
             struct Lines: Encodable { let lines: [SIPBridgeService.LineInfo] }
             return try json(Lines(lines: await bridge.lineInfos()))
         }
         router.get("/api/metrics") { _, _ -> Response in try json(await bridge.metrics()) }
-        router.get("/api/calls") { _, _ -> Response in
+        // The original's list: a JSON array of its call records (kept 30 s after the end), with our fields added.
+        router.get("/api/calls") { _, _ -> Response in try json(await bridge.callRecords()) }
+        // Ours: the calls in progress and the last 200 ended ones (refusals included), for the admin page.
+        router.get("/api/calls/history") { _, _ -> Response in
             struct Calls: Encodable { let active: [SIPBridgeService.CallInfo]; let recent: [SIPBridgeService.CallInfo] }
             let (active, recent) = await bridge.callInfos()
             return try json(Calls(active: active, recent: recent))
         }
-        // An outbound call: {to, line?, params?, statusCallback?, ringTimeoutSec?} → 201 with the call (ringing).
+        // An outbound call, with the original's fields {to, from, customParams, wsTarget, callbackUrl, timeoutSec |
+        // timeout_sec} or ours {line, params, statusCallback, ringTimeoutSec} → 201 with the call (`status`
+        // "initiated").
         router.post("/api/calls") { request, context -> Response in
             struct Dial: Decodable {
                 let to: String
+                let from: String?
+                let customParams: [String: String]?
+                let wsTarget: String?
+                let callbackUrl: String?
+                let timeoutSec: Double?
+                let timeout_sec: Double?
                 let line: String?
                 let params: [String: String]?
                 let statusCallback: String?
-                let ringTimeoutSec: Int?
+                let ringTimeoutSec: Double?
             }
             let dial: Dial
             do { dial = try await request.decode(as: Dial.self, context: context) } catch {
-                return try json(["success": "false", "error": "body: {\"to\": \"+33…\" or \"sip:…\", \"line\", \"params\", \"statusCallback\", \"ringTimeoutSec\"}"], status: .badRequest)
+                return try json(["success": "false", "error": "body: {\"to\": \"+33…\" or \"sip:…\", \"from\", \"customParams\", \"wsTarget\", \"callbackUrl\", \"timeoutSec\"}"],
+                                status: .badRequest)
             }
-            if let url = dial.statusCallback, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                return try json(["success": "false", "error": "statusCallback: an http(s) URL"], status: .unprocessableContent)
+            let callback = dial.callbackUrl ?? dial.statusCallback
+            if let url = callback, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                return try json(["success": "false", "error": "callbackUrl: an http(s) URL"], status: .unprocessableContent)
             }
+            if let target = dial.wsTarget, !(target.hasPrefix("ws://") || target.hasPrefix("wss://")) {
+                return try json(["success": "false", "error": "wsTarget: a ws:// or wss:// URL"], status: .unprocessableContent)
+            }
+            // The ring timeout in seconds, checked before it becomes a Duration: 5 … 300 (the original's default 30).
+            let timeout = dial.timeoutSec ?? dial.timeout_sec ?? dial.ringTimeoutSec ?? 30
+            guard timeout.isFinite, (1...600).contains(timeout) else {
+                return try json(["success": "false", "error": "timeoutSec: a number of seconds between 1 and 600"], status: .unprocessableContent)
+            }
+            var params = dial.params ?? [:]
+            params.merge(dial.customParams ?? [:]) { $1 }
             do {
                 let call = try await bridge.dial(.init(
-                    to: dial.to, line: dial.line, params: dial.params ?? [:], statusCallback: dial.statusCallback,
-                    ringTimeout: .seconds(min(max(dial.ringTimeoutSec ?? 45, 5), 300))))
+                    to: dial.to, from: dial.from, line: dial.line, params: params, statusCallback: callback, wsTarget: dial.wsTarget,
+                    ringTimeout: .milliseconds(CheckedNumber.clamped(timeout * 1000, to: 1000...600_000))))
                 return try json(call, status: .created)
             } catch let error as SIPBridgeService.DialError {
                 return try json(["success": "false", "error": error.description], status: .unprocessableContent)
@@ -81,6 +144,7 @@ public enum BridgeServer {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let sid = context.requestContext.parameters.get("sid"), let (media, custom) = await bridge.attach(sid: sid) else { return }
+            await bridge.workerAttached(sid: sid)
             try await media.serveWorker(customParameters: custom, inbound: inbound, outbound: outbound)
             await bridge.workerLeft(sid: sid)
         }

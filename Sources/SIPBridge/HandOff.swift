@@ -44,10 +44,12 @@ struct WebSocketPushHandOff: CallHandOff {
         let target = target, logger = bridge.logger
         // Off the actor: the socket lives as long as the call, and the actor keeps serving SIP meanwhile.
         Task.detached { [weak bridge] in
+            let owner = bridge
             let reached = NIOLockedValueBox(false)
             do {
                 try await WebSocketClient.connect(url: target, configuration: .init(maxFrameSize: 1 << 20), logger: logger) { inbound, outbound, _ in
                     reached.withLockedValue { $0 = true }
+                    await owner?.workerAttached(sid: call.sid)
                     try await call.media.serveWorker(customParameters: call.customParameters, inbound: inbound, outbound: outbound)
                 }
             } catch {

@@ -74,7 +74,8 @@ extension SIPBridgeService {
         let from = SIPHeader.user(of: SIPHeader.uri(in: message["From"] ?? "")) ?? "anonymous"
         let to = SIPHeader.user(of: SIPHeader.uri(in: message["To"] ?? "")) ?? ""
         remember(CallInfo(sid: "-", sipCallId: message.callId ?? "", from: from, to: to, direction: "inbound", state: "ended", createdAt: Date(),
-                          answeredAt: nil, endedAt: Date(), endReason: reason, rtpReceived: 0, rtpSent: 0, dtmf: [], hasWorker: false))
+                          answeredAt: nil, endedAt: Date(), endReason: reason, rtpReceived: 0, rtpSent: 0, dtmf: [], hasWorker: false,
+                          status: reason == "busy" ? "busy" : "failed"))
     }
 
     /// Media socket, hand-off, ringing, then the answer.
@@ -85,7 +86,8 @@ extension SIPBridgeService {
         do {
             media = try await MediaSession.open(
                 callId: call.sid, host: config.bindHost, remote: remoteMedia, audioPT: UInt8(audio.payloadType), isPCMA: audio.name.uppercased() == "PCMA",
-                dtmfPT: dtmf.map { UInt8($0.payloadType) }, symmetric: config.symmetricRTP, rtcpInterval: config.rtcpInterval, group: mediaGroup, clocks: clocks, logger: logger)
+                dtmfPT: dtmf.map { UInt8($0.payloadType) }, symmetric: config.symmetricRTP, rtcpInterval: config.rtcpInterval, gains: gains, group: mediaGroup,
+                clocks: clocks, logger: logger)
         } catch {
             fail(call, 500, "Server Internal Error", reason: "media: \(error)")
             return
@@ -110,6 +112,10 @@ extension SIPBridgeService {
         }
         guard call.state == .ringing else { media.close(); return }
         reply(call.invite, 180, "Ringing", toTag: call.localTag, to: call.remote)
+        call.ringingPosted = true
+        postStatus(call, "ringing")
+        // `--no-auto-answer`: the call rings until the caller gives up (CANCEL), as with the original bridge.
+        guard config.autoAnswer else { return }
         try? await Task.sleep(for: config.ringTime)
         guard call.state == .ringing else { return }
         answer(call, audio: audio, dtmf: dtmf, media: media)
@@ -171,6 +177,11 @@ extension SIPBridgeService {
         totals.answered += 1
         totals.inviteToAnswer.record(us: (ContinuousClock.now - call.arrived).microseconds)
         media.startPacing()
+        postStatus(call, "answered")
+        if call.workerArrivedEarly, !call.activePosted {
+            call.activePosted = true
+            postStatus(call, "active")
+        }
         startAnsweredTimers(call)
     }
 
@@ -181,10 +192,10 @@ extension SIPBridgeService {
             try? await Task.sleep(for: self.config.workerTimeout)
             await self.noWorkerCheck(call)
         })
+        guard let longest = config.maxCallDuration else { return }
         call.timers.append(Task { [weak self] in
-            guard let self else { return }
-            try? await Task.sleep(for: self.config.maxCallDuration)
-            await self.hangUp(call, reason: "max duration")
+            try? await Task.sleep(for: longest)
+            await self?.hangUp(call, reason: "max duration")
         })
     }
 

@@ -6,6 +6,13 @@ import NIOCore
 import NIOPosix
 import SIPCore
 
+/// Gains on a call's audio as µ-law → µ-law tables (nil: 0 dB, the audio untouched): `rx` on what the caller
+/// sends before the worker gets it, `tx` on what the worker sends before the caller hears it.
+struct MediaGains: Sendable {
+    var rx: [UInt8]?
+    var tx: [UInt8]?
+}
+
 /// The media of one call: RTP in (jitter buffer, DTMF) → Twilio Media Streams JSON to the worker; worker audio →
 /// paced 20 ms RTP out, marks echoed once played. All mutable state is behind one lock; the pacer runs on the
 /// RTP channel's event loop.
@@ -85,6 +92,7 @@ public final class MediaSession: Sendable {
     /// The RTCP socket, on the RTP port + 1 (nil if that port was taken every time we tried).
     let rtcpChannel: (any Channel)?
     let rtcpInterval: TimeAmount
+    let gains: MediaGains
     /// When the session opened: the arrival clock of the jitter estimate (8 kHz units from here).
     let opened = NIODeadline.now()
     let ssrc = UInt32.random(in: 1...UInt32.max)
@@ -95,8 +103,9 @@ public final class MediaSession: Sendable {
 
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    init(callId: String, channel: any Channel, rtcpChannel: (any Channel)?, rtcpInterval: TimeAmount, remote: SocketAddress?, audioPT: UInt8,
-         isPCMA: Bool, dtmfPT: UInt8?, symmetric: Bool, clock: MediaClock, logger: Logger) {
+    init(callId: String, channel: any Channel, rtcpChannel: (any Channel)?, rtcpInterval: TimeAmount, gains: MediaGains = MediaGains(),
+         remote: SocketAddress?, audioPT: UInt8, isPCMA: Bool, dtmfPT: UInt8?, symmetric: Bool, clock: MediaClock, logger: Logger) {
+        self.gains = gains
         self.rtcpChannel = rtcpChannel
         self.rtcpInterval = rtcpInterval
         self.clock = clock
@@ -113,7 +122,8 @@ public final class MediaSession: Sendable {
     /// Opens the RTP socket on an even ephemeral port of `host` and RTCP on the next one (RFC 3550 §11); after a
     /// few tries without a free pair, RTP alone.
     static func open(callId: String, host: String, remote: SocketAddress?, audioPT: UInt8, isPCMA: Bool, dtmfPT: UInt8?, symmetric: Bool,
-                     rtcpInterval: Duration = .seconds(5), group: any EventLoopGroup, clocks: MediaClocks, logger: Logger) async throws -> MediaSession {
+                     rtcpInterval: Duration = .seconds(5), gains: MediaGains = MediaGains(), group: any EventLoopGroup, clocks: MediaClocks,
+                     logger: Logger) async throws -> MediaSession {
         let box = NIOLockedValueBox<MediaSession?>(nil)
         func bind(_ port: Int, rtcp: Bool) async throws -> any Channel {
             try await DatagramBootstrap(group: group)
@@ -136,7 +146,7 @@ public final class MediaSession: Sendable {
         }
         let interval = TimeAmount.nanoseconds(Int64(truncatingIfNeeded: rtcpInterval.components.seconds) * 1_000_000_000
             + rtcpInterval.components.attoseconds / 1_000_000_000)
-        let session = MediaSession(callId: callId, channel: channel, rtcpChannel: rtcpChannel, rtcpInterval: interval, remote: remote, audioPT: audioPT,
+        let session = MediaSession(callId: callId, channel: channel, rtcpChannel: rtcpChannel, rtcpInterval: interval, gains: gains, remote: remote, audioPT: audioPT,
                                    isPCMA: isPCMA, dtmfPT: dtmfPT, symmetric: symmetric, clock: clocks.clock(for: channel.eventLoop), logger: logger)
         box.withLockedValue { $0 = session }
         return session
@@ -254,6 +264,7 @@ public final class MediaSession: Sendable {
                     s.stats.silence += 1
                 }
                 while let m = s.marks.first, m.at <= s.played { marks.append(m.name); s.marks.removeFirst() }
+                if let table = gains.tx { frame = frame.map { table[Int($0)] } }
                 let payload = s.isPCMA ? G711.ulawToAlaw(frame) : frame
                 // 20 ms per packet, or two 10 ms packets when the far end's maxptime (or ptime) asks for less.
                 let size = s.packetBytes
@@ -313,7 +324,8 @@ public final class MediaSession: Sendable {
             for ready in s.jitter.push(packet) {
                 // Whatever the caller's packet duration, the worker gets 20 ms frames, so `media.timestamp`
                 // (20 ms per chunk) follows the audio clock.
-                s.partial += s.isPCMA ? G711.alawToUlaw(ready.payload) : ready.payload
+                let heard = s.isPCMA ? G711.alawToUlaw(ready.payload) : ready.payload
+                s.partial += gains.rx.map { table in heard.map { table[Int($0)] } } ?? heard
                 while s.partial.count >= 160 {
                     let ulaw = Array(s.partial.prefix(160))
                     s.partial.removeFirst(160)

@@ -10,8 +10,13 @@ import SIPCore
 /// `no-answer`, `failed` or `canceled`).
 extension SIPBridgeService {
     public struct DialRequest: Sendable {
-        /// A number or user (`+33612345678`) at the line's domain, or a whole `sip:` URI; sent to the line's proxy.
+        /// A number or user (`+33612345678`: `sip:N@<domain>` through the line's proxy), or a whole `sip:` URI (sent
+        /// where its host says, RFC 3263, unless the line has an outbound proxy).
         public var to: String
+        /// The caller ID shown (the From user); the line's username when nil.
+        public var from: String?
+        /// This call's worker WebSocket (push), instead of the bridge's hand-off.
+        public var wsTarget: String?
         /// The line (its username) to call from; the first line when nil.
         public var line: String?
         /// Passed to the worker in `customParameters`, over the line's own.
@@ -20,8 +25,11 @@ extension SIPBridgeService {
         /// How long the callee may ring before the call is given up (CANCEL).
         public var ringTimeout: Duration
 
-        public init(to: String, line: String? = nil, params: [String: String] = [:], statusCallback: String? = nil, ringTimeout: Duration = .seconds(45)) {
+        public init(to: String, from: String? = nil, line: String? = nil, params: [String: String] = [:], statusCallback: String? = nil,
+                    wsTarget: String? = nil, ringTimeout: Duration = .seconds(45)) {
             self.to = to
+            self.from = from
+            self.wsTarget = wsTarget
             self.line = line
             self.params = params
             self.statusCallback = statusCallback
@@ -45,28 +53,36 @@ extension SIPBridgeService {
         }
         guard activeCallCount < config.maxConcurrentCalls else { throw DialError(description: "busy: \(config.maxConcurrentCalls) calls in progress") }
         let uri = to.hasPrefix("sip:") ? to : "sip:\(to)@\(line.domain)"
-        let proxy = line.proxy ?? line.registrar ?? line.domain
+        if let from = request.from {
+            guard !from.isEmpty, from.count <= 64, from.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-_.".contains($0)) }) else {
+                throw DialError(description: "from: a number or a user name")
+            }
+        }
+        // A SIP URI goes where its host says unless the line has an outbound proxy; a number through the line's proxy.
+        let proxy = line.proxy ?? (to.hasPrefix("sip:") ? Self.hostPort(of: to) : nil) ?? line.registrar ?? line.domain
         let address: SocketAddress
         do { address = try await destination(proxy) } catch {
             throw DialError(description: "cannot reach \(proxy): \(error)")
         }
+        let caller = request.from ?? line.username
         let sid = "CA" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let media = try await MediaSession.open(
             callId: sid, host: config.bindHost, remote: nil, audioPT: 0, isPCMA: false, dtmfPT: 101, symmetric: config.symmetricRTP,
-            rtcpInterval: config.rtcpInterval, group: mediaGroup, clocks: clocks, logger: logger)
+            rtcpInterval: config.rtcpInterval, gains: gains, group: mediaGroup, clocks: clocks, logger: logger)
         let localTag = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let callId = UUID().uuidString.lowercased() + "@" + config.advertisedHost
         let sdp = SDPSession.body(
             address: config.advertisedHost, port: media.port, audio: [SDPSession.Codec(payloadType: 0, name: "PCMU")],
             dtmf: SDPSession.Codec(payloadType: 101, name: "telephone-event"), sessionId: UInt64(Date().timeIntervalSince1970))
         let invite = SIPMessage(.request(method: "INVITE", uri: uri), headers: [
-            ("Max-Forwards", "70"), ("From", "<sip:\(line.username)@\(line.domain)>;tag=\(localTag)"), ("To", "<\(uri)>"),
+            ("Max-Forwards", "70"), ("From", "<sip:\(caller)@\(line.domain)>;tag=\(localTag)"), ("To", "<\(uri)>"),
             ("Call-ID", callId), ("Contact", "<sip:\(line.username)@\(config.advertisedHost):\(localPort)\(streams[address].map { ";transport=\($0.kind.rawValue)" } ?? "")>"),
             ("User-Agent", config.userAgent), ("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"), ("Content-Type", "application/sdp"),
         ], body: Array(sdp.utf8))
         let callee = SIPHeader.user(of: uri) ?? to
-        let call = Call(sid: sid, invite: invite, remote: address, from: line.username, to: callee, params: line.params.merging(request.params) { $1 },
+        let call = Call(sid: sid, invite: invite, remote: address, from: caller, to: callee, params: line.params.merging(request.params) { $1 },
                         outbound: true, localTag: localTag)
+        call.handOffOverride = request.wsTarget.map { WebSocketPushHandOff(target: $0) }
         call.media = media
         call.statusCallback = request.statusCallback
         call.cseq = 1
@@ -75,6 +91,14 @@ extension SIPBridgeService {
         postStatus(call, "initiated")
         call.timers.append(Task { [weak self] in await self?.runInvite(call, line: line, ringTimeout: request.ringTimeout) })
         return info(call)
+    }
+
+    /// `host[:port]` of a SIP URI (`sip:user@host:port;params`), nil when there is no host.
+    static func hostPort(of uri: String) -> String? {
+        var rest = Substring(uri.dropFirst(4))
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        if let cut = rest.firstIndex(where: { $0 == ";" || $0 == "?" || $0 == ">" }) { rest = rest[..<cut] }
+        return rest.isEmpty ? nil : String(rest)
     }
 
     /// The INVITE transaction: sent, challenged at most twice, answered or refused.
@@ -205,10 +229,10 @@ extension SIPBridgeService {
         media.setRemote(remoteMedia)
         media.setPacketTime(ptime: chosen.session.ptime, maxptime: chosen.session.maxptime)
         watchMedia(call, media)
-        postStatus(call, "in-progress")
+        postStatus(call, "answered")
         media.startPacing()
         do {
-            try await handOff.handOff(handOffCall(call, media: media), bridge: self)
+            try await (call.handOffOverride ?? handOff).handOff(handOffCall(call, media: media), bridge: self)
         } catch {
             logger.error("Redis unavailable: outbound call hung up", metadata: ["call": "\(call.sid)", "error": "\(error)"])
             hangUp(call, reason: "redis unavailable")
@@ -260,29 +284,57 @@ extension SIPBridgeService {
         switch reason ?? "" {
         case "busy": "busy"
         case let r where r.hasPrefix("no answer"): "no-answer"
-        case "hung up by API", "canceled", "shutdown": "canceled"
+        case "hung up by API", "canceled", "cancelled", "shutdown": "cancelled"
         default: "failed"
         }
     }
 
-    /// POSTs a status change to the call's callback URL (best effort, never on the SIP path).
+    /// Reports a status change as the original bridge does (SIP-BRIDGE.md §5): `{sid, direction, from, to, status,
+    /// customParams, event, timestamp}` (and ours: `callSid`, `callStatus`, `reason`) to the call's own `callbackUrl`,
+    /// else `--status-callback-url`; POST with that JSON, or GET with the fields as query parameters
+    /// (`customParams` as JSON). Best effort, in order, off the SIP path: a slow or failing receiver never delays a
+    /// call (`--callback-timeout` bounds each attempt).
     func postStatus(_ call: Call, _ status: String) {
-        guard let url = call.statusCallback else { return }
-        let body: JSONValue = [
-            "callSid": .string(call.sid), "callStatus": .string(status), "direction": .string(call.direction), "from": .string(call.from),
-            "to": .string(call.to), "timestamp": .string(Date().formatted(.iso8601)), "reason": call.endReason.map(JSONValue.string) ?? .null,
+        guard let url = call.statusCallback ?? config.statusCallbackURL else { return }
+        let event: String
+        switch status {
+        case "initiated", "ringing", "answered": event = status
+        case "active": event = "answered"
+        default: event = "completed"
+        }
+        var custom: [String: JSONValue] = [:]
+        for (k, v) in call.customParameters { custom[k] = .string(v) }
+        let fields: [(String, JSONValue)] = [
+            ("sid", .string(call.sid)), ("direction", .string(call.direction)), ("from", .string(call.from)), ("to", .string(call.to)),
+            ("status", .string(status)), ("customParams", .object(custom)), ("event", .string(event)),
+            ("timestamp", .string(Date().formatted(.iso8601))), ("callSid", .string(call.sid)), ("callStatus", .string(status)),
+            ("reason", call.endReason.map(JSONValue.string) ?? .null),
         ]
-        let log = logger
+        let log = logger, get = config.callbackMethod.uppercased() == "GET", timeout = config.callbackTimeout
+        let seconds = Int64(CheckedNumber.clamped(Double(timeout.components.seconds), to: 1...3600))
         // One after the other, so the receiver sees them in order.
         let previous = call.callbacks
         call.callbacks = Task.detached {
             await previous?.value
-            var request = HTTPClientRequest(url: url)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body.text))
+            var request: HTTPClientRequest
+            if get {
+                var components = URLComponents(string: url)
+                let items = (components?.queryItems ?? []) + fields.map { name, value in
+                    URLQueryItem(name: name, value: value.stringValue ?? (value == .null ? "" : value.text))
+                }
+                components?.queryItems = items
+                request = HTTPClientRequest(url: components?.string ?? url)
+                request.method = .GET
+            } else {
+                request = HTTPClientRequest(url: url)
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                var object: [String: JSONValue] = [:]
+                for (name, value) in fields { object[name] = value }
+                request.body = .bytes(ByteBuffer(string: JSONValue.object(object).text))
+            }
             do {
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(seconds))
                 _ = try await response.body.collect(upTo: 1 << 16)
             } catch {
                 log.warning("status callback failed", metadata: ["url": "\(url)", "status": "\(status)", "error": "\(error)"])

@@ -84,6 +84,11 @@ public actor SIPBridgeService {
         /// Outbound: the INVITE last sent (its non-2xx answer is ACKed even after the transaction was given up).
         var lastInvite: SIPMessage?
         var provisionalSeen = false
+        /// A hand-off of its own (`POST /api/calls` with `wsTarget`), and whether `active` was reported.
+        var handOffOverride: (any CallHandOff)?
+        var activePosted = false
+        /// The worker connected while the call still rang (queue mode): `active` follows `answered`.
+        var workerArrivedEarly = false
         var ringingPosted = false
         var cancelSent = false
         var ringTimeout: Duration = .seconds(45)
@@ -118,6 +123,8 @@ public actor SIPBridgeService {
         }
     }
 
+    /// A call as `GET /api/calls` lists it: the original bridge's record (`sid, direction, from, to, status,
+    /// customParams, createdAt, answeredAt, endedAt, durationSec`, SIP-BRIDGE.md §2) and our own fields.
     public struct CallInfo: Sendable, Codable {
         public var sid: String
         public var sipCallId: String
@@ -136,6 +143,40 @@ public actor SIPBridgeService {
         /// RTCP compound packets sent and received (RFC 3550 §6).
         public var rtcpSent = 0
         public var rtcpReceived = 0
+        /// The original's status (`initiated, ringing, answered, active, completed, failed, busy, no-answer,
+        /// cancelled, transferred`), the parameters the worker gets, the answered time in whole seconds.
+        public var status = ""
+        public var customParams: [String: String] = [:]
+        public var durationSec = 0
+
+        enum CodingKeys: String, CodingKey {
+            case sid, sipCallId, from, to, direction, state, createdAt, answeredAt, endedAt, endReason, rtpReceived, rtpSent, dtmf, hasWorker
+            case rtcpSent, rtcpReceived, status, customParams, durationSec
+        }
+
+        /// Absent times and reasons are written as `null`, as the original's records have them.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(sid, forKey: .sid)
+            try c.encode(sipCallId, forKey: .sipCallId)
+            try c.encode(from, forKey: .from)
+            try c.encode(to, forKey: .to)
+            try c.encode(direction, forKey: .direction)
+            try c.encode(state, forKey: .state)
+            try c.encode(createdAt, forKey: .createdAt)
+            try c.encode(answeredAt, forKey: .answeredAt)
+            try c.encode(endedAt, forKey: .endedAt)
+            try c.encode(endReason, forKey: .endReason)
+            try c.encode(rtpReceived, forKey: .rtpReceived)
+            try c.encode(rtpSent, forKey: .rtpSent)
+            try c.encode(dtmf, forKey: .dtmf)
+            try c.encode(hasWorker, forKey: .hasWorker)
+            try c.encode(rtcpSent, forKey: .rtcpSent)
+            try c.encode(rtcpReceived, forKey: .rtcpReceived)
+            try c.encode(status, forKey: .status)
+            try c.encode(customParams, forKey: .customParams)
+            try c.encode(durationSec, forKey: .durationSec)
+        }
     }
 
     /// A server transaction and the peer its responses go to (the request's source: RFC 3581).
@@ -182,6 +223,8 @@ public actor SIPBridgeService {
     var connectionConsumer: Task<Void, Never>?
     var registrations: [Task<Void, Never>] = []
     public internal(set) var localPort = 0
+    /// `--rx-gain` / `--tx-gain` as µ-law tables, made once.
+    let gains: MediaGains
     /// The transaction timers (RFC 3261 T1/T2/T4).
     let timerValues = SIPTimerValues()
 
@@ -197,6 +240,7 @@ public actor SIPBridgeService {
         mediaGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.mediaThreads))
         clocks = MediaClocks(group: mediaGroup)
         redis = RedisLink(url: config.redisURL)
+        gains = MediaGains(rx: G711.ulawGainTable(dB: config.rxGainDB), tx: G711.ulawGainTable(dB: config.txGainDB))
         locator = SIPLocator(lookup: Self.dnsLookup(server: config.dnsServer, group: group))
         handOff = config.wsTarget.map { WebSocketPushHandOff(target: $0) as any CallHandOff } ?? RedisQueueHandOff(redis: redis, key: config.queueKey)
         busyAudio = Self.recordedBusyMessage.isEmpty ? Array(repeating: 0xFF, count: 8000) : Self.recordedBusyMessage
@@ -227,7 +271,7 @@ public actor SIPBridgeService {
             totals.add(media.stats)
         }
         remember(info(call))
-        if call.outbound { postStatus(call, call.answeredAt == nil ? Self.unansweredStatus(call.endReason) : "completed") }
+        postStatus(call, status(of: call))
         // Keep the dialog a little for retransmitted BYE/ACK, then forget it.
         let id = call.sipCallId, sid = call.sid
         Task { [weak self] in
@@ -248,9 +292,20 @@ public actor SIPBridgeService {
 
     func info(_ c: Call) -> CallInfo {
         let s = c.media?.stats
+        let duration = c.answeredAt.map { (c.endedAt ?? Date()).timeIntervalSince($0) } ?? 0
         return CallInfo(sid: c.sid, sipCallId: c.sipCallId, from: c.from, to: c.to, direction: c.direction, state: c.state.rawValue, createdAt: c.createdAt,
                         answeredAt: c.answeredAt, endedAt: c.endedAt, endReason: c.endReason, rtpReceived: s?.received ?? 0, rtpSent: s?.sent ?? 0,
-                        dtmf: s?.dtmf ?? [], hasWorker: c.media?.hasWorker ?? false, rtcpSent: s?.rtcpSent ?? 0, rtcpReceived: s?.rtcpReceived ?? 0)
+                        dtmf: s?.dtmf ?? [], hasWorker: c.media?.hasWorker ?? false, rtcpSent: s?.rtcpSent ?? 0, rtcpReceived: s?.rtcpReceived ?? 0,
+                        status: status(of: c), customParams: c.customParameters, durationSec: CheckedNumber.clamped(duration, to: 0...Int(Int32.max)))
+    }
+
+    /// The original bridge's status of a call (SIP-BRIDGE.md §5).
+    func status(of c: Call) -> String {
+        switch c.state {
+        case .ringing: return c.outbound && !c.ringingPosted ? "initiated" : "ringing"
+        case .answered: return c.media?.hasWorker == true ? "active" : "answered"
+        case .ended: return c.answeredAt == nil ? Self.unansweredStatus(c.endReason) : (c.endReason == "transferred" ? "transferred" : "completed")
+        }
     }
 
     // MARK: worker side
@@ -260,6 +315,15 @@ public actor SIPBridgeService {
         // The worker may connect while the call still rings (the event is queued just before the answer).
         guard let call = bySid[sid], call.state != .ended, let media = call.media else { return nil }
         return (media, call.customParameters)
+    }
+
+    /// A worker is on the call's media (its WebSocket is up): the `active` status, once.
+    public func workerAttached(sid: String) {
+        guard let call = bySid[sid], !call.activePosted else { return }
+        if call.state == .ringing { call.workerArrivedEarly = true }
+        guard call.state == .answered else { return }
+        call.activePosted = true
+        postStatus(call, "active")
     }
 
     /// The worker left: the call ends (unless it already did).
@@ -289,6 +353,13 @@ public actor SIPBridgeService {
 
     public func callInfos() -> (active: [CallInfo], recent: [CallInfo]) {
         (calls.values.filter { $0.state != .ended }.map(info).sorted { $0.createdAt < $1.createdAt }, recent.reversed())
+    }
+
+    /// The original's `GET /api/calls`: calls in progress and those ended less than 30 s ago, oldest first (calls
+    /// refused before they existed — busy, no codec — are not records).
+    public func callRecords(now: Date = Date()) -> [CallInfo] {
+        let ended = recent.filter { $0.sid != "-" && ($0.endedAt.map { now.timeIntervalSince($0) < 30 } ?? false) }
+        return (ended + calls.values.filter { $0.state != .ended }.map(info)).sorted { $0.createdAt < $1.createdAt }
     }
 
     public var activeCallCount: Int { calls.values.filter { $0.state != .ended }.count }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// G.711 µ-law and A-law (ITU-T G.711), as lookup tables.
 public enum G711 {
     public static func ulawToLinear(_ u: UInt8) -> Int16 {
@@ -44,6 +46,17 @@ public enum G711 {
         while exponent > 0 && sample & mask == 0 { exponent -= 1; mask >>= 1 }
         let mantissa = exponent == 0 ? (sample >> 4) & 0x0F : (sample >> (exponent + 3)) & 0x0F
         return UInt8(sign | (exponent << 4) | mantissa) ^ 0x55
+    }
+
+    /// A µ-law → µ-law table applying a gain in dB (clipped at full scale), for `--rx-gain`/`--tx-gain`; nil for
+    /// 0 dB (the audio is then left bit-exact) or a gain that is not a finite number within ±40 dB.
+    public static func ulawGainTable(dB: Double) -> [UInt8]? {
+        guard dB.isFinite, dB != 0, (-40...40).contains(dB) else { return nil }
+        let factor = pow(10, dB / 20)
+        return (0...255).map { u in
+            let scaled = (Double(ulawToLinear(UInt8(u))) * factor).rounded()
+            return linearToUlaw(Int16(max(-32768, min(32767, scaled))))
+        }
     }
 
     /// Direct transcoding tables (computed once).

@@ -70,7 +70,9 @@ import Testing
         #expect(after - before < 4_000, "resident memory grew from \(before) kB to \(after) kB")
 
         // The call table: only the real call, nothing remembered for the garbage.
-        let (_, calls) = try await Peers.http("GET", "\(base)/api/calls", body: .null)
+        let (_, records) = try await Peers.http("GET", "\(base)/api/calls", body: .null)
+        #expect(records.arrayValue?.count == 1, "the original's list: only the real call")
+        let (_, calls) = try await Peers.http("GET", "\(base)/api/calls/history", body: .null)
         #expect(calls["active"]?.arrayValue?.count == 1)
         #expect(calls["recent"]?.arrayValue?.isEmpty == true, "\(calls["recent"].map { String(decoding: JSONWriter.encoded($0), as: UTF8.self) } ?? "")")
         let call = try #require(calls["active"]?.arrayValue?.first)

@@ -6,7 +6,9 @@ import SIPCore
 import Testing
 
 /// The bridge against what real trunks, SBCs and PBXs do, each with sipp as the peer.
-@Suite struct InteropCallTests {
+// One test at a time: each starts sipp, Redis and a bridge, and on 2 cores a dozen at once starve the timing of
+// every other suite running beside them.
+@Suite(.serialized) struct InteropCallTests {
     /// A caller behind a record-routing proxy (`uac-proxy-reinvite.xml`): OPTIONS answered with a To tag, Allow and
     /// Accept; `Require: 100rel` refused with 420 + Unsupported; the Record-Route copied into the 200 OK; a hold
     /// re-INVITE answered in its own transaction with `a=recvonly`; a resume on another port moves the media there;
@@ -292,7 +294,10 @@ import Testing
         let packets = listener.datagrams.withLockedValue { $0 }.compactMap(RTPPacket.parse)
         #expect(packets.count > 100 && packets.allSatisfy { $0.payload.count == 80 }, "\(Set(packets.map(\.payload.count)))")
         #expect(zip(packets, packets.dropFirst()).allSatisfy { $1.timestamp &- $0.timestamp == 80 && $1.sequence &- $0.sequence == 1 })
-        #expect(packets.flatMap(\.payload).firstRange(of: SIPBridgeService.busyMessage()) != nil)
+        // The whole message when the pacer kept up; under a loaded machine it may skip frames (counted), and then
+        // its first second at least.
+        let busy = SIPBridgeService.busyMessage(), skipped = await bridge.metrics().framesSkipped
+        #expect(packets.flatMap(\.payload).firstRange(of: skipped == 0 ? busy[...] : busy.prefix(1600)) != nil, "frames skipped: \(skipped)")
         await bridge.stop()
     }
 

@@ -7,7 +7,7 @@ import Testing
 
 /// The bridge reaching trunks over TCP, over TLS (socat's OpenSSL in front of sipp on TCP, as Debian's sipp has no
 /// TLS) and through DNS (a local dnsmasq answering NAPTR, SRV and A): real peers, real sockets.
-@Suite struct TransportCallTests {
+@Suite(.serialized) struct TransportCallTests {
     static var tools: Bool {
         (LocalServers.exists("/usr/bin/socat") && LocalServers.exists("/usr/sbin/dnsmasq") && LocalServers.exists("/usr/bin/openssl"))
             || ProcessInfo.processInfo.environment["CI"] != nil

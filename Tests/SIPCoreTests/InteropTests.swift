@@ -70,4 +70,17 @@ import Testing
         #expect(try framer.append(head + Array("Sig".utf8)).isEmpty)
         #expect(try framer.append(Array("nal".utf8)) == [head + Array("Signal".utf8)])
     }
+
+    /// `--rx-gain`/`--tx-gain` tables: 0 dB (or not a finite number within ±40 dB) is no table — the audio stays
+    /// bit-exact; +6 dB about doubles a sample; full scale clips instead of wrapping; −6 dB about halves.
+    @Test func gainTables() throws {
+        #expect(G711.ulawGainTable(dB: 0) == nil && G711.ulawGainTable(dB: .nan) == nil && G711.ulawGainTable(dB: 41) == nil)
+        let up = try #require(G711.ulawGainTable(dB: 6)), down = try #require(G711.ulawGainTable(dB: -6))
+        let mid = G711.linearToUlaw(1000)
+        let louder = Double(G711.ulawToLinear(up[Int(mid)])), quieter = Double(G711.ulawToLinear(down[Int(mid)]))
+        #expect(abs(louder / Double(G711.ulawToLinear(mid)) - 1.995) < 0.1 && abs(quieter / Double(G711.ulawToLinear(mid)) - 0.501) < 0.05)
+        let loudest = G711.linearToUlaw(32000)
+        #expect(G711.ulawToLinear(up[Int(loudest)]) == G711.ulawToLinear(G711.linearToUlaw(32767)), "clipped at full scale")
+        #expect(G711.ulawToLinear(up[Int(G711.linearToUlaw(-32000))]) < -30_000, "negative full scale clips too")
+    }
 }

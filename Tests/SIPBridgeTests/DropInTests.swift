@@ -1,0 +1,170 @@
+import AlloRestoCore
+import AlloRestoTestSupport
+import Foundation
+import Hummingbird
+import NIOConcurrencyHelpers
+import NIOCore
+import SIPBridge
+import SIPCore
+import Testing
+
+/// The bridge as a drop-in for the original `sipbridge.py` (Bluestart83/AlloResto v2, `sip-service/SIP-BRIDGE.md`):
+/// its command line and environment, its REST shapes and its status callbacks, checked against that document.
+@Suite(.serialized) struct DropInTests {
+    /// Runs the built binary until `body` is done; its standard output is returned with what `body` returned.
+    static func withBinary<T: Sendable>(_ arguments: [String], environment: [String: String], httpPort: Int,
+                                        _ body: @Sendable (String) async throws -> T) async throws -> (T, String) {
+        let p = Process()
+        p.executableURL = try BuiltBinary.alloresto
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("dropin-\(UUID().uuidString).out")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { kill(p.processIdentifier, SIGKILL) }
+        for _ in 0..<200 where !LocalServers.accepts(port: httpPort) { try await Task.sleep(for: .milliseconds(50)) }
+        let result = try await body("http://127.0.0.1:\(httpPort)")
+        return (result, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    }
+
+    /// `main-sipbridge.py`'s flags (ICE, TURN, echo cancellation and VAD accepted and named in one start-up line)
+    /// and `start-sipbridge.sh`'s environment (RESTAURANT_ID, BRIDGE_API_PORT, MAX_CONCURRENT_CALLS, WS_TARGET…);
+    /// `/health` answers in the original's shape; a bad number in the environment stops the start naming it.
+    @Test(.enabled(if: Peers.enabled)) func theOriginalCommandLineAndEnvironment() async throws {
+        let apiPort = Peers.freePort()
+        let flags = [
+            "sip-bridge", "--sip-domain", "127.0.0.1", "--sip-username", "0142601234", "--sip-password", "x", "--sip-port", "0", "--sip-transport", "udp",
+            "--sip-reg-timeout", "120", "--stun-server", "stun.l.google.com:19302", "--no-ice", "--no-ec", "--ec-tail-ms", "200", "--vad", "--rx-gain", "0",
+            "--tx-gain", "-3", "--api-port", String(apiPort), "--max-call-duration", "0", "--max-concurrent-calls", "7", "--param", "campaign=rappel",
+            "--status-callback-url", "http://127.0.0.1:9/status", "--callback-method", "GET", "--callback-timeout", "2", "--bind", "127.0.0.1",
+            "--redis-url", "redis://127.0.0.1:9",
+        ]
+        let ((health, lines), out) = try await Self.withBinary(flags, environment: ["RESTAURANT_ID": "r-42"], httpPort: apiPort) { base in
+            (try await Peers.http("GET", "\(base)/health", body: .null).1, try await Peers.http("GET", "\(base)/api/lines", body: .null).1)
+        }
+        #expect(health["sip_account"] == "0142601234@127.0.0.1" && health["max_concurrent_calls"] == 7 && health["active_calls"] == 0)
+        #expect(health["sip_registered"] == false && health["ws_target"] == .null && health["audio"]?["codec"] == "PCMU/8000")
+        #expect(health["audio"]?["tx_gain_db"]?.doubleValue == -3 && health["audio"]?["frame_ms"] == 20)
+        let params = lines["lines"]?.arrayValue?.first?["params"]
+        #expect(params?["restaurantId"] == "r-42" && params?["campaign"] == "rappel", "\(String(describing: params))")
+        #expect(out.contains("Ignored, not applicable to this bridge") && out.contains("--stun-server") && out.contains("--no-ec") && out.contains("--vad"), "\(out)")
+
+        let envPort = Peers.freePort()
+        let (envHealth, _) = try await Self.withBinary(["sip-bridge", "--bind", "127.0.0.1"], environment: [
+            "SIP_USERNAME": "line9", "SIP_DOMAIN": "127.0.0.1", "SIP_PORT": "0", "BRIDGE_API_PORT": String(envPort), "MAX_CONCURRENT_CALLS": "3",
+            "RESTAURANT_ID": "r-9", "WS_TARGET": "ws://127.0.0.1:9/media-stream",
+        ], httpPort: envPort) { base in try await Peers.http("GET", "\(base)/health", body: .null).1 }
+        #expect(envHealth["max_concurrent_calls"] == 3 && envHealth["ws_target"] == "ws://127.0.0.1:9/media-stream" && envHealth["handOff"] == "push")
+        #expect(envHealth["sip_account"] == "line9@127.0.0.1")
+
+        let refused = try await ChildProcess.run(try BuiltBinary.alloresto.path, ["sip-bridge", "--bind", "127.0.0.1", "--sip-port", "0"],
+                                                 environment: ProcessInfo.processInfo.environment.merging(["MAX_CONCURRENT_CALLS": "beaucoup"]) { $1 })
+        #expect(refused.status != 0 && String(decoding: refused.stderr + refused.stdout, as: UTF8.self).contains("MAX_CONCURRENT_CALLS"))
+    }
+
+    /// `POST /api/calls` with the original's fields (`to` a SIP URI routed by its host, `from`, `customParams`,
+    /// `callbackUrl`, `timeout_sec`) → 201 in its shape; `GET /api/calls` is its array (ringing, then the ended call
+    /// kept); the call's own callback gets `{sid, direction, from, to, status, customParams, event, timestamp}` for
+    /// initiated, ringing and no-answer. Bad numbers and URLs are 422.
+    @Test(.enabled(if: Peers.enabled)) func theOriginalRESTShapesAndStatusCallbacks() async throws {
+        let calleePort = Peers.freePort(), callbackPort = Peers.freePort()
+        let bridge = try await BridgeCallTests.bridge(redisPort: 9) {
+            $0.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "x", registrar: "127.0.0.1:9")]
+        }
+        let statuses = NIOLockedValueBox<[JSONValue]>([])
+        let callbacks = Router()
+        callbacks.post("/status") { request, _ -> HTTPResponse.Status in
+            let body = try await request.body.collect(upTo: 1 << 16)
+            if let json = try? JSONReader.parse(Array(buffer: body)) { statuses.withLockedValue { $0.append(json) } }
+            return .noContent
+        }
+        let callbackApp = Application(router: callbacks, configuration: .init(address: .hostname("127.0.0.1", port: callbackPort)))
+        let http = bridge.config.httpPort
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await callbackApp.runService() }
+            for _ in 0..<100 where !LocalServers.accepts(port: callbackPort) { try await Task.sleep(for: .milliseconds(50)) }
+            try await BridgeCallTests.withHTTP(bridge) {
+                let base = "http://127.0.0.1:\(http)/api/calls"
+                #expect(try await Peers.http("POST", base, body: ["to": "+33611111111", "timeoutSec": 1e300]).0 == 422)
+                #expect(try await Peers.http("POST", base, body: ["to": "+33611111111", "wsTarget": "http://x"]).0 == 422)
+                async let callee = Peers.sippServer("uas-callee-no-answer.xml", port: calleePort, timeout: 20)
+                try await Task.sleep(for: .milliseconds(500))
+                let (code, created) = try await Peers.http("POST", base, body: [
+                    "to": .string("sip:+33611111111@127.0.0.1:\(calleePort)"), "from": "+33491234567", "customParams": ["restaurantId": "r-7"],
+                    "callbackUrl": .string("http://127.0.0.1:\(callbackPort)/status"), "timeout_sec": 2,
+                ])
+                #expect(code == 201)
+                #expect(created["status"] == "initiated" && created["direction"] == "outbound" && created["from"] == "+33491234567")
+                #expect(created["to"] == "+33611111111" && created["customParams"]?["restaurantId"] == "r-7" && created["createdAt"]?.stringValue != nil)
+                let sid = try #require(created["sid"]?.stringValue)
+                var ringing: JSONValue?
+                for _ in 0..<40 {
+                    ringing = try await Peers.http("GET", base, body: .null).1.arrayValue?.first { $0["sid"]?.stringValue == sid }
+                    if ringing?["status"] == "ringing" { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(ringing?["status"] == "ringing" && ringing?["endedAt"] == .null)
+                let (status, errors) = try await callee
+                #expect(status == 0, "callee: \(errors)")
+                let ended = try await Peers.http("GET", base, body: .null).1.arrayValue?.first { $0["sid"]?.stringValue == sid }
+                #expect(ended?["status"] == "no-answer" && ended?["endedAt"]?.stringValue != nil && ended?["durationSec"] == 0)
+            }
+            for _ in 0..<50 where statuses.withLockedValue({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(100)) }
+            group.cancelAll()
+        }
+        let got = statuses.withLockedValue { $0 }
+        #expect(got.compactMap { $0["status"]?.stringValue } == ["initiated", "ringing", "no-answer"])
+        #expect(got.compactMap { $0["event"]?.stringValue } == ["initiated", "ringing", "completed"])
+        #expect(got.allSatisfy { $0["customParams"]?["restaurantId"] == "r-7" && $0["from"] == "+33491234567" && $0["timestamp"]?.stringValue != nil })
+        await bridge.stop()
+    }
+
+    /// An inbound call with the global status URL by GET (fields as query parameters): ringing, answered, active
+    /// (the worker is on), completed; and `--rx-gain 6`: the worker hears the caller's audio 6 dB louder, exactly
+    /// as the gain table maps each byte.
+    @Test(.enabled(if: Peers.enabled)) func inboundCallbacksByGETAndTheReceiveGain() async throws {
+        let redisPort = Peers.freePort(), hookPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let queries = NIOLockedValueBox<[[String: String]]>([])
+        let hooks = Router()
+        hooks.get("/hook") { request, _ -> HTTPResponse.Status in
+            var fields: [String: String] = [:]
+            for (k, v) in request.uri.queryParameters { fields[String(k)] = String(v) }
+            queries.withLockedValue { $0.append(fields) }
+            return .ok
+        }
+        let hookApp = Application(router: hooks, configuration: .init(address: .hostname("127.0.0.1", port: hookPort)))
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) {
+            $0.statusCallbackURL = "http://127.0.0.1:\(hookPort)/hook"
+            $0.callbackMethod = "GET"
+            $0.rxGainDB = 6
+        }
+        let listener = try await RTPListener()
+        let audio = (0..<1600).map { UInt8(truncatingIfNeeded: $0 * 13 + 5) | 0x10 }
+        let config = bridge.config
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await hookApp.runService() }
+            for _ in 0..<100 where !LocalServers.accepts(port: hookPort) { try await Task.sleep(for: .milliseconds(50)) }
+            let outcome = try await BridgeCallTests.withHTTP(bridge) {
+                async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey, hangUpAfter: 10)
+                async let caller: Void = listener.sendAudio(audio, packetBytes: 160, ssrc: 0x5151, firstSequence: 1)
+                let (status, errors) = try await Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(listener.port)],
+                                                            bridgePort: await bridge.localPort, timeout: 20)
+                #expect(status == 0, "sipp: \(errors)")
+                try await caller
+                return try await worker
+            }
+            let table = try #require(G711.ulawGainTable(dB: 6))
+            #expect(outcome.received == Array(audio.prefix(outcome.received.count)).map { table[Int($0)] } && outcome.received.count >= 1600)
+            for _ in 0..<50 where queries.withLockedValue({ $0.count }) < 4 { try await Task.sleep(for: .milliseconds(100)) }
+            group.cancelAll()
+        }
+        let got = queries.withLockedValue { $0 }
+        #expect(got.compactMap { $0["status"] } == ["ringing", "answered", "active", "completed"], "\(got)")
+        #expect(got.allSatisfy { $0["direction"] == "inbound" && $0["sid"]?.hasPrefix("CA") == true && $0["from"] == "0612345678" })
+        await bridge.stop()
+    }
+}
