@@ -163,7 +163,7 @@ struct BridgeRun {
         let started = ContinuousClock.now
         let sipp = try Self.start("/usr/bin/sipp", [
             "127.0.0.1:\(sipPort)", "-sf", file.path, "-l", String(calls), "-m", String(calls), "-r", String(rate), "-rp", "1000",
-            "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(LocalServers.freePort()), "-mp", String(LocalServers.freePort() / 2 * 2),
+            "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(LocalServers.freePort()), "-mp", String(LocalServers.freeUDPPortBlock()),
             "-s", "0142601234", "-timeout", "600s", "-nostdin", "-trace_err", "-error_file", sippErrors.path,
         ])
         let sippStatus = await ChildProcess.exit(of: sipp)

@@ -63,6 +63,8 @@ public struct BridgeConfiguration: Sendable {
     /// Where every call's status changes go (`--status-callback-url`; a call's own `callbackUrl` replaces it), how
     /// (`--callback-method` POST with a JSON body, or GET with the fields as query parameters) and how long we wait.
     public var statusCallbackURL: String?
+    /// Asked before an incoming call is answered (`--incoming-callback-url`): accept (with overrides), reject, ignore.
+    public var incomingCallbackURL: String?
     public var callbackMethod = "POST"
     public var callbackTimeout: Duration = .seconds(5)
     /// Gains in dB on the audio received from the caller (`--rx-gain`) and sent to it (`--tx-gain`); 0: bit-exact.

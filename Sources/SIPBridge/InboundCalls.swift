@@ -1,4 +1,7 @@
+import AlloRestoCore
+import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import SIPCore
 
@@ -78,8 +81,25 @@ extension SIPBridgeService {
                           status: reason == "busy" ? "busy" : "failed"))
     }
 
-    /// Media socket, hand-off, ringing, then the answer.
+    /// Media socket, hand-off, ringing, then the answer; the incoming-call hook first when there is one.
     func setUp(_ call: Call, audio: SDPSession.Codec, dtmf: SDPSession.Codec?) async {
+        var ignored = false
+        if let hook = config.incomingCallbackURL {
+            switch await Self.askIncomingHook(hook, from: call.from, to: call.to, timeout: config.callbackTimeout, logger: logger) {
+            case .reject(let code):
+                guard call.state == .ringing else { return }
+                fail(call, code, Self.reasonPhrase(code), reason: "rejected by the incoming hook")
+                return
+            case .ignore:
+                ignored = true
+            case .accept(let custom, let wsTarget, let callbackUrl):
+                call.params.merge(custom) { $1 }
+                if let wsTarget { call.handOffOverride = WebSocketPushHandOff(target: wsTarget) }
+                if let callbackUrl { call.statusCallback = callbackUrl }
+            }
+            guard call.state == .ringing else { return }  // the caller gave up meanwhile
+        }
+        let handOff = call.handOffOverride ?? self.handOff
         let offered = call.remoteSession
         let remoteMedia = offered.flatMap { Self.mediaAddress($0) }
         let media: MediaSession
@@ -98,7 +118,9 @@ extension SIPBridgeService {
         watchMedia(call, media)
         // The hand-off: a worker must be able to take the call, else the caller hears 503 at once. In push mode the
         // bridge dials the worker once the call is answered instead.
-        if handOff.beforeAnswer {
+        // A call that will not be answered (`--no-auto-answer`, or the hook said "ignore") is offered to no worker.
+        let answering = config.autoAnswer && !ignored
+        if handOff.beforeAnswer, answering {
             do {
                 try await handOff.handOff(handOffCall(call, media: media), bridge: self)
                 totals.inviteToQueued.record(us: (ContinuousClock.now - call.arrived).microseconds)
@@ -114,8 +136,9 @@ extension SIPBridgeService {
         reply(call.invite, 180, "Ringing", toTag: call.localTag, to: call.remote)
         call.ringingPosted = true
         postStatus(call, "ringing")
-        // `--no-auto-answer`: the call rings until the caller gives up (CANCEL), as with the original bridge.
-        guard config.autoAnswer else { return }
+        // `--no-auto-answer`, or the hook said "ignore": the call rings until the caller gives up (CANCEL), as with
+        // the original bridge.
+        guard answering else { return }
         try? await Task.sleep(for: config.ringTime)
         guard call.state == .ringing else { return }
         answer(call, audio: audio, dtmf: dtmf, media: media)
@@ -128,6 +151,62 @@ extension SIPBridgeService {
     static func mediaAddress(_ session: SDPSession) -> SocketAddress? {
         guard session.address != "0.0.0.0", session.port > 0 else { return nil }
         return try? SocketAddress(ipAddress: session.address, port: session.port)
+    }
+
+    /// What the incoming-call hook decided (SIP-BRIDGE.md §5).
+    enum IncomingDecision: Sendable, Equatable {
+        case accept(customParams: [String: String], wsTarget: String?, callbackUrl: String?)
+        case reject(Int)
+        case ignore
+    }
+
+    /// Asks the incoming-call hook as the original bridge does: `POST {from, to, timestamp}` (JSON), and reads
+    /// `{"action": "accept" | "reject" | "ignore", "customParams", "wsTarget", "callbackUrl", "statusCode"}`. No
+    /// answer within the callback timeout, an error status or an unreadable reply: accept with the defaults, logged.
+    /// A reject without a usable status (400–699) is 486, as the original; overrides that are not URLs of the
+    /// right kind are dropped with a log line.
+    nonisolated static func askIncomingHook(_ url: String, from: String, to: String, timeout: Duration, logger: Logger) async -> IncomingDecision {
+        let fallback = IncomingDecision.accept(customParams: [:], wsTarget: nil, callbackUrl: nil)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        let body: JSONValue = ["from": .string(from), "to": .string(to), "timestamp": .string(Date().formatted(.iso8601))]
+        request.body = .bytes(ByteBuffer(string: body.text))
+        let seconds = Int64(CheckedNumber.clamped(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18, to: 1...60))
+        let reply: JSONValue
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(seconds))
+            let bytes = try await response.body.collect(upTo: 1 << 16)
+            guard (200..<300).contains(response.status.code) else { throw SIPTransportError("the hook answered \(response.status.code)") }
+            reply = try JSONReader.parse(Array(buffer: bytes))
+        } catch {
+            logger.warning("incoming-call hook failed: the call is accepted with the defaults", metadata: ["url": "\(url)", "error": "\(error)"])
+            return fallback
+        }
+        switch reply["action"]?.stringValue?.lowercased() ?? "accept" {
+        case "reject":
+            let code = reply["statusCode"]?.intValue.flatMap { (400...699).contains($0) ? $0 : nil } ?? 486
+            return .reject(code)
+        case "ignore":
+            return .ignore
+        default:
+            var custom: [String: String] = [:]
+            if case .object(let fields)? = reply["customParams"] {
+                for (k, v) in fields { custom[k] = v.stringValue ?? v.text }
+            }
+            let ws = reply["wsTarget"]?.stringValue.flatMap { $0.hasPrefix("ws://") || $0.hasPrefix("wss://") ? $0 : nil }
+            let callback = reply["callbackUrl"]?.stringValue.flatMap { $0.hasPrefix("http://") || $0.hasPrefix("https://") ? $0 : nil }
+            if reply["wsTarget"] != nil && ws == nil || reply["callbackUrl"] != nil && callback == nil {
+                logger.warning("incoming-call hook: wsTarget must be ws(s)://, callbackUrl http(s):// — ignored", metadata: ["url": "\(url)"])
+            }
+            return .accept(customParams: custom, wsTarget: ws, callbackUrl: callback)
+        }
+    }
+
+    /// The reason phrase of a refusal the hook chose (RFC 3261 §21).
+    static func reasonPhrase(_ code: Int) -> String {
+        [403: "Forbidden", 404: "Not Found", 480: "Temporarily Unavailable", 486: "Busy Here", 488: "Not Acceptable Here",
+         503: "Service Unavailable", 600: "Busy Everywhere", 603: "Decline"][code] ?? "Rejected"
     }
 
     /// No RTP for `--rtp-timeout`: the trunk is dead, the call ends.

@@ -121,7 +121,7 @@ struct SipBridgeCommand: AsyncParsableCommand {
             if let url, !url.isEmpty, !(url.hasPrefix("http://") || url.hasPrefix("https://")) { throw ValidationError("\(name): an http(s) URL") }
         }
         config.statusCallbackURL = (statusCallbackUrl ?? env["STATUS_CALLBACK_URL"]).flatMap { $0.isEmpty ? nil : $0 }
-        let incomingHook = (incomingCallbackUrl ?? env["INCOMING_CALLBACK_URL"]).flatMap { $0.isEmpty ? nil : $0 }
+        config.incomingCallbackURL = (incomingCallbackUrl ?? env["INCOMING_CALLBACK_URL"]).flatMap { $0.isEmpty ? nil : $0 }
         config.mediaBaseURL = mediaBaseURL
         config.redisURL = redisURL ?? env["REDIS_URL"] ?? "redis://127.0.0.1:6379"
         config.queueKey = queueKey
@@ -180,7 +180,6 @@ struct SipBridgeCommand: AsyncParsableCommand {
         do { try await bridge.start() } catch { throw fail("cannot start SIP on \(bind):\(sipPort) (\(kind.rawValue)): \(error)") }
         let ignored = ignoredOptions(env)
         if !ignored.isEmpty { say("Ignored, not applicable to this bridge: " + ignored.joined(separator: "; ")) }
-        if incomingHook != nil { say("--incoming-callback-url: not supported yet — incoming calls are answered with the defaults") }
         if noAutoAnswer { say("--no-auto-answer: incoming calls ring and are not answered") }
         let app = await BridgeServer.application(bridge: bridge, logger: logger)
         say("SIP bridge: UDP+TCP \(bind):\(await bridge.localPort) (to registrars: \(kind.rawValue)), HTTP http://\(httpHost):\(httpPort) (health, lines, calls, media WebSocket), \(config.lines.count) line(s), " + (config.wsTarget.map { "push to \($0)" } ?? "Redis \(config.redisURL) → \(queueKey)"))

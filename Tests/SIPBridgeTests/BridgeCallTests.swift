@@ -79,7 +79,7 @@ enum Peers {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
         p.arguments = ["127.0.0.1:\(bridgePort)", "-sf", file.path, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(freePort()),
-                       "-mp", String(freePort() / 2 * 2), "-s", "1234", "-timeout", "\(Int(timeout))s", "-nostdin", "-trace_err",
+                       "-mp", String(LocalServers.freeUDPPortBlock()), "-s", "1234", "-timeout", "\(Int(timeout))s", "-nostdin", "-trace_err",
                        "-error_file", file.path + ".err"] + extra
         p.currentDirectoryURL = FileManager.default.temporaryDirectory
         p.standardOutput = FileHandle.nullDevice
@@ -388,7 +388,7 @@ struct TestWorker {
         let redisPort = Peers.freePort()
         let redis = try LocalServers.startRedis(port: redisPort)
         defer { LocalServers.stop(redis, port: redisPort) }
-        let calleePort = Peers.freePort(), calleeMedia = Peers.freePort() / 2 * 2
+        let calleePort = Peers.freePort(), calleeMedia = LocalServers.freeUDPPortBlock()
         let bridge = try await Self.bridge(redisPort: redisPort) {
             $0.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "secret-1", registrar: "127.0.0.1:9", proxy: "127.0.0.1:\(calleePort)", params: ["restaurantId": "r-9"])]
         }

@@ -167,4 +167,61 @@ import Testing
         #expect(got.allSatisfy { $0["direction"] == "inbound" && $0["sid"]?.hasPrefix("CA") == true && $0["from"] == "0612345678" })
         await bridge.stop()
     }
+
+    /// The incoming-call hook (SIP-BRIDGE.md §5), asked before each answer with `{from, to, timestamp}`: `reject`
+    /// with 603 (the caller gets 603), `ignore` (it rings, never answered, until the caller cancels), `accept` with
+    /// `customParams` (the worker's queue event carries them), and a hook too slow to answer (accepted with the
+    /// line's defaults).
+    @Test(.enabled(if: Peers.enabled)) func theIncomingCallHook() async throws {
+        let redisPort = Peers.freePort(), hookPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let asked = NIOLockedValueBox<[JSONValue]>([])
+        let decisions: [JSONValue] = [
+            ["action": "reject", "statusCode": 603], ["action": "ignore"], ["action": "accept", "customParams": ["restaurantId": "r-hook"]], "slow",
+        ]
+        let hooks = Router()
+        hooks.post("/incoming") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 16)
+            let n = asked.withLockedValue { list in
+                list.append((try? JSONReader.parse(Array(buffer: body))) ?? .null)
+                return list.count - 1
+            }
+            let decision = decisions[min(n, decisions.count - 1)]
+            if decision == "slow" { try await Task.sleep(for: .seconds(3)) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.encoded(decision))))
+        }
+        let hookApp = Application(router: hooks, configuration: .init(address: .hostname("127.0.0.1", port: hookPort)))
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) {
+            $0.incomingCallbackURL = "http://127.0.0.1:\(hookPort)/incoming"
+            $0.callbackTimeout = .seconds(1)
+            $0.lines = [SIPLine(domain: "sip.test", username: "1234", password: "x", registrar: "127.0.0.1:9", params: ["restaurantId": "r-line"])]
+        }
+        let config = bridge.config, port = await bridge.localPort
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await hookApp.runService() }
+            for _ in 0..<100 where !LocalServers.accepts(port: hookPort) { try await Task.sleep(for: .milliseconds(50)) }
+            let (rejected, rejectedErrors) = try await Peers.sipp("uac-refused.xml", replacing: ["EXPECTED_CODE": "603"], bridgePort: port)
+            #expect(rejected == 0, "603: \(rejectedErrors)")
+            let (cancelled, cancelledErrors) = try await Peers.sipp("uac-cancel.xml", bridgePort: port)
+            #expect(cancelled == 0, "ignored then cancelled: \(cancelledErrors)")
+            try await BridgeCallTests.withHTTP(bridge) {
+                for expected in ["r-hook", "r-line"] {
+                    let listener = try await RTPListener()
+                    async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey, hangUpAfter: 0)
+                    let (status, errors) = try await Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(listener.port)], bridgePort: port,
+                                                                timeout: 20)
+                    #expect(status == 0, "sipp: \(errors)")
+                    let outcome = try await worker
+                    #expect(outcome.event["restaurantId"]?.stringValue == expected && outcome.event["customParams"]?["restaurantId"]?.stringValue == expected)
+                }
+            }
+            group.cancelAll()
+        }
+        let questions = asked.withLockedValue { $0 }
+        #expect(questions.count == 4 && questions.allSatisfy { $0["from"] == "0612345678" && $0["to"] == "1234" && $0["timestamp"]?.stringValue != nil })
+        let ends = await bridge.callInfos().recent.prefix(4).compactMap(\.endReason)
+        #expect(ends.contains("rejected by the incoming hook") && ends.contains("cancelled"), "\(ends)")
+        await bridge.stop()
+    }
 }

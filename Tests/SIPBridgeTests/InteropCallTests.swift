@@ -216,8 +216,9 @@ import Testing
         }
         let (rtp, rtcp) = try #require(pair)
         async let call = Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(rtp.port)], bridgePort: await bridge.localPort, timeout: 20)
-        // Once the bridge's RTP arrives, the caller reports too, to the bridge's RTP port + 1.
-        for _ in 0..<100 where rtp.source.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        // Once the bridge's RTP arrives (up to 10 s on a loaded machine), the caller reports too, to the bridge's RTP
+        // port + 1.
+        for _ in 0..<500 where rtp.source.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
         let bridgeRTP = try #require(rtp.source.withLockedValue { $0 })
         let report = RTCPPacket.senderReport(ssrc: 0xCA11E4, ntp: 0xE000_0000_1234_5678, rtpTimestamp: 1, packets: 0, octets: 0, blocks: []).serialized()
             + RTCPPacket.sourceDescription(ssrc: 0xCA11E4, cname: "caller@test").serialized()

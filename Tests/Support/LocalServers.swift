@@ -86,6 +86,42 @@ public enum LocalServers {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
+    /// An even UDP port whose next `count - 1` ports are free too (sipp's `-mp` binds RTP, RTCP and more from there),
+    /// each checked by binding it; the sockets are closed before returning.
+    public static func freeUDPPortBlock(count: Int = 4) -> Int {
+        for _ in 0..<50 {
+            let base = udpBind(0)
+            guard let first = base.port else { continue }
+            close(base.fd)
+            let start = first % 2 == 0 ? first : first + 1
+            guard start + count <= 65_535 else { continue }
+            var opened: [Int32] = []
+            var ok = true
+            for p in start..<(start + count) {
+                let s = udpBind(p)
+                if s.port == nil { ok = false; if s.fd >= 0 { close(s.fd) }; break }
+                opened.append(s.fd)
+            }
+            for fd in opened { close(fd) }
+            if ok { return start }
+        }
+        return freePort() / 2 * 2
+    }
+
+    static func udpBind(_ port: Int) -> (fd: Int32, port: Int?) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return (fd, nil) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        guard bound == 0 else { return (fd, nil) }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+    }
+
     /// A throwaway `redis-server` on `port` (no persistence), ready when this returns.
     public static func startRedis(port: Int) throws -> Process {
         let p = Process()
