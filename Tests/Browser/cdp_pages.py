@@ -58,6 +58,14 @@ def evaluate(page, expression):
     return result["result"].get("value")
 
 
+def probe(page, expression, default):
+    """evaluate, for polling while a document is being replaced: an evaluation that fails gives `default`."""
+    try:
+        return evaluate(page, expression)
+    except RuntimeError:
+        return default
+
+
 def element(page, css, action):
     found = evaluate(page, f"(() => {{ const e = document.querySelector({json.dumps(css)}); if (!e) return false; {action}; return true; }})()")
     if not found:
@@ -70,8 +78,18 @@ def run_steps(page, args, steps, results):
             page.send("Page.navigate", url=args.base + step["go"])
             time.sleep(args.wait / 1000)
         elif "click" in step:
+            # A click that submits a form loads a new document: wait for it (the marker set on this one is gone and
+            # the new one is complete), so the next step never acts on the page being replaced. A click that does
+            # not navigate just waits 3 s at most. On a loaded machine a fixed pause was not enough.
+            evaluate(page, "window.__cdpStep = true")
             element(page, step["click"], "e.scrollIntoView(); e.click()")
-            time.sleep(0.5)
+            deadline = time.time() + 3
+            while time.time() < deadline and probe(page, "window.__cdpStep === true", False):
+                time.sleep(0.1)
+            deadline = time.time() + 20
+            while time.time() < deadline and probe(page, "document.readyState", "loading") != "complete":
+                time.sleep(0.1)
+            time.sleep(0.3)
         elif "fill" in step:
             element(page, step["fill"], f"e.focus(); e.value = {json.dumps(step['value'])}; e.dispatchEvent(new Event('input', {{bubbles: true}}))")
         elif "press" in step:
