@@ -228,6 +228,10 @@ import Testing
         let (status, errors) = try await call
         #expect(status == 0, "sipp: \(errors)")
 
+        // The RTCP BYE leaves from the media event loop, which may run after the SIP BYE went out: wait for it.
+        for _ in 0..<250 where !rtcp.datagrams.withLockedValue({ $0 }).contains(where: { RTCPPacket.parseCompound($0).contains { if case .bye = $0 { true } else { false } } }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let firstRTP = rtp.datagrams.withLockedValue { $0.first }.flatMap(RTPPacket.parse)
         let ssrc = try #require(firstRTP?.ssrc)
         let compounds = rtcp.datagrams.withLockedValue { $0 }.map(RTCPPacket.parseCompound)
