@@ -109,6 +109,14 @@ final class RTPListener: Sendable {
 
     var port: Int { channel.localAddress!.port! }
 
+    /// Waits (5 s at most) until the payloads received contain `bytes`: the last packets may still be on their way
+    /// to this listener's event loop when the peer that ended the call exits.
+    func awaitPayloads(containing bytes: [UInt8]) async {
+        for _ in 0..<250 where payloads.withLockedValue({ $0.flatMap { $0 } }).firstRange(of: bytes) == nil {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Everything received, silence frames (all 0xFF) left out.
     var audio: [UInt8] { payloads.withLockedValue { $0.filter { !$0.allSatisfy { $0 == 0xFF } }.flatMap { $0 } } }
 

@@ -40,6 +40,7 @@ import Testing
         let bridge = try await Self.bridge(redisPort: redisPort, sipPort: bridgePort, registrar: "127.0.0.1:\(trunkPort)", transport: .tcp)
         let (status, errors) = try await trunk
         #expect(status == 0, "trunk: \(errors)")
+        await media.awaitPayloads(containing: SIPBridgeService.busyMessage())
         #expect(media.payloads.withLockedValue { $0.flatMap { $0 } }.firstRange(of: SIPBridgeService.busyMessage()) != nil)
         #expect(await bridge.callInfos().recent.first?.endReason == "no worker")
         await bridge.stop()
@@ -84,6 +85,7 @@ import Testing
         }
         let (status, errors) = try await trunk
         #expect(status == 0, "trunk: \(errors)")
+        await media.awaitPayloads(containing: SIPBridgeService.busyMessage())
         #expect(media.payloads.withLockedValue { $0.flatMap { $0 } }.firstRange(of: SIPBridgeService.busyMessage()) != nil)
         await bridge.stop()
         try? FileManager.default.removeItem(at: dir)
