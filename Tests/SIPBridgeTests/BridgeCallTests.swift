@@ -78,7 +78,7 @@ enum Peers {
         try text.write(to: file, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
-        p.arguments = ["127.0.0.1:\(bridgePort)", "-sf", file.path, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(freePort()),
+        p.arguments = ["127.0.0.1:\(bridgePort)", "-sf", file.path, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(LocalServers.freeUDPPortBlock(count: 1)),
                        "-mp", String(LocalServers.freeUDPPortBlock()), "-s", "1234", "-timeout", "\(Int(timeout))s", "-nostdin", "-trace_err",
                        "-error_file", file.path + ".err"] + extra
         p.currentDirectoryURL = FileManager.default.temporaryDirectory
