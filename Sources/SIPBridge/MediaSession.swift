@@ -144,8 +144,7 @@ public final class MediaSession: Sendable {
             try? await channel.close()
             channel = try await bind(0, rtcp: false)
         }
-        let interval = TimeAmount.nanoseconds(Int64(truncatingIfNeeded: rtcpInterval.components.seconds) * 1_000_000_000
-            + rtcpInterval.components.attoseconds / 1_000_000_000)
+        let interval = TimeAmount(rtcpInterval)  // NIO's conversion clamps instead of overflowing
         let session = MediaSession(callId: callId, channel: channel, rtcpChannel: rtcpChannel, rtcpInterval: interval, gains: gains, remote: remote, audioPT: audioPT,
                                    isPCMA: isPCMA, dtmfPT: dtmfPT, symmetric: symmetric, clock: clocks.clock(for: channel.eventLoop), logger: logger)
         box.withLockedValue { $0 = session }
@@ -189,7 +188,7 @@ public final class MediaSession: Sendable {
     /// pacing clock, from the first paced frame).
     func watchSilence(_ limit: Duration, onSilence: @escaping @Sendable () -> Void) {
         state.withLockedValue { s in
-            s.silenceLimit = .nanoseconds(Int64(truncatingIfNeeded: limit.components.seconds) * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000)
+            s.silenceLimit = TimeAmount(limit)
             s.onSilence = onSilence
         }
     }

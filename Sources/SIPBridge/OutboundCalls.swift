@@ -93,9 +93,11 @@ extension SIPBridgeService {
         return info(call)
     }
 
-    /// `host[:port]` of a SIP URI (`sip:user@host:port;params`), nil when there is no host.
+    /// `host[:port]` of a SIP or SIPS URI (`sip:user@host:port;params`), nil when it is not one or has no host.
     static func hostPort(of uri: String) -> String? {
-        var rest = Substring(uri.dropFirst(4))
+        let lower = uri.lowercased()
+        guard lower.hasPrefix("sip:") || lower.hasPrefix("sips:") else { return nil }
+        var rest = Substring(uri.dropFirst(lower.hasPrefix("sips:") ? 5 : 4))
         if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
         if let cut = rest.firstIndex(where: { $0 == ";" || $0 == "?" || $0 == ">" }) { rest = rest[..<cut] }
         return rest.isEmpty ? nil : String(rest)

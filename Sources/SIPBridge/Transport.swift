@@ -325,14 +325,10 @@ extension SIPBridgeService {
 
     /// `host:port` of a SIP URI when the host is a literal IP address (no DNS on the actor); nil otherwise.
     static func literalAddress(_ uri: String) -> SocketAddress? {
-        var u = Substring(uri)
-        for scheme in ["sips:", "sip:"] where u.lowercased().hasPrefix(scheme) { u = u.dropFirst(scheme.count) }
-        if let at = u.lastIndex(of: "@") { u = u[u.index(after: at)...] }
-        if let semi = u.firstIndex(of: ";") { u = u[..<semi] }
-        let parts = u.split(separator: ":")
-        guard let host = parts.first, host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) else { return nil }
-        let port = parts.count > 1 ? Int(parts[1]).flatMap { (1...65535).contains($0) ? $0 : nil } ?? 5060 : 5060
-        return try? SocketAddress(ipAddress: String(host), port: port)
+        guard let target = hostPort(of: uri) else { return nil }
+        let (host, port) = hostAndPort(target)
+        guard SIPLocator.isIPv4(host) else { return nil }
+        return try? SocketAddress(ipAddress: host, port: port ?? 5060)
     }
 }
 
