@@ -15,6 +15,16 @@ public enum BridgeServer {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
     }
 
+    /// A JSON answer written from a `JSONValue` (booleans stay booleans: `{"success": false, "error": …}`).
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.text)))
+    }
+
+    /// An error in our shape (`success`, `error`) and the original's (FastAPI's `detail`), so clients of either read it.
+    static func failure(_ status: HTTPResponse.Status, _ error: String, detail: String? = nil) -> Response {
+        json(["success": false, "error": .string(error), "detail": .string(detail ?? error)], status: status)
+    }
+
     public static func application(bridge: SIPBridgeService, logger: Logger) async -> some ApplicationProtocol {
         let config = bridge.config
         let router = Router()
@@ -104,20 +114,19 @@ public enum BridgeServer {
             }
             let dial: Dial
             do { dial = try await request.decode(as: Dial.self, context: context) } catch {
-                return try json(["success": "false", "error": "body: {\"to\": \"+33…\" or \"sip:…\", \"from\", \"customParams\", \"wsTarget\", \"callbackUrl\", \"timeoutSec\"}"],
-                                status: .badRequest)
+                return failure(.badRequest, "body: {\"to\": \"+33…\" or \"sip:…\", \"from\", \"customParams\", \"wsTarget\", \"callbackUrl\", \"timeoutSec\"}")
             }
             let callback = dial.callbackUrl ?? dial.statusCallback
             if let url = callback, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                return try json(["success": "false", "error": "callbackUrl: an http(s) URL"], status: .unprocessableContent)
+                return failure(.unprocessableContent, "callbackUrl: an http(s) URL")
             }
             if let target = dial.wsTarget, !(target.hasPrefix("ws://") || target.hasPrefix("wss://")) {
-                return try json(["success": "false", "error": "wsTarget: a ws:// or wss:// URL"], status: .unprocessableContent)
+                return failure(.unprocessableContent, "wsTarget: a ws:// or wss:// URL")
             }
             // The ring timeout in seconds, checked before it becomes a Duration: 5 … 300 (the original's default 30).
             let timeout = dial.timeoutSec ?? dial.timeout_sec ?? dial.ringTimeoutSec ?? 30
             guard timeout.isFinite, (1...600).contains(timeout) else {
-                return try json(["success": "false", "error": "timeoutSec: a number of seconds between 1 and 600"], status: .unprocessableContent)
+                return failure(.unprocessableContent, "timeoutSec: a number of seconds between 1 and 600")
             }
             var params = dial.params ?? [:]
             params.merge(dial.customParams ?? [:]) { $1 }
@@ -127,15 +136,40 @@ public enum BridgeServer {
                     ringTimeout: .milliseconds(CheckedNumber.clamped(timeout * 1000, to: 1000...600_000))))
                 return try json(call, status: .created)
             } catch let error as SIPBridgeService.DialError {
-                return try json(["success": "false", "error": error.description], status: .unprocessableContent)
+                return failure(.unprocessableContent, error.description)
             }
         }
+        // The original's hang-up: `{"status": "cancelled", "sid"}` for a call in progress, its status for one
+        // that has ended (still known for 30 s), 404 for an unknown sid.
         router.delete("/api/calls/:sid") { _, context -> Response in
             let sid = context.parameters.get("sid") ?? ""
-            guard await bridge.hangUp(sid: sid) else {
-                return try json(["success": "false", "error": "unknown or ended call"], status: .notFound)
+            if await bridge.hangUp(sid: sid) { return json(["success": true, "status": "cancelled", "sid": .string(sid)]) }
+            if let ended = await bridge.callRecords().first(where: { $0.sid == sid }) {
+                return json(["success": true, "status": .string(ended.status), "sid": .string(sid)])
             }
-            return try json(["success": "true"])
+            return failure(.notFound, "unknown call", detail: "Appel non trouvé")
+        }
+        // The original's blind transfer `{destination}` (a bare number becomes `sip:N@<domain>`): 200
+        // `{"status": "transferred", "sid", "destination"}` once REFER is sent (ours adds `method`, `state`: the
+        // outcome follows in the call record and the status callbacks); 404 unknown call, 400 call not answered.
+        router.post("/api/calls/:sid/transfer") { request, context -> Response in
+            struct Transfer: Decodable { let destination: String }
+            let sid = context.parameters.get("sid") ?? ""
+            guard let body = try? await request.decode(as: Transfer.self, context: context) else {
+                return failure(.unprocessableContent, "body: {\"destination\": \"+33…\" or \"sip:…\"}")
+            }
+            do {
+                let uri = try await bridge.transfer(sid: sid, to: body.destination)
+                return json(["success": true, "status": "transferred", "sid": .string(sid), "destination": .string(uri), "method": "refer", "state": "trying"])
+            } catch SIPBridgeService.TransferRefusal.unknownCall {
+                return failure(.notFound, "unknown call", detail: "Appel non trouvé")
+            } catch SIPBridgeService.TransferRefusal.notActive(let status) {
+                return failure(.badRequest, "the call is not answered (status \(status))", detail: "Appel non actif (status=\(status))")
+            } catch SIPBridgeService.TransferRefusal.alreadyTransferring {
+                return failure(.badRequest, "a transfer of this call is under way or done", detail: "Appel non actif (status=transferred)")
+            } catch {
+                return failure(.unprocessableContent, "destination: a number or a sip:/tel: URI, without spaces or <>\"")
+            }
         }
 
         let ws = Router(context: BasicWebSocketRequestContext.self)

@@ -60,6 +60,7 @@ extension SIPBridgeService {
         let line = lines.first { $0.config.username == to } ?? lines.first
         let sid = "CA" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let call = Call(sid: sid, invite: message, remote: address, from: from, to: to, params: line?.config.params ?? [:])
+        call.domain = line?.config.domain
         call.offer = offer
         call.remoteSession = chosen?.session
         call.chosenStream = chosen?.index ?? 0
@@ -280,6 +281,8 @@ extension SIPBridgeService {
 
     func noWorkerCheck(_ call: Call) async {
         guard call.state == .answered, call.endReason == nil, let media = call.media, !media.hasWorker else { return }
+        // The bridge's call to a transfer target has no worker by design; a transfer under way decides for itself.
+        guard call.transferOf == nil, call.transfer == nil || call.transfer?.state == "failed" else { return }
         logger.warning("no worker took the call: busy message", metadata: ["call": "\(call.sid)"])
         call.endReason = "no worker"
         media.play(busyAudio)

@@ -84,6 +84,12 @@ public final class MediaSession: Sendable {
         var lastSR: (ntpMiddle: UInt32, at: NIODeadline)?
         var nextReport: NIODeadline?
         var onWorkerGone: (@Sendable () -> Void)?
+        /// A bridged transfer: what this side hears goes to `relay` as it arrives, and this side sends only what
+        /// its partner relays (`relayed`: the pacer stops making frames), each source's sequence and timestamp
+        /// moved by a fixed offset so gaps and order survive (`relaySource`).
+        var relay: MediaSession?
+        var relayed = false
+        var relaySource: (ssrc: UInt32, seqOffset: UInt16, tsOffset: UInt32)?
     }
 
     public let callId: String
@@ -247,7 +253,7 @@ public final class MediaSession: Sendable {
                 }
             }
             guard let remote = s.remote, s.sending else { return (nil, nil) }
-            for _ in 0..<due {
+            for _ in 0..<(s.relayed ? 0 : due) {
                 var frame: [UInt8]
                 let available = s.outbound.count - s.outboundOffset
                 if available > 0 {
@@ -304,10 +310,21 @@ public final class MediaSession: Sendable {
     func received(_ bytes: [UInt8], from address: SocketAddress) {
         guard let packet = RTPPacket.parse(bytes) else { return }
         var events: [String] = []
+        var relayed: (partner: MediaSession, dtmf: Bool, pcma: Bool)?
         let worker: AsyncStream<String>.Continuation? = state.withLockedValue { s in
             if symmetric { s.remote = address }
             s.stats.received += 1
             if s.silenceLimit != nil { s.lastHeard = .now() }
+            if let partner = s.relay {
+                let isDTMF = s.dtmfPT == packet.payloadType
+                guard isDTMF || packet.payloadType == s.audioPT else { return nil }
+                if !isDTMF {
+                    let arrival = UInt32(truncatingIfNeeded: (NIODeadline.now() - opened).nanoseconds / 125_000)
+                    s.reception.record(sequence: packet.sequence, timestamp: packet.timestamp, ssrc: packet.ssrc, arrival: arrival)
+                }
+                relayed = (partner, isDTMF, s.isPCMA)
+                return nil
+            }
             if let dtmfPT = s.dtmfPT, packet.payloadType == dtmfPT {
                 if let e = DTMFEvent.parse(packet.payload), e.end, s.lastDTMF != packet.timestamp {
                     s.lastDTMF = packet.timestamp
@@ -338,6 +355,62 @@ public final class MediaSession: Sendable {
             return s.worker
         }
         for e in events { worker?.yield(e) }
+        // Outside this session's lock: the partner takes its own (two locks never held at once).
+        if let relayed { relayed.partner.forward(packet, dtmf: relayed.dtmf, fromPCMA: relayed.pcma) }
+    }
+
+    /// Joins this session to `partner` for a bridged transfer, both ways: each hears the other, packet by packet,
+    /// bit-exact when both use the same codec (no gain, no re-framing; A-law ⇄ µ-law converted when they differ).
+    /// The worker, if one is on this session, gets `stop` and is let go; the call itself goes on.
+    func join(_ partner: MediaSession) {
+        let worker: AsyncStream<String>.Continuation? = state.withLockedValue { s in
+            s.relay = partner
+            s.relayed = true
+            s.outbound.removeAll()
+            s.outboundOffset = 0
+            s.marks.removeAll()
+            s.early.removeAll()
+            let w = s.worker
+            s.worker = nil
+            s.onWorkerGone = nil
+            return w
+        }
+        if let worker {
+            worker.yield(event("stop", ["stop": ["accountSid": "AlloResto", "callSid": .string(callId)]]))
+            worker.finish()
+        }
+    }
+
+    /// A packet its partner heard, sent on at once in this session's payload types, SSRC and numbering.
+    func forward(_ packet: RTPPacket, dtmf: Bool, fromPCMA: Bool) {
+        let out: ([UInt8], SocketAddress)? = state.withLockedValue { s in
+            guard !s.closed, s.relayed, s.sending, let remote = s.remote else { return nil }
+            var payload = packet.payload
+            let payloadType: UInt8
+            if dtmf {
+                guard let pt = s.dtmfPT else { return nil }  // the far end agreed no telephone-event: the key is not sent
+                payloadType = pt
+            } else {
+                payloadType = s.audioPT
+                if fromPCMA != s.isPCMA { payload = fromPCMA ? G711.alawToUlaw(payload) : G711.ulawToAlaw(payload) }
+            }
+            // A new source (the first packet, or the partner's far end changed SSRC): our numbering goes on from
+            // where it is, theirs keeps its gaps.
+            if s.relaySource?.ssrc != packet.ssrc { s.relaySource = (packet.ssrc, s.seq &- packet.sequence, s.ts &- packet.timestamp) }
+            guard let source = s.relaySource else { return nil }
+            let seq = packet.sequence &+ source.seqOffset, ts = packet.timestamp &+ source.tsOffset
+            if Int16(bitPattern: seq &- s.seq) >= 0 { s.seq = seq &+ 1 }
+            let end = dtmf ? ts : ts &+ UInt32(truncatingIfNeeded: payload.count)
+            if Int32(bitPattern: end &- s.ts) > 0 { s.ts = end }
+            s.stats.sent += 1
+            s.packetsSent &+= 1
+            s.octetsSent &+= UInt32(truncatingIfNeeded: payload.count)
+            return (RTPPacket(payloadType: payloadType, marker: packet.marker, sequence: seq, timestamp: ts, ssrc: ssrc, payload: payload).serialized(), remote)
+        }
+        guard let (bytes, remote) = out else { return }
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
     }
 
     func event(_ name: String, _ fields: [String: JSONValueLite], sequence: Int? = nil) -> String {
@@ -516,6 +589,7 @@ public final class MediaSession: Sendable {
                 bye = (senderReport(&s, now: .now()) + RTCPPacket.bye(ssrcs: [ssrc]).serialized(), remote)
             }
             s.closed = true
+            s.relay = nil
             clock.remove(self)
             let w = s.worker
             s.worker = nil

@@ -24,6 +24,9 @@ extension SIPBridgeService {
         public var statusCallback: String?
         /// How long the callee may ring before the call is given up (CANCEL).
         public var ringTimeout: Duration
+        /// A bridged transfer's call to the target: the sid of the caller's call it will be joined to (no worker,
+        /// no status callbacks of its own).
+        var transferOf: String?
 
         public init(to: String, from: String? = nil, line: String? = nil, params: [String: String] = [:], statusCallback: String? = nil,
                     wsTarget: String? = nil, ringTimeout: Duration = .seconds(45)) {
@@ -77,12 +80,17 @@ extension SIPBridgeService {
         let invite = SIPMessage(.request(method: "INVITE", uri: uri), headers: [
             ("Max-Forwards", "70"), ("From", "<sip:\(caller)@\(line.domain)>;tag=\(localTag)"), ("To", "<\(uri)>"),
             ("Call-ID", callId), ("Contact", "<sip:\(line.username)@\(config.advertisedHost):\(localPort)\(streams[address].map { ";transport=\($0.kind.rawValue)" } ?? "")>"),
-            ("User-Agent", config.userAgent), ("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"), ("Content-Type", "application/sdp"),
+            ("User-Agent", config.userAgent), ("Allow", Self.allow), ("Content-Type", "application/sdp"),
         ], body: Array(sdp.utf8))
         let callee = SIPHeader.user(of: uri) ?? to
         let call = Call(sid: sid, invite: invite, remote: address, from: caller, to: callee, params: line.params.merging(request.params) { $1 },
                         outbound: true, localTag: localTag)
         call.handOffOverride = request.wsTarget.map { WebSocketPushHandOff(target: $0) }
+        call.domain = line.domain
+        if let original = request.transferOf.flatMap({ bySid[$0] }) {
+            call.transferOf = original
+            original.transferLeg = call
+        }
         call.media = media
         call.statusCallback = request.statusCallback
         call.cseq = 1
@@ -231,6 +239,12 @@ extension SIPBridgeService {
         media.setRemote(remoteMedia)
         media.setPacketTime(ptime: chosen.session.ptime, maxptime: chosen.session.maxptime)
         watchMedia(call, media)
+        if let original = call.transferOf {
+            media.startPacing()
+            join(original, with: call)
+            startAnsweredTimers(call)
+            return
+        }
         postStatus(call, "answered")
         media.startPacing()
         do {
@@ -297,7 +311,7 @@ extension SIPBridgeService {
     /// (`customParams` as JSON). Best effort, in order, off the SIP path: a slow or failing receiver never delays a
     /// call (`--callback-timeout` bounds each attempt).
     func postStatus(_ call: Call, _ status: String) {
-        guard let url = call.statusCallback ?? config.statusCallbackURL else { return }
+        guard call.transferOf == nil, let url = call.statusCallback ?? config.statusCallbackURL else { return }
         let event: String
         switch status {
         case "initiated", "ringing", "answered": event = status

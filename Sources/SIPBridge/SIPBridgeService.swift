@@ -94,6 +94,16 @@ public actor SIPBridgeService {
         var ringTimeout: Duration = .seconds(45)
         var callbacks: Task<Void, Never>?
         var cseq = 1
+        /// The domain of the line the call came in on or went out from (a bare transfer number goes there).
+        var domain: String?
+        /// A transfer asked for this call, and its REFER's progress.
+        var transfer: TransferInfo?
+        var referMachine: BlindTransfer?
+        /// A bridged transfer: the bridge's call to the target (on the caller's call), the caller's call (on the
+        /// target's), and whether `transferred` was already reported.
+        var transferLeg: Call?
+        var transferOf: Call?
+        var transferPosted = false
 
         init(sid: String, invite: SIPMessage, remote: SocketAddress, from: String, to: String, params: [String: String], outbound: Bool = false,
              localTag: String = String(UInt64.random(in: 0...UInt64.max), radix: 36)) {
@@ -148,10 +158,12 @@ public actor SIPBridgeService {
         public var status = ""
         public var customParams: [String: String] = [:]
         public var durationSec = 0
+        /// A transfer of this call (null when none was asked).
+        public var transfer: TransferInfo?
 
         enum CodingKeys: String, CodingKey {
             case sid, sipCallId, from, to, direction, state, createdAt, answeredAt, endedAt, endReason, rtpReceived, rtpSent, dtmf, hasWorker
-            case rtcpSent, rtcpReceived, status, customParams, durationSec
+            case rtcpSent, rtcpReceived, status, customParams, durationSec, transfer
         }
 
         /// Absent times and reasons are written as `null`, as the original's records have them.
@@ -176,6 +188,7 @@ public actor SIPBridgeService {
             try c.encode(status, forKey: .status)
             try c.encode(customParams, forKey: .customParams)
             try c.encode(durationSec, forKey: .durationSec)
+            try c.encode(transfer, forKey: .transfer)
         }
     }
 
@@ -271,7 +284,9 @@ public actor SIPBridgeService {
             totals.add(media.stats)
         }
         remember(info(call))
-        postStatus(call, status(of: call))
+        // A call joined to its transfer target already reported `transferred`: its end is `completed`.
+        postStatus(call, call.transferPosted ? "completed" : status(of: call))
+        transferPartnerEnded(call)
         // Keep the dialog a little for retransmitted BYE/ACK, then forget it.
         let id = call.sipCallId, sid = call.sid
         Task { [weak self] in
@@ -296,15 +311,18 @@ public actor SIPBridgeService {
         return CallInfo(sid: c.sid, sipCallId: c.sipCallId, from: c.from, to: c.to, direction: c.direction, state: c.state.rawValue, createdAt: c.createdAt,
                         answeredAt: c.answeredAt, endedAt: c.endedAt, endReason: c.endReason, rtpReceived: s?.received ?? 0, rtpSent: s?.sent ?? 0,
                         dtmf: s?.dtmf ?? [], hasWorker: c.media?.hasWorker ?? false, rtcpSent: s?.rtcpSent ?? 0, rtcpReceived: s?.rtcpReceived ?? 0,
-                        status: status(of: c), customParams: c.customParameters, durationSec: CheckedNumber.clamped(duration, to: 0...Int(Int32.max)))
+                        status: status(of: c), customParams: c.customParameters, durationSec: CheckedNumber.clamped(duration, to: 0...Int(Int32.max)),
+                        transfer: c.transfer)
     }
 
     /// The original bridge's status of a call (SIP-BRIDGE.md §5).
     func status(of c: Call) -> String {
         switch c.state {
         case .ringing: return c.outbound && !c.ringingPosted ? "initiated" : "ringing"
-        case .answered: return c.media?.hasWorker == true ? "active" : "answered"
-        case .ended: return c.answeredAt == nil ? Self.unansweredStatus(c.endReason) : (c.endReason == "transferred" ? "transferred" : "completed")
+        case .answered: return c.transfer?.state == "transferred" ? "transferred" : c.media?.hasWorker == true ? "active" : "answered"
+        case .ended:
+            if c.answeredAt == nil { return Self.unansweredStatus(c.endReason) }
+            return c.endReason == "transferred" || c.transfer?.state == "transferred" ? "transferred" : "completed"
         }
     }
 
@@ -329,6 +347,8 @@ public actor SIPBridgeService {
     /// The worker left: the call ends (unless it already did).
     public func workerLeft(sid: String) {
         guard let call = bySid[sid], call.state != .ended else { return }
+        // A transfer under way or done keeps the caller's call; one that fails then plays the busy message.
+        if let state = call.transfer?.state, state != "failed" { return }
         hangUp(call, reason: "worker hung up")
     }
 

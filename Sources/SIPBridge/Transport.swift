@@ -80,7 +80,7 @@ extension SIPBridgeService {
     }
 
     /// The methods we handle (Allow) and the extensions we support (none: no 100rel, no session timers).
-    static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+    static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, NOTIFY"
     static let supported: Set<String> = []
     /// Server transactions kept at once (each lives 32 s at most after its final response).
     static let maxServerTransactions = 20_000
@@ -131,6 +131,7 @@ extension SIPBridgeService {
         case "OPTIONS": options(message, from: address)
         case "INFO": info(message, from: address)
         case "UPDATE": update(message, from: address)
+        case "NOTIFY": notify(message, from: address)
         default: reply(message, 405, "Method Not Allowed", extra: [("Allow", Self.allow)], to: address)
         }
     }

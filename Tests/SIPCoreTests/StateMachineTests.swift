@@ -377,3 +377,65 @@ extension SIPMessage {
         return copy
     }
 }
+
+/// A blind transfer by REFER from the transferor's side (RFC 3515), and the NOTIFYs it reads (RFC 3420 sipfrag).
+@Suite struct BlindTransferTests {
+    static func notify(event: String = "refer", state: String = "active;expires=60", body: String) -> SIPMessage {
+        let text = "NOTIFY sip:bridge@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-n\r\nFrom: <sip:a@x>;tag=1\r\n"
+            + "To: <sip:b@y>;tag=2\r\nCall-ID: c\r\nCSeq: 2 NOTIFY\r\no: \(event)\r\nSubscription-State: \(state)\r\n"
+            + "Content-Type: message/sipfrag;version=2.0\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        return try! SIPMessage.parse(Array(text.utf8))
+    }
+
+    /// The sipfrag's status line and the subscription state are read (the compact `o` Event name and an `;id=`
+    /// parameter included); another event, a body without a status line or an out-of-range code is not a REFER
+    /// progress.
+    @Test func notifiesAreRead() {
+        #expect(ReferProgress.parse(Self.notify(body: "SIP/2.0 100 Trying\r\n")) == ReferProgress(statusCode: 100, terminated: false))
+        #expect(ReferProgress.parse(Self.notify(event: "refer;id=93809824", state: "terminated;reason=noresource", body: "SIP/2.0 200 OK"))
+            == ReferProgress(statusCode: 200, terminated: true))
+        #expect(ReferProgress.parse(Self.notify(body: "SIP/2.0 486 Busy Here\r\nVia: x\r\n")) == ReferProgress(statusCode: 486, terminated: false))
+        #expect(ReferProgress.parse(Self.notify(event: "presence", body: "SIP/2.0 200 OK")) == nil)
+        #expect(ReferProgress.parse(Self.notify(body: "")) == nil)
+        #expect(ReferProgress.parse(Self.notify(body: "HTTP/1.1 200 OK")) == nil)
+        #expect(ReferProgress.parse(Self.notify(body: "SIP/2.0 99 Early")) == nil)
+        #expect(ReferProgress.parse(Self.notify(body: "SIP/2.0 2000 OK")) == nil)
+    }
+
+    /// 202 then NOTIFY 100 then 200: the transferor hangs up. A NOTIFY before the 202 (UDP reorders) counts.
+    @Test func acceptedThenSucceeded() {
+        var t = BlindTransfer()
+        #expect(t.referAnswered(202) == .none && t.state == .accepted)
+        #expect(t.notified(ReferProgress(statusCode: 100, terminated: false)) == .none)
+        #expect(t.notified(ReferProgress(statusCode: 200, terminated: true)) == .hangUp && t.state == .succeeded)
+        #expect(t.referAnswered(202) == .none && t.timedOut() == .none, "done: nothing more happens")
+
+        var early = BlindTransfer()
+        #expect(early.notified(ReferProgress(statusCode: 180, terminated: false)) == .none)
+        #expect(early.referAnswered(202) == .none)
+        #expect(early.notified(ReferProgress(statusCode: 200, terminated: true)) == .hangUp)
+    }
+
+    /// Every way REFER fails ends in a bridged transfer, once: refused (405, 501, 603), no answer, the target's
+    /// failure in a NOTIFY, a subscription ended without a final status, no final NOTIFY in time.
+    @Test func failuresFallBackToABridgedTransfer() {
+        for code in [405, 501, 603, 481, 403] {
+            var t = BlindTransfer()
+            #expect(t.referAnswered(100) == .none)
+            #expect(t.referAnswered(code) == .bridge(reason: "REFER refused (\(code))"))
+            #expect(t.notified(ReferProgress(statusCode: 200, terminated: true)) == .none, "a late NOTIFY changes nothing")
+        }
+        var silent = BlindTransfer()
+        #expect(silent.timedOut() == .bridge(reason: "no answer to REFER"))
+        var busy = BlindTransfer()
+        _ = busy.referAnswered(202)
+        #expect(busy.notified(ReferProgress(statusCode: 486, terminated: true)) == .bridge(reason: "the transfer target answered 486"))
+        var cut = BlindTransfer()
+        _ = cut.referAnswered(202)
+        #expect(cut.notified(ReferProgress(statusCode: 100, terminated: true)) == .bridge(reason: "subscription ended without a final status"))
+        var slow = BlindTransfer()
+        _ = slow.referAnswered(202)
+        #expect(slow.timedOut() == .bridge(reason: "no final NOTIFY"))
+        #expect(slow.timedOut() == .none)
+    }
+}
