@@ -15,6 +15,7 @@ struct IntegrationRoutes {
         router.post("/api/calls") { request, context in try await self.callEnded(request, context: context) }
         router.get("/api/calls") { request, _ in try await self.calls(request) }
         router.get("/api/sip/agents") { request, _ in try await self.sipAgents(request) }
+        router.post("/api/sip/incoming") { request, context in try await self.incoming(request, context: context) }
         let admin = router.group().add(middleware: AdminGuard(services: services))
         admin.get("/api/admin/servers") { _, _ in ToolResponse.value(await self.servers()) }
         admin.post("/api/admin/push-brain") { _, _ in ToolResponse.value(try await self.pushBrain()) }
@@ -115,13 +116,19 @@ struct IntegrationRoutes {
 
     // MARK: lines for the SIP bridge
 
-    func sipAgents(_ request: Request) async throws -> Response {
+    /// The SIP bridge's service token (`ALLORESTO_SERVICE_TOKEN`) as Bearer or `X-API-Key` — or, where the caller
+    /// cannot set headers (`allowQuery`: the incoming-call hook URL of the original bridge), as `?token=`.
+    func authorizeService(_ request: Request, allowQuery: Bool = false) throws {
         guard let expected = services.configuration.serviceToken else {
             throw APIError(.serviceUnavailable, code: "service_token_not_configured", "ALLORESTO_SERVICE_TOKEN n'est pas configuré : aucune ligne n'est exposée.")
         }
-        guard let presented = AgentAuth.presentedToken(request), AgentTokens.constantTimeEquals(AgentTokens.hash(presented), AgentTokens.hash(expected)) else {
-            throw APIError.unauthorized()
-        }
+        guard let presented = AgentAuth.presentedToken(request, allowQuery: allowQuery),
+              AgentTokens.constantTimeEquals(AgentTokens.hash(presented), AgentTokens.hash(expected))
+        else { throw APIError.unauthorized() }
+    }
+
+    func sipAgents(_ request: Request) async throws -> Response {
+        try authorizeService(request)
         let restaurants: [Restaurant] = try await Restaurant.query(on: services.database.db).filter(\.$isActive == true).sort(\.$name).all()
         var out: [JSONValue] = []
         for r in restaurants {
@@ -141,6 +148,65 @@ struct IntegrationRoutes {
             ])
         }
         return ToolResponse.value(["success": true, "agents": .array(out)])
+    }
+
+    // MARK: incoming-call hook of the SIP bridge
+
+    /// The bridge's incoming-call hook (`--incoming-callback-url`, SIP-BRIDGE.md §5), answered before the call is:
+    /// `{from, to, timestamp}` → the restaurant whose line username or phone number is the dialed number `to`
+    /// (compared as given and as normalised numbers, in the restaurant's country): `accept` with
+    /// `customParams.restaurantId` (one bridge, one trunk, many restaurants), or `reject` 603 when the caller's
+    /// number is blocked there, 480 when that restaurant is switched off. A number no restaurant has: `accept`
+    /// without override (the line's own parameters decide). Never a 5xx for what the caller dialed.
+    func incoming(_ request: Request, context: AppContext) async throws -> Response {
+        try authorizeService(request, allowQuery: true)
+        let body = try await ToolBody.read(request, context: context)
+        guard let dialed = body.string("to").map(Self.sipUser), !dialed.isEmpty, dialed.count <= 128 else {
+            throw ToolBody.invalid("to", "le numéro appelé")
+        }
+        let caller = body.string("from").map(Self.sipUser) ?? ""
+        let db = services.database.readDB
+        let restaurants: [Restaurant] = try await Restaurant.query(on: db).all()
+        let lines: [PhoneLine] = try await PhoneLine.query(on: db).filter(\.$isActive == true).all()
+        func same(_ a: String?, _ b: String, country: String) -> Bool {
+            guard let a, !a.isEmpty else { return false }
+            if a.lowercased() == b.lowercased() { return true }
+            guard let x = PhoneNumber.normalize(a, defaultCountry: country), let y = PhoneNumber.normalize(b, defaultCountry: country) else { return false }
+            return x == y
+        }
+        let matches = restaurants.filter { r in
+            same(r.phone, dialed, country: r.country) || lines.contains { $0.$restaurant.id == r.id && same($0.sipUsername, dialed, country: r.country) }
+        }
+        // An active restaurant first; an inactive one only refuses when no active one has the number.
+        guard let restaurant = matches.first(where: \.isActive) ?? matches.first, let id = restaurant.id else {
+            return ToolResponse.value(["action": "accept", "reason": "unknown number"])
+        }
+        let rid = id.uuidString.lowercased()
+        guard restaurant.isActive else {
+            services.logger.info("incoming call refused: restaurant switched off", metadata: ["restaurant": "\(rid)"])
+            return ToolResponse.value(["action": "reject", "statusCode": 480, "reason": "restaurant inactive", "restaurantId": .string(rid)])
+        }
+        if let phone = PhoneNumber.normalize(caller, defaultCountry: restaurant.country),
+           try await BlockedPhone.query(on: db).filter(\.$restaurant.$id == id).filter(\.$phone == phone).first() != nil {
+            services.logger.info("incoming call refused: blocked number", metadata: ["restaurant": "\(rid)"])
+            return ToolResponse.value(["action": "reject", "statusCode": 603, "reason": "blocked", "restaurantId": .string(rid)])
+        }
+        var custom: [String: JSONValue] = ["restaurantId": .string(rid), "restaurantName": .string(restaurant.name)]
+        if let agent = restaurant.agentId { custom["agentId"] = .string(agent) }
+        return ToolResponse.value(["action": "accept", "customParams": .object(custom), "restaurantId": .string(rid)])
+    }
+
+    /// The user part when a SIP URI is given (`sip:+33491234567@trunk;user=phone` → `+33491234567`), else the text.
+    static func sipUser(_ text: String) -> String {
+        var t = Substring(text.trimmingCharacters(in: .whitespaces))
+        if let lt = t.firstIndex(of: "<"), let gt = t[lt...].firstIndex(of: ">") { t = t[t.index(after: lt)..<gt] }
+        let lower = t.lowercased()
+        for scheme in ["sip:", "sips:", "tel:"] where lower.hasPrefix(scheme) {
+            t = t.dropFirst(scheme.count)
+            if let end = t.firstIndex(where: { $0 == "@" || $0 == ";" || $0 == "?" }) { t = t[..<end] }
+            break
+        }
+        return String(t)
     }
 
     // MARK: voice servers (admin)

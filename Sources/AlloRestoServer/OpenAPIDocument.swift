@@ -114,6 +114,10 @@ enum OpenAPIDocument {
                 "get": op("The restaurant's call log, newest first", tag: "restaurant", params: [restaurantIdQuery, query("limit", "1…500")], security: restaurantSide),
             ],
             "/api/sip/agents": ["get": adding(op("Active restaurants with their phone line (decrypted) for the SIP bridge; ALLORESTO_SERVICE_TOKEN as Bearer", tag: "integration", security: ["serviceToken"]), "503", "ALLORESTO_SERVICE_TOKEN is not configured: the route is off")],
+            "/api/sip/incoming": ["post": adding(op("The SIP bridge's incoming-call hook (SIP-BRIDGE.md §5): {from, to, timestamp} → {action: accept, customParams.restaurantId} for the restaurant whose number or line is `to`, reject 603 for a blocked caller, 480 for a switched-off restaurant, accept without override for an unknown number; ALLORESTO_SERVICE_TOKEN as Bearer or ?token=", tag: "integration",
+                params: [query("token", "The service token, for the hook URL the bridge calls bare")],
+                body: obj(["from": str("Caller number or SIP URI"), "to": str("Dialed number or SIP URI"), "timestamp": str("ISO")], required: ["to"]), security: ["serviceToken"]),
+                "503", "ALLORESTO_SERVICE_TOKEN is not configured: the route is off")],
             "/api/availability/check": ["post": op("check_availability: pickup/delivery through the kitchen planner, reservation through the booking rules", tag: "tools", body: obj(rid.merging([
                 "mode": str("pickup | delivery | reservation"), "requestedTime": str("Local HH:MM (past today = tomorrow) or ISO; absent = as soon as possible"),
                 "requestedDate": str("YYYY-MM-DD, demain, a weekday name"), "customerAddress": str(""), "customerCity": str(""), "customerPostalCode": str(""),

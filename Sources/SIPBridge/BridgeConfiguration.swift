@@ -65,6 +65,9 @@ public struct BridgeConfiguration: Sendable {
     public var statusCallbackURL: String?
     /// Asked before an incoming call is answered (`--incoming-callback-url`): accept (with overrides), reject, ignore.
     public var incomingCallbackURL: String?
+    /// Sent as `Authorization: Bearer` to the incoming-call hook: AlloResto's service token when the hook is
+    /// AlloResto's own `POST /api/sip/incoming` (set by `--alloresto-url`).
+    public var incomingCallbackToken: String?
     public var callbackMethod = "POST"
     public var callbackTimeout: Duration = .seconds(5)
     /// Gains in dB on the audio received from the caller (`--rx-gain`) and sent to it (`--tx-gain`); 0: bit-exact.

@@ -86,7 +86,8 @@ extension SIPBridgeService {
     func setUp(_ call: Call, audio: SDPSession.Codec, dtmf: SDPSession.Codec?) async {
         var ignored = false
         if let hook = config.incomingCallbackURL {
-            switch await Self.askIncomingHook(hook, from: call.from, to: call.to, timeout: config.callbackTimeout, logger: logger) {
+            switch await Self.askIncomingHook(hook, token: config.incomingCallbackToken, from: call.from, to: call.to, timeout: config.callbackTimeout,
+                                              logger: logger) {
             case .reject(let code):
                 guard call.state == .ringing else { return }
                 fail(call, code, Self.reasonPhrase(code), reason: "rejected by the incoming hook")
@@ -166,11 +167,12 @@ extension SIPBridgeService {
     /// answer within the callback timeout, an error status or an unreadable reply: accept with the defaults, logged.
     /// A reject without a usable status (400–699) is 486, as the original; overrides that are not URLs of the
     /// right kind are dropped with a log line.
-    nonisolated static func askIncomingHook(_ url: String, from: String, to: String, timeout: Duration, logger: Logger) async -> IncomingDecision {
+    nonisolated static func askIncomingHook(_ url: String, token: String? = nil, from: String, to: String, timeout: Duration, logger: Logger) async -> IncomingDecision {
         let fallback = IncomingDecision.accept(customParams: [:], wsTarget: nil, callbackUrl: nil)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let body: JSONValue = ["from": .string(from), "to": .string(to), "timestamp": .string(Date().formatted(.iso8601))]
         request.body = .bytes(ByteBuffer(string: body.text))
         let seconds = Int64(CheckedNumber.clamped(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18, to: 1...60))
@@ -181,7 +183,7 @@ extension SIPBridgeService {
             guard (200..<300).contains(response.status.code) else { throw SIPTransportError("the hook answered \(response.status.code)") }
             reply = try JSONReader.parse(Array(buffer: bytes))
         } catch {
-            logger.warning("incoming-call hook failed: the call is accepted with the defaults", metadata: ["url": "\(url)", "error": "\(error)"])
+            logger.warning("incoming-call hook failed: the call is accepted with the defaults", metadata: ["url": "\(redacted(url))", "error": "\(error)"])
             return fallback
         }
         switch reply["action"]?.stringValue?.lowercased() ?? "accept" {
@@ -198,10 +200,16 @@ extension SIPBridgeService {
             let ws = reply["wsTarget"]?.stringValue.flatMap { $0.hasPrefix("ws://") || $0.hasPrefix("wss://") ? $0 : nil }
             let callback = reply["callbackUrl"]?.stringValue.flatMap { $0.hasPrefix("http://") || $0.hasPrefix("https://") ? $0 : nil }
             if reply["wsTarget"] != nil && ws == nil || reply["callbackUrl"] != nil && callback == nil {
-                logger.warning("incoming-call hook: wsTarget must be ws(s)://, callbackUrl http(s):// — ignored", metadata: ["url": "\(url)"])
+                logger.warning("incoming-call hook: wsTarget must be ws(s)://, callbackUrl http(s):// — ignored", metadata: ["url": "\(redacted(url))"])
             }
             return .accept(customParams: custom, wsTarget: ws, callbackUrl: callback)
         }
+    }
+
+    /// A URL as it may be logged: without its query, where a token (`?token=…`) travels.
+    nonisolated static func redacted(_ url: String) -> String {
+        guard let q = url.firstIndex(of: "?") else { return url }
+        return url[..<q] + "?…"
     }
 
     /// The reason phrase of a refusal the hook chose (RFC 3261 §21).

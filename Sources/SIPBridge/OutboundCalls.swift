@@ -353,7 +353,7 @@ extension SIPBridgeService {
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(seconds))
                 _ = try await response.body.collect(upTo: 1 << 16)
             } catch {
-                log.warning("status callback failed", metadata: ["url": "\(url)", "status": "\(status)", "error": "\(error)"])
+                log.warning("status callback failed", metadata: ["url": "\(Self.redacted(url))", "status": "\(status)", "error": "\(error)"])
             }
         }
     }

@@ -22,7 +22,7 @@ struct SipBridgeCommand: AsyncParsableCommand {
     @Option(help: "Registration lifetime asked for, in seconds.") var sipExpires: Int?
     @Option(help: "The original bridge's name for --sip-expires.") var sipRegTimeout: Int?
     @Option(help: "key=value passed to the worker in customParameters (e.g. restaurantId=…); repeatable.") var param: [String] = []
-    @Option(help: "Fetch the lines from AlloResto's GET /api/sip/agents (with ALLORESTO_SERVICE_TOKEN).") var allorestoURL: String?
+    @Option(help: "Fetch the lines from AlloResto's GET /api/sip/agents (with ALLORESTO_SERVICE_TOKEN); AlloResto then also answers the incoming-call hook (blocked numbers, routing by dialed number) unless --incoming-callback-url is given.") var allorestoURL: String?
     @Option(help: "UDP and TCP port for SIP (env SIP_PORT; 0: any free port; default 5060).") var sipPort: Int?
     @Option(help: "Address to bind.") var bind = "0.0.0.0"
     @Option(help: "Address written in Via, Contact and SDP (the one the trunk reaches).") var advertisedHost = "127.0.0.1"
@@ -166,6 +166,12 @@ struct SipBridgeCommand: AsyncParsableCommand {
             let body = try await response.body.collect(upTo: 4 << 20)
             guard response.status == .ok, let list = (try? JSONReader.parse(Array(buffer: body)))?["agents"]?.arrayValue else {
                 throw fail("GET \(url)/api/sip/agents answered \(response.status.code)")
+            }
+            // AlloResto answers the incoming-call hook too (blocked numbers, routing by dialed number), unless one
+            // was given.
+            if config.incomingCallbackURL == nil {
+                config.incomingCallbackURL = url + "/api/sip/incoming"
+                config.incomingCallbackToken = token
             }
             for a in list {
                 guard let domain = a["sip"]?["domain"]?.stringValue, let user = a["sip"]?["username"]?.stringValue else { continue }

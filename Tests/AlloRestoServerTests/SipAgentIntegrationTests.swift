@@ -349,6 +349,54 @@ import Testing
         }
     }
 
+    /// The bridge's incoming-call hook answered by AlloResto (`POST /api/sip/incoming`, service token as `?token=` —
+    /// the original bridge sends no header — or Bearer): the dialed number routes to its restaurant in whatever form
+    /// the trunk writes it (national, E.164 in a SIP URI with `user=phone`, the line's username), a caller blocked
+    /// by one restaurant is refused there with 603 and still reaches the other, a switched-off restaurant is 480,
+    /// an unknown number is accepted without override; no token, a wrong one or an agent token is 401.
+    @Test(arguments: TestDatabases.kinds)
+    func theIncomingCallHookRoutesByDialedNumberAndRefusesBlockedCallers(_ kind: String) async throws {
+        try await TestApp.live(kind, configure: { $0.serviceToken = "bridge-token-0123456789abcdef" }) { app, base in
+            let mario = try await RestaurantImporter.write(try RestaurantImport.parse(Data(DemoRestaurant.importDocument.replacingOccurrences(of: "Chez Luigi", with: "Chez Mario").replacingOccurrences(of: "+33142601234", with: "+33142601299").utf8)), on: app.database.db).restaurantId
+            let marioId = mario.uuidString.lowercased()
+            let hook = "\(base)/api/sip/incoming?token=bridge-token-0123456789abcdef"
+            func ask(_ from: String, _ to: String) async throws -> JSONValue {
+                let (code, answer) = try await LiveHTTP.call(.POST, hook, body: ["from": .string(from), "to": .string(to), "timestamp": "2026-12-01T12:00:00Z"])
+                #expect(code == 200, "\(answer)")
+                return answer
+            }
+            #expect(try await LiveHTTP.call(.POST, "\(base)/api/sip/incoming", body: ["from": "0612345678", "to": "0142601234"]).0 == 401)
+            #expect(try await LiveHTTP.call(.POST, "\(base)/api/sip/incoming?token=wrong-token-0123456789abcdef", body: ["to": "0142601234"]).0 == 401)
+            #expect(try await LiveHTTP.call(.POST, "\(base)/api/sip/incoming", headers: ["Authorization": "Bearer \(app.token)"], body: ["to": "0142601234"]).0 == 401)
+            #expect(try await LiveHTTP.call(.POST, hook, body: ["from": "0612345678"]).0 == 422)
+
+            let luigi = try await ask("0612345678", "0142601234")
+            #expect(luigi["action"] == "accept" && luigi["customParams"]?["restaurantId"]?.stringValue == app.id && luigi["customParams"]?["restaurantName"] == "Chez Luigi")
+            let toMario = try await ask("0612345678", "sip:+33142601299@trunk.example;user=phone")
+            #expect(toMario["action"] == "accept" && toMario["customParams"]?["restaurantId"]?.stringValue == marioId)
+            #expect(try await ask("0612345678", "chezluigi")["customParams"]?["restaurantId"]?.stringValue == app.id, "the line's username")
+            let byHeader = try await LiveHTTP.call(.POST, "\(base)/api/sip/incoming", headers: ["Authorization": "Bearer bridge-token-0123456789abcdef"],
+                                                   body: ["from": "0612345678", "to": "+33 1 42 60 12 99"])
+            #expect(byHeader.1["customParams"]?["restaurantId"]?.stringValue == marioId)
+
+            let blocked = try await LiveHTTP.call(.POST, "\(base)/api/blocked-phones", headers: ["Authorization": "Bearer \(app.managementKey)"],
+                                                  body: ["restaurantId": .string(app.id), "phone": "06 12 34 56 78", "reason": "canulars"])
+            #expect(blocked.0 == 201)
+            let refused = try await ask("+33612345678", "0142601234")
+            #expect(refused["action"] == "reject" && refused["statusCode"] == 603)
+            #expect(try await ask("+33612345678", "0142601299")["action"] == "accept", "blocked at Luigi's only")
+            #expect(try await ask("anonymous", "0142601234")["action"] == "accept", "a hidden number is not a blocked one")
+
+            let unknown = try await ask("0612345678", "0999999999")
+            #expect(unknown["action"] == "accept" && unknown["customParams"] == nil)
+            let off = try #require(try await Restaurant.find(mario, on: app.database.db))
+            off.isActive = false
+            try await off.save(on: app.database.db)
+            let closed = try await ask("0611111111", "0142601299")
+            #expect(closed["action"] == "reject" && closed["statusCode"] == 480)
+        }
+    }
+
     /// `POST /api/admin/push-brain`, the original's admin route: admins only, `{success, failed}`.
     @Test func pushBrainFromTheAdminRoute() async throws {
         let double = SipAgentServer()

@@ -38,10 +38,11 @@ enum Peers {
     }
 
     /// A JSON request to the bridge's REST side; returns the status and the JSON answer.
-    static func http(_ method: String, _ url: String, body: JSONValue) async throws -> (Int, JSONValue) {
+    static func http(_ method: String, _ url: String, body: JSONValue, headers: [String: String] = [:]) async throws -> (Int, JSONValue) {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method)
         request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: JSONWriter.encoded(body)))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let data = try await response.body.collect(upTo: 1 << 20)
@@ -71,7 +72,8 @@ enum Peers {
     }
 
     /// Runs sipp with a scenario (placeholders replaced) against the bridge; returns its exit status (0 = passed).
-    static func sipp(_ scenario: String, replacing: [String: String] = [:], bridgePort: Int, extra: [String] = [], timeout: Double = 30) async throws -> (Int32, String) {
+    static func sipp(_ scenario: String, replacing: [String: String] = [:], bridgePort: Int, service: String = "1234", extra: [String] = [],
+                     timeout: Double = 30) async throws -> (Int32, String) {
         var text = try String(contentsOf: scenarios.appendingPathComponent(scenario), encoding: .utf8)
         for (k, v) in replacing { text = text.replacingOccurrences(of: k, with: v) }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sipp-\(UUID().uuidString).xml")
@@ -79,7 +81,7 @@ enum Peers {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
         p.arguments = ["127.0.0.1:\(bridgePort)", "-sf", file.path, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(LocalServers.freeUDPPortBlock(count: 1)),
-                       "-mp", String(LocalServers.freeUDPPortBlock()), "-s", "1234", "-timeout", "\(Int(timeout))s", "-nostdin", "-trace_err",
+                       "-mp", String(LocalServers.freeUDPPortBlock()), "-s", service, "-timeout", "\(Int(timeout))s", "-nostdin", "-trace_err",
                        "-error_file", file.path + ".err"] + extra
         p.currentDirectoryURL = FileManager.default.temporaryDirectory
         p.standardOutput = FileHandle.nullDevice

@@ -224,4 +224,72 @@ import Testing
         #expect(ends.contains("rejected by the incoming hook") && ends.contains("cancelled"), "\(ends)")
         await bridge.stop()
     }
+
+    /// One bridge, one trunk, two restaurants: `alloresto serve` (the built binary, SQLite, two imported
+    /// restaurants) answers the bridge's incoming-call hook. A call to each restaurant's number reaches a worker
+    /// with that restaurant's id; once the restaurant blocks the caller, the caller hears 603 there.
+    @Test(.enabled(if: Peers.enabled)) func oneBridgeForManyRestaurantsRoutedByAlloResto() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hook-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let binary = try BuiltBinary.alloresto.path, serviceToken = "svc-" + UUID().uuidString.lowercased()
+        var env = ProcessInfo.processInfo.environment.filter { !["DATABASE_URL", "ENCRYPTION_KEY", "PORT", "HOST", "SIP_AGENT_SERVER_URL"].contains($0.key) }
+        env["DATABASE_URL"] = "sqlite://\(dir.path)/alloresto.sqlite"
+        env["ENCRYPTION_KEY"] = TestDatabases.testKeyHex
+        env["ALLORESTO_SERVICE_TOKEN"] = serviceToken
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("AlloRestoCLITests/Fixtures/restaurant-import-v1.json")
+        let second = dir.appendingPathComponent("second.json")
+        try String(contentsOf: fixture, encoding: .utf8).replacingOccurrences(of: "Pizzeria Bella Napoli", with: "Pizzeria Due")
+            .replacingOccurrences(of: "+33491234567", with: "+33491000002").replacingOccurrences(of: "ChIJN1t_tDeuEmsRUsoyG83frY4", with: "ChIJ-second-place")
+            .write(to: second, atomically: true, encoding: .utf8)  // another Google place: another restaurant
+        var ids: [String] = []
+        for file in [fixture, second] {
+            let run = try await ChildProcess.run(binary, ["import", file.path, "--json", "--no-provision"], environment: env)
+            let out = try JSONReader.parse(Array(run.stdout))
+            ids.append(try #require(out["restaurantId"]?.stringValue, "\(String(decoding: run.stderr, as: UTF8.self))"))
+        }
+        #expect(Set(ids).count == 2)
+        // "management key: <key>   (shown once…)"
+        let printed = String(decoding: try await ChildProcess.run(binary, ["token", "management-key", "--restaurant", ids[1]], environment: env).stdout, as: UTF8.self)
+        let key = printed.components(separatedBy: "management key: ").dropFirst().first?.split(separator: " ").first.map(String.init)
+        let serverPort = Peers.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: binary)
+        server.arguments = ["serve"]
+        server.environment = env.merging(["PORT": String(serverPort), "HOST": "127.0.0.1"]) { $1 }
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { kill(server.processIdentifier, SIGKILL) }
+        for _ in 0..<200 where !LocalServers.accepts(port: serverPort) { try await Task.sleep(for: .milliseconds(50)) }
+
+        let redisPort = Peers.freePort()
+        let redis = try LocalServers.startRedis(port: redisPort)
+        defer { LocalServers.stop(redis, port: redisPort) }
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) {
+            $0.incomingCallbackURL = "http://127.0.0.1:\(serverPort)/api/sip/incoming?token=\(serviceToken)"
+            $0.lines = [SIPLine(domain: "trunk.test", username: "trunk", password: "x", registrar: "127.0.0.1:9", params: ["restaurantId": "unrouted"])]
+        }
+        let config = bridge.config, port = await bridge.localPort, routes = [("0491234567", ids[0]), ("+33491000002", ids[1])]
+        try await BridgeCallTests.withHTTP(bridge) {
+            for (dialed, expected) in routes {
+                let listener = try await RTPListener()
+                async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey, hangUpAfter: 0)
+                let (status, errors) = try await Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(listener.port)], bridgePort: port,
+                                                            service: dialed, timeout: 20)
+                #expect(status == 0, "sipp to \(dialed): \(errors)")
+                let outcome = try await worker
+                #expect(outcome.event["restaurantId"]?.stringValue == expected && outcome.event["customParams"]?["restaurantName"] != nil,
+                        "\(dialed): \(outcome.event)")
+            }
+        }
+        let blocked = try await Peers.http("POST", "http://127.0.0.1:\(serverPort)/api/blocked-phones?key=", body: [
+            "restaurantId": .string(ids[1]), "phone": "0612345678",
+        ], headers: ["Authorization": "Bearer \(try #require(key))"])
+        #expect(blocked.0 == 201, "\(blocked.1)")
+        let (refused, errors) = try await Peers.sipp("uac-refused.xml", replacing: ["EXPECTED_CODE": "603"], bridgePort: port, service: "0491000002")
+        #expect(refused == 0, "blocked caller: \(errors)")
+        await bridge.stop()
+    }
 }
