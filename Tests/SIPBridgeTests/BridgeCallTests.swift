@@ -161,6 +161,11 @@ final class RTPListener: Sendable {
         }
     }
 
+    /// One datagram from this listener's socket.
+    func send(_ bytes: [UInt8], to address: SocketAddress) async throws {
+        try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)))
+    }
+
     func sendDTMF(_ digits: [UInt8]) async throws {
         for _ in 0..<100 where source.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
         guard let to = source.withLockedValue({ $0 }) else { return }

@@ -95,29 +95,28 @@ import Testing
 
     /// The caller's trunk refuses REFER (405, 501, 603): the bridge calls the target itself (a SIP URI: where its
     /// host says), joins the two calls — the caller's audio reaches the target bit-exact and the target's reaches
-    /// the caller bit-exact —, the worker gets `stop`; when the target hangs up, the bridge hangs up the caller.
-    /// The record says `transferred`, `bridged`, and why REFER gave way.
-    @Test(.enabled(if: Peers.enabled), arguments: [(405, "Method Not Allowed"), (501, "Not Implemented"), (603, "Decline")])
-    func bridgedTransferWhenTheTrunkRefusesREFER(code refusal: Int, reason: String) async throws {
+    /// the caller bit-exact —, the worker gets `stop`. When the target hangs up (405, 603) the bridge hangs up the
+    /// caller; when the caller's side ends (501: hung up through the API) the bridge hangs up the target. The record
+    /// says `transferred`, `bridged`, and why REFER gave way.
+    @Test(.enabled(if: Peers.enabled), arguments: [(405, "Method Not Allowed", true), (501, "Not Implemented", false), (603, "Decline", true)])
+    func bridgedTransferWhenTheTrunkRefusesREFER(code refusal: Int, reason: String, targetHangsUp: Bool) async throws {
         let redisPort = Peers.freePort(), targetPort = LocalServers.freeUDPPortBlock(count: 1)
         let redis = try LocalServers.startRedis(port: redisPort)
         defer { LocalServers.stop(redis, port: redisPort) }
         let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) { $0.lines = [Self.line] }
         let config = bridge.config, port = await bridge.localPort
         let base = "http://127.0.0.1:\(config.httpPort)"
-        let callerMedia = try await RTPListener(), targetMedia = try await RTPListener()
+        let callerMedia = try await RTPListener(), targetMedia = try await RTPListener(), signalling = try await RTPListener()
         let fromCaller = (0..<1600).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) | 0x10 }
         let fromTarget = (0..<1600).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ 1) & 0x7F }
         try await BridgeCallTests.withHTTP(bridge) {
             async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey)
-            async let target = Peers.sippServer("uas-transfer-target.xml", port: targetPort, replacing: [
-                "MEDIA_PORT": String(targetMedia.port), "HOLD_MS": "5000",
-            ], timeout: 30)
+            async let target = Peers.sippServer("uas-transfer-target.xml", port: targetPort, replacing: ["MEDIA_PORT": String(targetMedia.port)], timeout: 40)
             let destination = "sip:0600000002@127.0.0.1:\(targetPort)"
             async let caller = Peers.sipp("uac-transfer-refused.xml", replacing: [
                 "MEDIA_PORT": String(callerMedia.port), "TARGET": destination.replacingOccurrences(of: ".", with: "\\."),
                 "REFUSAL_CODE": String(refusal), "REFUSAL_REASON": reason,
-            ], bridgePort: port, timeout: 30)
+            ], bridgePort: port, timeout: 40)
             let active = try #require(try await Self.awaitCall(base, status: "active"))
             let sid = try #require(active["sid"]?.stringValue)
             let (code, _) = try await Peers.http("POST", "\(base)/api/calls/\(sid)/transfer", body: ["destination": .string(destination)])
@@ -135,13 +134,26 @@ import Testing
             await callerMedia.awaitPayloads(containing: fromTarget)
             #expect(targetMedia.payloads.withLockedValue { $0.flatMap { $0 } }.firstRange(of: fromCaller) != nil, "the caller's audio at the target")
             #expect(callerMedia.payloads.withLockedValue { $0.flatMap { $0 } }.firstRange(of: fromTarget) != nil, "the target's audio at the caller")
+            let targetSid = try #require(joined?["transfer"]?["targetSid"]?.stringValue)
+            let leg = try await Peers.http("GET", "\(base)/api/calls", body: .null).1.arrayValue?.first { $0["sid"]?.stringValue == targetSid }
+            #expect(leg?["customParams"]?["transferOf"]?.stringValue == sid && leg?["direction"] == "outbound")
+            if targetHangsUp {
+                // A MESSAGE in the target's call tells sipp to hang up there (BYE from the target).
+                let callId = try #require(leg?["sipCallId"]?.stringValue)
+                try await signalling.send(Array(("MESSAGE sip:target@127.0.0.1:\(targetPort) SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:\(signalling.port);branch=z9hG4bK-hangup\r\n"
+                    + "From: <sip:test@127.0.0.1>;tag=test\r\nTo: <sip:target@127.0.0.1>\r\nCall-ID: \(callId)\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n"
+                    + "Content-Length: 0\r\n\r\n").utf8), to: try SocketAddress(ipAddress: "127.0.0.1", port: targetPort))
+            } else {
+                #expect(try await Peers.http("DELETE", "\(base)/api/calls/\(sid)", body: .null).1["status"] == "cancelled")
+            }
             let (targetStatus, targetErrors) = try await target
             #expect(targetStatus == 0, "target: \(targetErrors)")
             let (callerStatus, callerErrors) = try await caller
             #expect(callerStatus == 0, "caller: \(callerErrors)")
             #expect(try await worker.stopped)
             let ended = try await Self.awaitCall(base, sid: sid, ended: true)
-            #expect(ended?["status"] == "transferred" && ended?["endReason"] == "the transfer target hung up", "\(String(describing: ended))")
+            #expect(ended?["status"] == "transferred", "\(String(describing: ended))")
+            #expect(ended?["endReason"]?.stringValue == (targetHangsUp ? "the transfer target hung up" : "hung up by API"))
         }
         await bridge.stop()
     }
