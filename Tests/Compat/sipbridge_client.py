@@ -144,6 +144,7 @@ def main():
     ap.add_argument("--base", required=True)
     ap.add_argument("--callee", required=True)
     ap.add_argument("--callback-port", type=int, default=0)
+    ap.add_argument("--verbose", action="store_true", help="print the callbacks received")
     args = ap.parse_args()
     base = args.base.rstrip("/")
 
@@ -163,8 +164,10 @@ def main():
     code, call, raw = request("POST", base + "/api/calls", body)
     check(code == 201, "POST /api/calls answers 201", f"got {code}: {raw[:300]}")
     call = call if isinstance(call, dict) else {}
-    expected = {"direction": "outbound", "from": "+33491234567", "to": args.callee, "status": "initiated"}
+    expected = {"direction": "outbound", "from": "+33491234567", "status": "initiated"}
     errs = [f"{k}={call.get(k)!r}, expected {v!r}" for k, v in expected.items() if call.get(k) != v]
+    if not isinstance(call.get("to"), str):
+        errs.append(f"to={call.get('to')!r}")
     if not isinstance(call.get("sid"), str) or not call.get("sid"):
         errs.append(f"sid={call.get('sid')!r}")
     if not isinstance(call.get("customParams"), dict) or call["customParams"].get("restaurantId") != "compat-1":
@@ -172,6 +175,9 @@ def main():
     if not is_iso8601(call.get("createdAt")):
         errs.append(f"createdAt={call.get('createdAt')!r} is not ISO 8601")
     check(not errs, "POST /api/calls response has the documented fields and values", "; ".join(errs))
+    # §2 example: the response's "to" is the request's "to" as given (here a SIP URI).
+    check(call.get("to") == args.callee, 'POST /api/calls response echoes "to" as sent',
+          f"to={call.get('to')!r}, expected {args.callee!r}")
     sid = call.get("sid")
     if not isinstance(sid, str) or not sid:
         check(False, "cannot go on without a sid")
@@ -216,6 +222,8 @@ def main():
     with lock:
         cbs = list(received)
     server.shutdown()
+    for path, cb in cbs if args.verbose else []:
+        print(f"  callback {path}: {json.dumps(cb)}")
     check(len(cbs) > 0, "status callbacks were received", "none")
     errs = []
     for i, (path, cb) in enumerate(cbs):

@@ -2,6 +2,8 @@ import AlloRestoCore
 import AlloRestoTestSupport
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import SIPBridge
@@ -222,6 +224,63 @@ import Testing
         #expect(questions.count == 4 && questions.allSatisfy { $0["from"] == "0612345678" && $0["to"] == "1234" && $0["timestamp"]?.stringValue != nil })
         let ends = await bridge.callInfos().recent.prefix(4).compactMap(\.endReason)
         #expect(ends.contains("rejected by the incoming hook") && ends.contains("cancelled"), "\(ends)")
+        await bridge.stop()
+    }
+
+    /// The hook's `accept` overrides, per call: `wsTarget` (this call is pushed to that worker, with the hook's
+    /// `customParams`, though the bridge itself queues on a Redis that is down) and `callbackUrl` (this call's
+    /// statuses go there, none to the global `--status-callback-url`).
+    @Test(.enabled(if: Peers.enabled)) func theIncomingHookOverridesTheWorkerAndTheCallback() async throws {
+        let port = Peers.freePort()
+        let pushed = NIOLockedValueBox<(start: JSONValue?, stopped: Bool)>((nil, false))
+        let global = NIOLockedValueBox<Int>(0), perCall = NIOLockedValueBox<[String]>([])
+        let router = Router()
+        router.post("/incoming") { _, _ -> Response in
+            let decision: JSONValue = ["action": "accept", "customParams": ["restaurantId": "r-override"], "wsTarget": .string("ws://127.0.0.1:\(port)/override"),
+                                       "callbackUrl": .string("http://127.0.0.1:\(port)/per-call")]
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.encoded(decision))))
+        }
+        router.post("/global") { _, _ -> HTTPResponse.Status in
+            global.withLockedValue { $0 += 1 }
+            return .noContent
+        }
+        router.post("/per-call") { request, _ -> HTTPResponse.Status in
+            let body = try await request.body.collect(upTo: 1 << 16)
+            if let status = (try? JSONReader.parse(Array(buffer: body)))?["status"]?.stringValue { perCall.withLockedValue { $0.append(status) } }
+            return .noContent
+        }
+        let ws = Router(context: BasicWebSocketRequestContext.self)
+        ws.ws("/override") { _, _ in .upgrade([:]) } onUpgrade: { inbound, _, _ in
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                guard case .text(let t) = message, let m = try? JSONReader.parse(Array(t.utf8)) else { continue }
+                if m["event"] == "start" { pushed.withLockedValue { $0.start = m["start"] } }
+                if m["event"] == "stop" { pushed.withLockedValue { $0.stopped = true } }
+            }
+        }
+        let app = Application(router: router, server: .http1WebSocketUpgrade(webSocketRouter: ws),
+                              configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: Logger(label: "hook-and-worker"))
+        let bridge = try await BridgeCallTests.bridge(redisPort: 9) {
+            $0.incomingCallbackURL = "http://127.0.0.1:\(port)/incoming"
+            $0.statusCallbackURL = "http://127.0.0.1:\(port)/global"
+            $0.lines = [SIPLine(domain: "sip.test", username: "1234", password: "x", registrar: "127.0.0.1:9", params: ["restaurantId": "r-line"])]
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            for _ in 0..<100 where !LocalServers.accepts(port: port) { try await Task.sleep(for: .milliseconds(50)) }
+            let listener = try await RTPListener()
+            let (status, errors) = try await Peers.sipp("uac-call.xml", replacing: [
+                "MEDIA_PORT": String(listener.port), "AUDIO_FILE": Peers.scenarios.appendingPathComponent("tone-600hz.ulaw").path,
+            ], bridgePort: await bridge.localPort)
+            #expect(status == 0, "sipp: \(errors)")
+            for _ in 0..<50 where !pushed.withLockedValue({ $0.stopped }) || perCall.withLockedValue({ $0.last }) != "completed" {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            group.cancelAll()
+        }
+        let start = pushed.withLockedValue { $0.start }
+        #expect(start?["customParameters"]?["restaurantId"] == "r-override" && pushed.withLockedValue { $0.stopped })
+        #expect(perCall.withLockedValue { $0 } == ["ringing", "answered", "active", "completed"])
+        #expect(global.withLockedValue { $0 } == 0)
         await bridge.stop()
     }
 
