@@ -87,6 +87,7 @@ extension SIPBridgeService {
                         outbound: true, localTag: localTag)
         call.handOffOverride = request.wsTarget.map { WebSocketPushHandOff(target: $0) }
         call.domain = line.domain
+        call.shownTo = to
         if let original = request.transferOf.flatMap({ bySid[$0] }) {
             call.transferOf = original
             original.transferLeg = call
@@ -321,7 +322,8 @@ extension SIPBridgeService {
         var custom: [String: JSONValue] = [:]
         for (k, v) in call.customParameters { custom[k] = .string(v) }
         let fields: [(String, JSONValue)] = [
-            ("sid", .string(call.sid)), ("direction", .string(call.direction)), ("from", .string(call.from)), ("to", .string(call.to)),
+            ("sid", .string(call.sid)), ("direction", .string(call.direction)), ("from", .string(recordNumber(call.from))),
+            ("to", .string(recordNumber(call.shownTo ?? call.to))),
             ("status", .string(status)), ("customParams", .object(custom)), ("event", .string(event)),
             ("timestamp", .string(Date().formatted(.iso8601))), ("callSid", .string(call.sid)), ("callStatus", .string(status)),
             ("reason", call.endReason.map(JSONValue.string) ?? .null),

@@ -96,6 +96,8 @@ public actor SIPBridgeService {
         var cseq = 1
         /// The domain of the line the call came in on or went out from (a bare transfer number goes there).
         var domain: String?
+        /// Outbound: `to` as the API was given it (a SIP URI stays one in records and callbacks, as the original).
+        var shownTo: String?
         /// A transfer asked for this call, and its REFER's progress.
         var transfer: TransferInfo?
         var referMachine: BlindTransfer?
@@ -238,6 +240,9 @@ public actor SIPBridgeService {
     public internal(set) var localPort = 0
     /// `--rx-gain` / `--tx-gain` as µ-law tables, made once.
     let gains: MediaGains
+    /// The calling code of the first line's number (`+33` for `+33142601234` or `0033142601234`), by which national
+    /// numbers are written in E.164 in records and callbacks, as the original does.
+    let trunkCountryCode: String?
     /// The transaction timers (RFC 3261 T1/T2/T4).
     let timerValues = SIPTimerValues()
 
@@ -255,6 +260,7 @@ public actor SIPBridgeService {
         redis = RedisLink(url: config.redisURL)
         gains = MediaGains(rx: G711.ulawGainTable(dB: config.rxGainDB), tx: G711.ulawGainTable(dB: config.txGainDB))
         locator = SIPLocator(lookup: Self.dnsLookup(server: config.dnsServer, group: group))
+        trunkCountryCode = config.lines.first.flatMap { Self.countryCode(ofTrunk: $0.username) }
         handOff = config.wsTarget.map { WebSocketPushHandOff(target: $0) as any CallHandOff } ?? RedisQueueHandOff(redis: redis, key: config.queueKey)
         busyAudio = Self.recordedBusyMessage.isEmpty ? Array(repeating: 0xFF, count: 8000) : Self.recordedBusyMessage
     }
@@ -308,7 +314,7 @@ public actor SIPBridgeService {
     func info(_ c: Call) -> CallInfo {
         let s = c.media?.stats
         let duration = c.answeredAt.map { (c.endedAt ?? Date()).timeIntervalSince($0) } ?? 0
-        return CallInfo(sid: c.sid, sipCallId: c.sipCallId, from: c.from, to: c.to, direction: c.direction, state: c.state.rawValue, createdAt: c.createdAt,
+        return CallInfo(sid: c.sid, sipCallId: c.sipCallId, from: recordNumber(c.from), to: recordNumber(c.shownTo ?? c.to), direction: c.direction, state: c.state.rawValue, createdAt: c.createdAt,
                         answeredAt: c.answeredAt, endedAt: c.endedAt, endReason: c.endReason, rtpReceived: s?.received ?? 0, rtpSent: s?.sent ?? 0,
                         dtmf: s?.dtmf ?? [], hasWorker: c.media?.hasWorker ?? false, rtcpSent: s?.rtcpSent ?? 0, rtcpReceived: s?.rtcpReceived ?? 0,
                         status: status(of: c), customParams: c.customParameters, durationSec: CheckedNumber.clamped(duration, to: 0...Int(Int32.max)),
@@ -394,3 +400,37 @@ public actor SIPBridgeService {
     public var dialogCount: Int { calls.count }
 }
 
+extension SIPBridgeService {
+    /// ITU-T E.164 country calling codes (1 to 3 digits).
+    static let callingCodes: Set<String> = {
+        var codes: Set<String> = ["1", "7"]
+        codes.formUnion("20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98"
+            .split(separator: " ").map(String.init))
+        codes.formUnion(("211 212 213 216 218 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246 "
+            + "247 248 249 250 251 252 253 254 255 256 257 258 260 261 262 263 264 265 266 267 268 269 290 291 297 298 299 350 351 352 353 354 355 356 357 "
+            + "358 359 370 371 372 373 374 375 376 377 378 380 381 382 383 385 386 387 389 420 421 423 500 501 502 503 504 505 506 507 508 509 590 591 592 "
+            + "593 594 595 596 597 598 599 670 672 673 674 675 676 677 678 679 680 681 682 683 685 686 687 688 689 690 691 692 850 852 853 855 856 880 886 "
+            + "960 961 962 963 964 965 966 967 968 970 971 972 973 974 975 976 977 992 993 994 995 996 998").split(separator: " ").map(String.init))
+        return codes
+    }()
+
+    /// The calling code (`+33`) of a trunk number in E.164 (`+33…`) or international (`0033…`) form; nil otherwise.
+    public static func countryCode(ofTrunk username: String) -> String? {
+        let digits: Substring
+        if username.hasPrefix("+") { digits = username.dropFirst() } else if username.hasPrefix("00") { digits = username.dropFirst(2) } else { return nil }
+        guard digits.count > 3, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        for length in [3, 2, 1] where callingCodes.contains(String(digits.prefix(length))) { return "+" + digits.prefix(length) }
+        return nil
+    }
+
+    /// A number as the original writes it in records and callbacks: `+…` as is, `00…` → `+…`, a national `0…` with
+    /// the trunk's calling code when it is known; anything else (a SIP URI, a name, `anonymous`) unchanged.
+    public nonisolated static func recordNumber(_ number: String, countryCode: String?) -> String {
+        guard number.count > 1, number.allSatisfy({ $0.isASCII && $0.isNumber }) else { return number }
+        if number.hasPrefix("00") { return "+" + number.dropFirst(2) }
+        if number.hasPrefix("0"), let countryCode { return countryCode + number.dropFirst() }
+        return number
+    }
+
+    func recordNumber(_ number: String) -> String { Self.recordNumber(number, countryCode: trunkCountryCode) }
+}

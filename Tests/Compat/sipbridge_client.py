@@ -115,7 +115,7 @@ def start_callback_server(port):
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args):
+        def log_message(self, *args):  # keep the output to the check lines
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -123,11 +123,12 @@ def start_callback_server(port):
     return server, received, lock
 
 
-def find_call(base, sid):
-    code, calls, raw = request("GET", base + "/api/calls")
-    if code != 200 or not isinstance(calls, list):
-        return None, f"GET /api/calls -> {code} {raw[:200]}"
-    return next((c for c in calls if isinstance(c, dict) and c.get("sid") == sid), None), calls
+def watch(base, sid, last, cond):
+    """Our record in GET /api/calls if cond(record) holds; the record seen goes in last["rec"]."""
+    _, calls, _ = request("GET", base + "/api/calls")
+    calls = calls if isinstance(calls, list) else []
+    rec = last["rec"] = next((c for c in calls if isinstance(c, dict) and c.get("sid") == sid), None)
+    return rec if rec and cond(rec) else None
 
 
 def poll(fn, seconds=10.0):
@@ -187,12 +188,7 @@ def main():
     code, calls, raw = request("GET", base + "/api/calls")
     check(code == 200 and isinstance(calls, list), "GET /api/calls is a JSON array", f"{code}: {raw[:200]}")
     last = {}
-
-    def ringing():
-        rec, _ = find_call(base, sid)
-        last["rec"] = rec
-        return rec if rec and rec.get("status") == "ringing" else None
-    rec = poll(ringing)
+    rec = poll(lambda: watch(base, sid, last, lambda r: r.get("status") == "ringing"))
     check(rec is not None, "GET /api/calls shows our call as ringing within 10 s", f"last record: {last.get('rec')!r}")
     errs = type_errors(rec or last.get("rec") or {}, RECORD)
     check(not errs, "call record has every documented field with its type", "; ".join(errs))
@@ -201,11 +197,7 @@ def main():
     code, _, raw = request("DELETE", f"{base}/api/calls/{sid}")
     check(200 <= code < 300, "DELETE /api/calls/{sid} answers 2xx", f"got {code}: {raw[:200]}")
 
-    def ended():
-        rec, _ = find_call(base, sid)
-        last["rec"] = rec
-        return rec if rec and rec.get("endedAt") is not None else None
-    rec = poll(ended)
+    rec = poll(lambda: watch(base, sid, last, lambda r: r.get("endedAt") is not None))
     check(rec is not None, "record gets a non-null endedAt within 10 s", f"last record: {last.get('rec')!r}")
     if rec is not None:
         check(rec.get("status") == "cancelled", 'ended record has status "cancelled" (Raccroché via API)',
@@ -214,10 +206,7 @@ def main():
         check(not errs, "ended record still has every documented field with its type", "; ".join(errs))
 
     # 6. §5 status callbacks: keys, values, known statuses/events, order.
-    def got_cancelled():
-        with lock:
-            return any(b.get("status") == "cancelled" for _, b in received if isinstance(b, dict))
-    poll(got_cancelled)
+    poll(lambda: any(isinstance(b, dict) and b.get("status") == "cancelled" for _, b in list(received)))
     time.sleep(0.5)  # let a late, misordered callback arrive too
     with lock:
         cbs = list(received)

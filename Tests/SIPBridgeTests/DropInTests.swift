@@ -227,6 +227,27 @@ import Testing
         await bridge.stop()
     }
 
+    /// An independent client of the original's REST API and callbacks, written from SIP-BRIDGE.md alone
+    /// (`Tests/Compat/sipbridge_client.py`: Python's standard library, nothing of ours), run against the built binary
+    /// started with the original's flags: `/health`, `POST /api/calls` to a SIP URI (sipp rings and never answers),
+    /// the array of `GET /api/calls`, `DELETE`, and the status callbacks — every documented field, type and value.
+    @Test(.enabled(if: Peers.enabled)) func anIndependentClientOfTheOriginalAPI() async throws {
+        let apiPort = Peers.freePort(), calleePort = LocalServers.freeUDPPortBlock(count: 1)
+        let client = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Compat/sipbridge_client.py")
+        let flags = ["sip-bridge", "--bind", "127.0.0.1", "--sip-port", "0", "--sip-domain", "alloresto.test", "--sip-username", "line1", "--sip-password", "x",
+                     "--sip-registrar", "127.0.0.1:9", "--api-port", String(apiPort), "--redis-url", "redis://127.0.0.1:9"]
+        let ((run, callee), _) = try await Self.withBinary(flags, environment: [:], httpPort: apiPort) { base in
+            async let callee = Peers.sippServer("uas-callee-no-answer.xml", port: calleePort, timeout: 30)
+            try await Task.sleep(for: .milliseconds(300))
+            let run = try await ChildProcess.run("/usr/bin/python3", [client.path, "--base", base, "--callee", "sip:+33611111111@127.0.0.1:\(calleePort)"])
+            return (run, try await callee)
+        }
+        let output = String(decoding: run.stdout + run.stderr, as: UTF8.self)
+        #expect(run.status == 0, "\(output)")
+        #expect(output.contains("ok: DELETE /api/calls/CAdoesnotexist answers 404"), "\(output)")
+        #expect(callee.0 == 0, "callee: \(callee.1)")
+    }
+
     /// The hook's `accept` overrides, per call: `wsTarget` (this call is pushed to that worker, with the hook's
     /// `customParams`, though the bridge itself queues on a Redis that is down) and `callbackUrl` (this call's
     /// statuses go there, none to the global `--status-callback-url`).

@@ -55,3 +55,30 @@ import Testing
         }
     }
 }
+
+/// Numbers in records and callbacks as the original writes them (`_normalize_number` with the trunk's calling code).
+@Suite struct RecordNumberTests {
+    /// The calling code comes from a trunk number in E.164 or 00 form (1, 2 or 3 digits, the longest known first);
+    /// a national or named username gives none.
+    @Test func callingCodeOfTheTrunk() {
+        #expect(SIPBridgeService.countryCode(ofTrunk: "+33142601234") == "+33")
+        #expect(SIPBridgeService.countryCode(ofTrunk: "0033142601234") == "+33")
+        #expect(SIPBridgeService.countryCode(ofTrunk: "+12125550100") == "+1")
+        #expect(SIPBridgeService.countryCode(ofTrunk: "+352621123456") == "+352")
+        #expect(SIPBridgeService.countryCode(ofTrunk: "0142601234") == nil)
+        #expect(SIPBridgeService.countryCode(ofTrunk: "alloresto") == nil)
+        #expect(SIPBridgeService.countryCode(ofTrunk: "+33") == nil)
+    }
+
+    /// National numbers take the trunk's code, 00 becomes +, the rest (E.164, SIP URIs, names) is left alone.
+    @Test func numbersInRecords() {
+        #expect(SIPBridgeService.recordNumber("0612345678", countryCode: "+33") == "+33612345678")
+        #expect(SIPBridgeService.recordNumber("0612345678", countryCode: nil) == "0612345678")
+        #expect(SIPBridgeService.recordNumber("0041791234567", countryCode: "+33") == "+41791234567")
+        #expect(SIPBridgeService.recordNumber("+33612345678", countryCode: "+33") == "+33612345678")
+        #expect(SIPBridgeService.recordNumber("sip:+33611111111@127.0.0.1:5062", countryCode: "+33") == "sip:+33611111111@127.0.0.1:5062")
+        #expect(SIPBridgeService.recordNumber("anonymous", countryCode: "+33") == "anonymous")
+        #expect(SIPBridgeService.recordNumber("0", countryCode: "+33") == "0")
+        #expect(SIPBridgeService.recordNumber("1234", countryCode: "+33") == "1234")
+    }
+}
