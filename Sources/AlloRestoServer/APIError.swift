@@ -1,3 +1,4 @@
+import AlloRestoStore
 import Foundation
 import Hummingbird
 import NIOCore
@@ -57,6 +58,11 @@ struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
             let code = e.status == .notFound ? "not_found" : e.status.code < 500 ? "bad_request" : "internal_error"
             let message = e.status == .notFound ? "Ressource introuvable." : (e.body ?? e.status.reasonPhrase)
             return try APIError(e.status, code: code, message).response(from: request, context: context)
+        } catch where AlloRestoDatabase.isPoolTimeout(error) {
+            // Every database connection stayed busy for the whole wait: an overload, not a fault of this request.
+            context.logger.warning("database overloaded: request refused with 503", metadata: ["path": "\(request.uri.path)"])
+            return try APIError(.serviceUnavailable, code: "busy", "Le service est très chargé, réessayez dans un instant.", headers: [.retryAfter: "2"])
+                .response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return try APIError.internalFault().response(from: request, context: context)

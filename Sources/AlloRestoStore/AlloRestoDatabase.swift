@@ -1,3 +1,4 @@
+import AsyncKit
 import FluentKit
 import SQLKit
 import FluentPostgresDriver
@@ -88,10 +89,10 @@ public final class AlloRestoDatabase: Sendable {
     /// `postgresSchema` puts every table in that schema (created if needed): tests use one schema each.
     public static func open(
         _ location: DatabaseLocation, postgresSchema: String? = nil, logger: Logger = Logger(label: "alloresto.store"), migrate: Bool = true,
-        postgresConnectionsPerEventLoop: Int = 8, sqliteWaitLimit: TimeAmount = .seconds(10)
+        postgresConnectionsPerEventLoop: Int = 8, poolWaitLimit: TimeAmount = .seconds(10)
     ) async throws -> AlloRestoDatabase {
         let db = try AlloRestoDatabase(
-            location: location, schema: postgresSchema, logger: logger, postgresConnections: postgresConnectionsPerEventLoop, sqliteWaitLimit: sqliteWaitLimit)
+            location: location, schema: postgresSchema, logger: logger, postgresConnections: postgresConnectionsPerEventLoop, poolWaitLimit: poolWaitLimit)
         do {
             try await db.configureConnection()
             if migrate { try await db.migrate() }
@@ -102,8 +103,9 @@ public final class AlloRestoDatabase: Sendable {
         return db
     }
 
-    /// `sqliteWaitLimit`: how long a request waits for SQLite's single connection before failing (the pool's timeout).
-    private init(location: DatabaseLocation, schema: String?, logger: Logger, postgresConnections: Int, sqliteWaitLimit: TimeAmount) throws {
+    /// `poolWaitLimit`: how long a request waits for a connection (SQLite's single one, or one of PostgreSQL's pool)
+    /// before failing with a pool timeout (`isPoolTimeout`: the server answers 503 and Retry-After).
+    private init(location: DatabaseLocation, schema: String?, logger: Logger, postgresConnections: Int, poolWaitLimit: TimeAmount) throws {
         self.location = location
         self.logger = logger
         let pool = NIOThreadPool(numberOfThreads: 2)
@@ -127,9 +129,9 @@ public final class AlloRestoDatabase: Sendable {
                 storage = .memory
             }
             let config = SQLiteConfiguration(storage: storage, enableForeignKeys: true)
-            databases.use(.sqlite(config, connectionPoolTimeout: sqliteWaitLimit, sqlLogLevel: nil), as: .sqlite)
+            databases.use(.sqlite(config, connectionPoolTimeout: poolWaitLimit, sqlLogLevel: nil), as: .sqlite)
             if case .sqliteFile = location {
-                databases.use(.sqlite(config, connectionPoolTimeout: sqliteWaitLimit, sqlLogLevel: nil), as: .sqliteRead, isDefault: false)
+                databases.use(.sqlite(config, connectionPoolTimeout: poolWaitLimit, sqlLogLevel: nil), as: .sqliteRead, isDefault: false)
                 readEventLoop = loops[1]
             } else {
                 // An in-memory database exists once per connection: everything goes through the one connection.
@@ -145,10 +147,15 @@ public final class AlloRestoDatabase: Sendable {
             var config = try SQLPostgresConfiguration(url: url)
             if let schema { config.searchPath = [schema] }
             self.schema = schema
-            databases.use(.postgres(configuration: config, maxConnectionsPerEventLoop: postgresConnections, sqlLogLevel: .trace), as: .psql)
+            databases.use(.postgres(configuration: config, maxConnectionsPerEventLoop: postgresConnections, connectionPoolTimeout: poolWaitLimit,
+                                    sqlLogLevel: .trace), as: .psql)
             id = .psql
         }
     }
+
+    /// Whether `error` is a request that waited `poolWaitLimit` for a connection and got none: the database is
+    /// overloaded (every connection busy), not broken — the request may be tried again.
+    public static func isPoolTimeout(_ error: any Error) -> Bool { error is ConnectionPoolTimeoutError }
 
     /// The database handle for queries and transactions.
     public var db: any Database {

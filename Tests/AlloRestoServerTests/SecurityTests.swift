@@ -405,3 +405,41 @@ extension HTTPFields {
         return out
     }
 }
+
+/// A database with every connection busy is an overload, not a fault: the request is refused with 503 `busy` and
+/// `Retry-After`, nothing is half-written, and the same request succeeds once a connection is free.
+@Suite struct OverloadTests {
+    @Test func aPoolTimeoutIs503WithRetryAfterAndLosesNothing() async throws {
+        let database = try await AlloRestoDatabase.open(.sqliteMemory, poolWaitLimit: .milliseconds(200))
+        let services = try AppServices(configuration: TestApp.configuration(), database: database, now: { TestApp.fixedNow })
+        let demo = try await DemoRestaurant.load(on: database.db, cipher: services.cipher, now: TestApp.fixedNow)
+        let token = try #require(demo.agentToken)
+        let application = try await buildApplication(services: services)
+        let message: JSONValue = ["restaurantId": .string(demo.restaurantId.uuidString.lowercased()), "content": "Rappeler pour le gâteau", "callerPhone": "0611223344"]
+        try await application.test(.router) { client in
+            // The single SQLite connection held by a transaction until `release`.
+            let (release, released) = AsyncStream.makeStream(of: Void.self)
+            let (held, holding) = AsyncStream.makeStream(of: Void.self)
+            let holder = Task {
+                try await database.db.transaction { _ in
+                    holding.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in held { break }
+            let refused = try await client.execute(uri: "/api/messages", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+                                                   body: ByteBuffer(bytes: JSONWriter.encoded(message)))
+            #expect(refused.status == .serviceUnavailable && refused.headers[.retryAfter] == "2")
+            #expect(try refused.json()["code"] == "busy" && refused.json()["success"] == false)
+            released.yield()
+            released.finish()
+            try await holder.value
+            let saved = try await client.execute(uri: "/api/messages", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+                                                 body: ByteBuffer(bytes: JSONWriter.encoded(message)))
+            #expect(saved.status == .created || saved.status == .ok, "\(String(buffer: saved.body))")
+            let count = try await Message.query(on: database.db).count()
+            #expect(count == 1, "the refused one left nothing behind")
+        }
+        await database.close()
+    }
+}

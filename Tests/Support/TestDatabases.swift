@@ -51,7 +51,8 @@ public enum TestDatabases {
             let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
             await postgresGate.acquire()
             do {
-                db = try await AlloRestoDatabase.open(try DatabaseLocation(url: url), postgresSchema: String(schema), postgresConnectionsPerEventLoop: 4)
+                db = try await AlloRestoDatabase.open(try DatabaseLocation(url: url), postgresSchema: String(schema), postgresConnectionsPerEventLoop: 4,
+                                                     poolWaitLimit: .seconds(60))
             } catch {
                 await postgresGate.release()
                 throw error
@@ -71,7 +72,7 @@ public enum TestDatabases {
         } else {
             // Every request of a test app shares SQLite's one connection; with the whole suite on two cores, 50
             // concurrent requests can queue longer than the production wait limit (10 s) without any fault.
-            db = try await AlloRestoDatabase.open(.sqliteMemory, sqliteWaitLimit: .seconds(60))
+            db = try await AlloRestoDatabase.open(.sqliteMemory, poolWaitLimit: .seconds(60))
         }
         do {
             let result = try await body(db)
