@@ -24,6 +24,8 @@ public struct AppServices: Sendable {
     public let loginThrottle: LoginThrottle
     /// bcrypt off the event loops, with a bounded queue.
     public let passwordHasher: PasswordHasher
+    /// The dialed numbers of the incoming-call hook (`POST /api/sip/incoming`).
+    let incomingDirectory = IncomingDirectory()
 
     public init(configuration: ServerConfiguration, database: AlloRestoDatabase, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "alloresto"), geocoder: (any Geocoder)? = nil) throws {
         self.geocoder = geocoder ?? configuration.geocoder.make()

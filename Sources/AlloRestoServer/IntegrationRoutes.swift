@@ -154,8 +154,8 @@ struct IntegrationRoutes {
 
     /// The bridge's incoming-call hook (`--incoming-callback-url`, SIP-BRIDGE.md §5), answered before the call is:
     /// `{from, to, timestamp}` → the restaurant whose line username or phone number is the dialed number `to`
-    /// (compared as given and as normalised numbers, in the restaurant's country): `accept` with
-    /// `customParams.restaurantId` (one bridge, one trunk, many restaurants), or `reject` 603 when the caller's
+    /// (compared as given and as normalised numbers, in the restaurant's country; `IncomingDirectory`): `accept`
+    /// with `customParams.restaurantId` (one bridge, one trunk, many restaurants), or `reject` 603 when the caller's
     /// number is blocked there, 480 when that restaurant is switched off. A number no restaurant has: `accept`
     /// without override (the line's own parameters decide). Never a 5xx for what the caller dialed.
     func incoming(_ request: Request, context: AppContext) async throws -> Response {
@@ -165,29 +165,17 @@ struct IntegrationRoutes {
             throw ToolBody.invalid("to", "le numéro appelé")
         }
         let caller = body.string("from").map(Self.sipUser) ?? ""
-        let db = services.database.readDB
-        let restaurants: [Restaurant] = try await Restaurant.query(on: db).all()
-        let lines: [PhoneLine] = try await PhoneLine.query(on: db).filter(\.$isActive == true).all()
-        func same(_ a: String?, _ b: String, country: String) -> Bool {
-            guard let a, !a.isEmpty else { return false }
-            if a.lowercased() == b.lowercased() { return true }
-            guard let x = PhoneNumber.normalize(a, defaultCountry: country), let y = PhoneNumber.normalize(b, defaultCountry: country) else { return false }
-            return x == y
-        }
-        let matches = restaurants.filter { r in
-            same(r.phone, dialed, country: r.country) || lines.contains { $0.$restaurant.id == r.id && same($0.sipUsername, dialed, country: r.country) }
-        }
-        // An active restaurant first; an inactive one only refuses when no active one has the number.
-        guard let restaurant = matches.first(where: \.isActive) ?? matches.first, let id = restaurant.id else {
+        guard let restaurant = try await services.incomingDirectory.restaurant(dialed: dialed, now: services.now(), db: services.database.readDB) else {
             return ToolResponse.value(["action": "accept", "reason": "unknown number"])
         }
+        let id = restaurant.restaurantId
         let rid = id.uuidString.lowercased()
-        guard restaurant.isActive else {
+        guard restaurant.active else {
             services.logger.info("incoming call refused: restaurant switched off", metadata: ["restaurant": "\(rid)"])
             return ToolResponse.value(["action": "reject", "statusCode": 480, "reason": "restaurant inactive", "restaurantId": .string(rid)])
         }
         if let phone = PhoneNumber.normalize(caller, defaultCountry: restaurant.country),
-           try await BlockedPhone.query(on: db).filter(\.$restaurant.$id == id).filter(\.$phone == phone).first() != nil {
+           try await BlockedPhone.query(on: services.database.readDB).filter(\.$restaurant.$id == id).filter(\.$phone == phone).first() != nil {
             services.logger.info("incoming call refused: blocked number", metadata: ["restaurant": "\(rid)"])
             return ToolResponse.value(["action": "reject", "statusCode": 603, "reason": "blocked", "restaurantId": .string(rid)])
         }

@@ -53,7 +53,7 @@ struct WebSocketPushHandOff: CallHandOff {
                     try await call.media.serveWorker(customParameters: call.customParameters, inbound: inbound, outbound: outbound)
                 }
             } catch {
-                logger.warning("push target: \(error)", metadata: ["call": "\(call.sid)", "target": "\(target)"])
+                logger.warning("push target: \(error)", metadata: ["call": "\(call.sid)", "target": "\(SIPBridgeService.redacted(target))"])
             }
             if reached.withLockedValue({ $0 }) {
                 await bridge?.workerLeft(sid: call.sid)

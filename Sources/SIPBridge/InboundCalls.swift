@@ -290,7 +290,7 @@ extension SIPBridgeService {
     func noWorkerCheck(_ call: Call) async {
         guard call.state == .answered, call.endReason == nil, let media = call.media, !media.hasWorker else { return }
         // The bridge's call to a transfer target has no worker by design; a transfer under way decides for itself.
-        guard call.transferOf == nil, call.transfer == nil || call.transfer?.state == "failed" else { return }
+        guard !call.isTransferLeg, call.transfer == nil || call.transfer?.state == "failed" else { return }
         logger.warning("no worker took the call: busy message", metadata: ["call": "\(call.sid)"])
         call.endReason = "no worker"
         media.play(busyAudio)

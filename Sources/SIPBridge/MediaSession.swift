@@ -396,7 +396,11 @@ public final class MediaSession: Sendable {
             }
             // A new source (the first packet, or the partner's far end changed SSRC): our numbering goes on from
             // where it is, theirs keeps its gaps.
-            if s.relaySource?.ssrc != packet.ssrc { s.relaySource = (packet.ssrc, s.seq &- packet.sequence, s.ts &- packet.timestamp) }
+            var marker = packet.marker
+            if s.relaySource?.ssrc != packet.ssrc {
+                s.relaySource = (packet.ssrc, s.seq &- packet.sequence, s.ts &- packet.timestamp)
+                marker = true  // a new talk spurt as far as the receiver can tell (RFC 3551 §4.1)
+            }
             guard let source = s.relaySource else { return nil }
             let seq = packet.sequence &+ source.seqOffset, ts = packet.timestamp &+ source.tsOffset
             if Int16(bitPattern: seq &- s.seq) >= 0 { s.seq = seq &+ 1 }
@@ -405,7 +409,7 @@ public final class MediaSession: Sendable {
             s.stats.sent += 1
             s.packetsSent &+= 1
             s.octetsSent &+= UInt32(truncatingIfNeeded: payload.count)
-            return (RTPPacket(payloadType: payloadType, marker: packet.marker, sequence: seq, timestamp: ts, ssrc: ssrc, payload: payload).serialized(), remote)
+            return (RTPPacket(payloadType: payloadType, marker: marker, sequence: seq, timestamp: ts, ssrc: ssrc, payload: payload).serialized(), remote)
         }
         guard let (bytes, remote) = out else { return }
         var buffer = channel.allocator.buffer(capacity: bytes.count)

@@ -55,14 +55,17 @@ extension SIPBridgeService {
             throw DialError(description: "to: a number or a sip: URI")
         }
         guard activeCallCount < config.maxConcurrentCalls else { throw DialError(description: "busy: \(config.maxConcurrentCalls) calls in progress") }
-        let uri = to.hasPrefix("sip:") ? to : "sip:\(to)@\(line.domain)"
+        // A SIP URI in any letter case (`SIP:`, `sips:`) is one; anything else is a number or user at the line's domain.
+        let lower = to.lowercased()
+        let scheme = lower.hasPrefix("sip:") ? "sip:" : lower.hasPrefix("sips:") ? "sips:" : nil
+        let uri = scheme.map { $0 + to.dropFirst($0.count) } ?? "sip:\(to)@\(line.domain)"
         if let from = request.from {
             guard !from.isEmpty, from.count <= 64, from.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-_.".contains($0)) }) else {
                 throw DialError(description: "from: a number or a user name")
             }
         }
         // A SIP URI goes where its host says unless the line has an outbound proxy; a number through the line's proxy.
-        let proxy = line.proxy ?? (to.hasPrefix("sip:") ? Self.hostPort(of: to) : nil) ?? line.registrar ?? line.domain
+        let proxy = line.proxy ?? (scheme != nil ? Self.hostPort(of: uri) : nil) ?? line.registrar ?? line.domain
         let address: SocketAddress
         do { address = try await destination(proxy) } catch {
             throw DialError(description: "cannot reach \(proxy): \(error)")
@@ -72,6 +75,12 @@ extension SIPBridgeService {
         let media = try await MediaSession.open(
             callId: sid, host: config.bindHost, remote: nil, audioPT: 0, isPCMA: false, dtmfPT: 101, symmetric: config.symmetricRTP,
             rtcpInterval: config.rtcpInterval, gains: gains, group: mediaGroup, clocks: clocks, logger: logger)
+        // A transfer's call: the caller may have left during the lookups above (the actor served other events).
+        let original = request.transferOf.flatMap { bySid[$0] }
+        if request.transferOf != nil, original?.state != .answered {
+            media.close()
+            throw DialError(description: "the caller left before the target was called")
+        }
         let localTag = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let callId = UUID().uuidString.lowercased() + "@" + config.advertisedHost
         let sdp = SDPSession.body(
@@ -88,8 +97,9 @@ extension SIPBridgeService {
         call.handOffOverride = request.wsTarget.map { WebSocketPushHandOff(target: $0) }
         call.domain = line.domain
         call.shownTo = to
-        if let original = request.transferOf.flatMap({ bySid[$0] }) {
+        if let original {
             call.transferOf = original
+            call.isTransferLeg = true
             original.transferLeg = call
         }
         call.media = media
@@ -236,7 +246,10 @@ extension SIPBridgeService {
             return
         }
         call.audio = chosen.audio
+        call.dtmf = chosen.dtmf
         call.remoteSession = chosen.session
+        // The payload types the callee's answer gave (its telephone-event type may not be our 101).
+        media.setCodec(audioPT: UInt8(chosen.audio.payloadType), isPCMA: false, dtmfPT: chosen.dtmf.map { UInt8($0.payloadType) })
         media.setRemote(remoteMedia)
         media.setPacketTime(ptime: chosen.session.ptime, maxptime: chosen.session.maxptime)
         watchMedia(call, media)
@@ -312,7 +325,7 @@ extension SIPBridgeService {
     /// (`customParams` as JSON). Best effort, in order, off the SIP path: a slow or failing receiver never delays a
     /// call (`--callback-timeout` bounds each attempt).
     func postStatus(_ call: Call, _ status: String) {
-        guard call.transferOf == nil, let url = call.statusCallback ?? config.statusCallbackURL else { return }
+        guard !call.isTransferLeg, let url = call.statusCallback ?? config.statusCallbackURL else { return }
         let event: String
         switch status {
         case "initiated", "ringing", "answered": event = status

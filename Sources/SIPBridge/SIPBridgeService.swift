@@ -106,6 +106,11 @@ public actor SIPBridgeService {
         var transferLeg: Call?
         var transferOf: Call?
         var transferPosted = false
+        /// The bridge's own call to a transfer target, for its whole life: no worker, no status callbacks.
+        var isTransferLeg = false
+        /// The REFER under way: its CSeq (the `id` of its subscription, RFC 3515 §2.4.6) and its deadline.
+        var referSequence: Int?
+        var referDeadline: Task<Void, Never>?
 
         init(sid: String, invite: SIPMessage, remote: SocketAddress, from: String, to: String, params: [String: String], outbound: Bool = false,
              localTag: String = String(UInt64.random(in: 0...UInt64.max), radix: 36)) {
@@ -284,6 +289,8 @@ public actor SIPBridgeService {
         call.endReason = call.endReason ?? reason
         for t in call.timers { t.cancel() }
         call.timers = []
+        call.referDeadline?.cancel()
+        call.referDeadline = nil
         call.media?.close()
         if let media = call.media {
             totals.ended += 1
@@ -428,8 +435,11 @@ extension SIPBridgeService {
     public nonisolated static func recordNumber(_ number: String, countryCode: String?) -> String {
         guard number.count > 1, number.allSatisfy({ $0.isASCII && $0.isNumber }) else { return number }
         if number.hasPrefix("00") { return "+" + number.dropFirst(2) }
-        if number.hasPrefix("0"), let countryCode { return countryCode + number.dropFirst() }
-        return number
+        guard number.hasPrefix("0"), let countryCode else { return number }
+        // The national 0 is a trunk prefix to drop where the numbering plan has one (FR, BE, DE, GB…), part of the
+        // number where it has none (IT: 06… is +39 06…); unknown plans drop it, as the original does.
+        let plan = PhoneNumber.plans.first { "+" + $0.callingCode == countryCode }
+        return plan != nil && plan?.trunkPrefix == nil ? countryCode + number : countryCode + number.dropFirst()
     }
 
     func recordNumber(_ number: String) -> String { Self.recordNumber(number, countryCode: trunkCountryCode) }

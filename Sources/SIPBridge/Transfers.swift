@@ -45,7 +45,9 @@ extension SIPBridgeService {
         else { throw TransferRefusal.badDestination }
         let domain = call.domain ?? lines.first?.config.domain ?? config.advertisedHost
         let lower = target.lowercased()
-        let uri = lower.hasPrefix("sip:") || lower.hasPrefix("sips:") || lower.hasPrefix("tel:") ? target : "sip:\(target)@\(domain)"
+        // The scheme in lower case (`SIP:100@pbx` is `sip:100@pbx`); a bare number goes to the line's domain.
+        let scheme = ["sip:", "sips:", "tel:"].first { lower.hasPrefix($0) }
+        let uri = scheme.map { $0 + target.dropFirst($0.count) } ?? "sip:\(target)@\(domain)"
         call.transfer = TransferInfo(destination: uri, method: "refer", state: "trying")
         logger.info("transfer by REFER", metadata: ["call": "\(call.sid)", "to": "\(uri)"])
         sendRefer(call, to: uri)
@@ -66,15 +68,17 @@ extension SIPBridgeService {
         ])
         call.dialog = dialog
         call.referMachine = BlindTransfer()
+        call.referSequence = refer.cseq?.number
         Task {
             let reply = await self.request(refer, to: hop)
             self.referAnswered(call, code: reply?.statusCode)
         }
-        call.timers.append(Task { [weak self] in
+        call.referDeadline?.cancel()
+        call.referDeadline = Task { [weak self] in
             try? await Task.sleep(for: Self.referDeadline)
             if Task.isCancelled { return }
             await self?.referTimedOut(call)
-        })
+        }
     }
 
     func referAnswered(_ call: Call, code: Int?) {
@@ -92,9 +96,16 @@ extension SIPBridgeService {
     }
 
     func perform(_ action: BlindTransfer.Action, transferOf call: Call) {
+        if action != .none {
+            // The REFER's outcome is known: its deadline no longer applies (a later transfer has its own).
+            call.referDeadline?.cancel()
+            call.referDeadline = nil
+        }
         switch action {
         case .none:
             break
+        case .fail(let reason):
+            transferFailed(call, reason: reason)
         case .hangUp:
             // The caller is with the target: we leave the call (RFC 5589 §6).
             call.transfer?.state = "transferred"
@@ -108,7 +119,8 @@ extension SIPBridgeService {
     }
 
     /// NOTIFY in a dialog: the progress of our REFER (`Event: refer`, a `message/sipfrag` body). Anything else
-    /// is 489 Bad Event (RFC 6665 §4.2.2: we subscribed to nothing else); outside a dialog, 481.
+    /// is 489 Bad Event (RFC 6665 §4.2.2: we subscribed to nothing else); outside a dialog, or for a REFER that is
+    /// not the one under way (none, finished, or another `id` than its CSeq: RFC 3515 §2.4.6), 481.
     func notify(_ message: SIPMessage, from address: SocketAddress) {
         guard let call = inDialog(message), call.state != .ended else {
             reply(message, 481, "Call/Transaction Does Not Exist", to: address)
@@ -125,8 +137,12 @@ extension SIPBridgeService {
             }
             return
         }
+        let id = message["Event"].flatMap { SIPHeader.parameter("id", in: $0) }
+        guard var machine = call.referMachine, machine.isOpen, id == nil || id == call.referSequence.map(String.init) else {
+            reply(message, 481, "Subscription Does Not Exist", to: address)
+            return
+        }
         reply(message, 200, "OK", to: address)
-        guard var machine = call.referMachine else { return }
         let action = machine.notified(progress)
         call.referMachine = machine
         perform(action, transferOf: call)

@@ -34,9 +34,11 @@ public struct ReferProgress: Equatable, Sendable {
 /// of the implicit subscription. A plain value: events in, one action out.
 ///
 /// - 2xx to the REFER: accepted, the NOTIFYs say the rest (one may come before the 2xx: UDP reorders).
-/// - A failure to the REFER (405, 501, 603… — many trunks do not take REFER), no answer, a NOTIFY with a final
-///   failure, or a subscription that ends without a final status: the transfer failed — `bridge`, the caller
-///   is then joined to the target by the transferor itself.
+/// - A failure to the REFER (405, 501, 603… — many trunks do not take REFER), no answer, a NOTIFY with another
+///   final failure (403, 501, 503… the trunk would not place the call), or a subscription that ends without a final
+///   status: REFER did not do it — `bridge`, the caller is then joined to the target by the transferor itself.
+/// - A NOTIFY saying the target is busy (486, 600) or did not answer (408, 480, 487): calling it again would not
+///   help — `fail`, the caller stays where it was.
 /// - A NOTIFY with a 2xx: the transferee is talking to the target — `hangUp`, the transferor leaves (BYE).
 public struct BlindTransfer: Equatable, Sendable {
     public enum State: Equatable, Sendable {
@@ -50,17 +52,23 @@ public struct BlindTransfer: Equatable, Sendable {
         case hangUp
         /// REFER did not do it (the reason says why): bridge the call to the target instead.
         case bridge(reason: String)
+        /// The target itself could not be reached (busy, no answer): the transfer is over, failed.
+        case fail(reason: String)
     }
+
+    /// Final statuses of the transferee's INVITE that are about the target (busy, no answer), not about REFER.
+    public static let targetUnreachable: Set<Int> = [408, 480, 486, 487, 600]
 
     public private(set) var state: State = .referSent
 
     public init() {}
 
-    var open: Bool { state == .referSent || state == .accepted }
+    /// Whether the REFER is still under way (sent, or accepted with no final NOTIFY yet).
+    public var isOpen: Bool { state == .referSent || state == .accepted }
 
     /// The final response to the REFER.
     public mutating func referAnswered(_ code: Int) -> Action {
-        guard open, code >= 200 else { return .none }
+        guard isOpen, code >= 200 else { return .none }
         if code < 300 {
             state = .accepted
             return .none
@@ -72,11 +80,15 @@ public struct BlindTransfer: Equatable, Sendable {
 
     /// A NOTIFY of the subscription (answered 200 by the caller whatever it says).
     public mutating func notified(_ progress: ReferProgress) -> Action {
-        guard open else { return .none }
+        guard isOpen else { return .none }
         switch progress.statusCode {
         case 200..<300:
             state = .succeeded
             return .hangUp
+        case let code where Self.targetUnreachable.contains(code):
+            let reason = code == 486 || code == 600 ? "the transfer target is busy (\(code))" : "the transfer target did not answer (\(code))"
+            state = .failed(reason)
+            return .fail(reason: reason)
         case 300...:
             let reason = "the transfer target answered \(progress.statusCode)"
             state = .failed(reason)
@@ -92,7 +104,7 @@ public struct BlindTransfer: Equatable, Sendable {
 
     /// No answer to the REFER (its transaction timed out), or no final NOTIFY in time.
     public mutating func timedOut() -> Action {
-        guard open else { return .none }
+        guard isOpen else { return .none }
         let reason = state == .referSent ? "no answer to REFER" : "no final NOTIFY"
         state = .failed(reason)
         return .bridge(reason: reason)

@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import SipAgentServerDouble
 import Testing
@@ -356,7 +357,8 @@ import Testing
     /// an unknown number is accepted without override; no token, a wrong one or an agent token is 401.
     @Test(arguments: TestDatabases.kinds)
     func theIncomingCallHookRoutesByDialedNumberAndRefusesBlockedCallers(_ kind: String) async throws {
-        try await TestApp.live(kind, configure: { $0.serviceToken = "bridge-token-0123456789abcdef" }) { app, base in
+        let clock = NIOLockedValueBox(TestApp.fixedNow)
+        try await TestApp.live(kind, now: { clock.withLockedValue { $0 } }, configure: { $0.serviceToken = "bridge-token-0123456789abcdef" }) { app, base in
             let mario = try await RestaurantImporter.write(try RestaurantImport.parse(Data(DemoRestaurant.importDocument.replacingOccurrences(of: "Chez Luigi", with: "Chez Mario").replacingOccurrences(of: "+33142601234", with: "+33142601299").utf8)), on: app.database.db).restaurantId
             let marioId = mario.uuidString.lowercased()
             let hook = "\(base)/api/sip/incoming?token=bridge-token-0123456789abcdef"
@@ -378,6 +380,9 @@ import Testing
             let byHeader = try await LiveHTTP.call(.POST, "\(base)/api/sip/incoming", headers: ["Authorization": "Bearer bridge-token-0123456789abcdef"],
                                                    body: ["from": "0612345678", "to": "+33 1 42 60 12 99"])
             #expect(byHeader.1["customParams"]?["restaurantId"]?.stringValue == marioId)
+            let byKey = try await LiveHTTP.call(.POST, "\(base)/api/sip/incoming", headers: ["X-API-Key": "bridge-token-0123456789abcdef"],
+                                                body: ["from": "0612345678", "to": "0142601234"])
+            #expect(byKey.1["customParams"]?["restaurantId"]?.stringValue == app.id)
 
             let blocked = try await LiveHTTP.call(.POST, "\(base)/api/blocked-phones", headers: ["Authorization": "Bearer \(app.managementKey)"],
                                                   body: ["restaurantId": .string(app.id), "phone": "06 12 34 56 78", "reason": "canulars"])
@@ -392,6 +397,9 @@ import Testing
             let off = try #require(try await Restaurant.find(mario, on: app.database.db))
             off.isActive = false
             try await off.save(on: app.database.db)
+            // The numbers are read at most every 30 s: the change is seen after that.
+            #expect(try await ask("0611111111", "0142601299")["action"] == "accept")
+            clock.withLockedValue { $0 += 31 }
             let closed = try await ask("0611111111", "0142601299")
             #expect(closed["action"] == "reject" && closed["statusCode"] == 480)
         }

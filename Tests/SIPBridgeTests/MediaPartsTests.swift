@@ -74,6 +74,8 @@ import Testing
     @Test func numbersInRecords() {
         #expect(SIPBridgeService.recordNumber("0612345678", countryCode: "+33") == "+33612345678")
         #expect(SIPBridgeService.recordNumber("0612345678", countryCode: nil) == "0612345678")
+        #expect(SIPBridgeService.recordNumber("0612345678", countryCode: "+39") == "+390612345678", "Italy keeps its 0 (no trunk prefix)")
+        #expect(SIPBridgeService.recordNumber("0301234567", countryCode: "+49") == "+49301234567")
         #expect(SIPBridgeService.recordNumber("0041791234567", countryCode: "+33") == "+41791234567")
         #expect(SIPBridgeService.recordNumber("+33612345678", countryCode: "+33") == "+33612345678")
         #expect(SIPBridgeService.recordNumber("sip:+33611111111@127.0.0.1:5062", countryCode: "+33") == "sip:+33611111111@127.0.0.1:5062")

@@ -103,10 +103,18 @@ import Testing
         let redisPort = Peers.freePort(), targetPort = LocalServers.freeUDPPortBlock(count: 1)
         let redis = try LocalServers.startRedis(port: redisPort)
         defer { LocalServers.stop(redis, port: redisPort) }
-        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) { $0.lines = [Self.line] }
+        let callbackPort = Peers.freePort()
+        let (callbackApp, statuses) = Self.callbackReceiver(port: callbackPort)
+        let bridge = try await BridgeCallTests.bridge(redisPort: redisPort) {
+            $0.lines = [Self.line]
+            $0.statusCallbackURL = "http://127.0.0.1:\(callbackPort)/status"
+        }
         let config = bridge.config, port = await bridge.localPort
         let base = "http://127.0.0.1:\(config.httpPort)"
         let callerMedia = try await RTPListener(), targetMedia = try await RTPListener(), signalling = try await RTPListener()
+        let callbacks = Task { try await callbackApp.runService() }
+        defer { callbacks.cancel() }
+        for _ in 0..<100 where !LocalServers.accepts(port: callbackPort) { try await Task.sleep(for: .milliseconds(50)) }
         let fromCaller = (0..<1600).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) | 0x10 }
         let fromTarget = (0..<1600).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ 1) & 0x7F }
         try await BridgeCallTests.withHTTP(bridge) {
@@ -154,6 +162,12 @@ import Testing
             let ended = try await Self.awaitCall(base, sid: sid, ended: true)
             #expect(ended?["status"] == "transferred", "\(String(describing: ended))")
             #expect(ended?["endReason"]?.stringValue == (targetHangsUp ? "the transfer target hung up" : "hung up by API"))
+            // The caller's call reports `transferred` once joined, then `completed`; the bridge's own call to the
+            // target reports nothing.
+            for _ in 0..<50 where !statuses.withLockedValue({ $0.contains { $0["status"] == "completed" } }) { try await Task.sleep(for: .milliseconds(100)) }
+            let got = statuses.withLockedValue { $0 }
+            #expect(got.allSatisfy { $0["sid"]?.stringValue == sid }, "\(got)")
+            #expect(got.compactMap { $0["status"]?.stringValue } == ["ringing", "answered", "active", "transferred", "completed"], "\(got)")
         }
         await bridge.stop()
     }

@@ -402,6 +402,17 @@ extension SIPMessage {
         #expect(ReferProgress.parse(Self.notify(body: "SIP/2.0 2000 OK")) == nil)
     }
 
+    /// The target busy (486, 600) or not answering (408, 480, 487), as the NOTIFY reports: the transfer fails without
+    /// a bridged attempt (calling it again would not help); the REFER is then over.
+    @Test func anUnreachableTargetFailsTheTransfer() {
+        for (code, reason) in [(486, "busy (486)"), (600, "busy (600)"), (480, "did not answer (480)"), (408, "did not answer (408)"), (487, "did not answer (487)")] {
+            var t = BlindTransfer()
+            _ = t.referAnswered(202)
+            #expect(t.notified(ReferProgress(statusCode: code, terminated: true)) == .fail(reason: "the transfer target \(code == 486 || code == 600 ? "is " : "")\(reason)"))
+            #expect(!t.isOpen && t.timedOut() == .none)
+        }
+    }
+
     /// 202 then NOTIFY 100 then 200: the transferor hangs up. A NOTIFY before the 202 (UDP reorders) counts.
     @Test func acceptedThenSucceeded() {
         var t = BlindTransfer()
@@ -416,8 +427,9 @@ extension SIPMessage {
         #expect(early.notified(ReferProgress(statusCode: 200, terminated: true)) == .hangUp)
     }
 
-    /// Every way REFER fails ends in a bridged transfer, once: refused (405, 501, 603), no answer, the target's
-    /// failure in a NOTIFY, a subscription ended without a final status, no final NOTIFY in time.
+    /// Every way REFER fails ends in a bridged transfer, once: refused (405, 501, 603), no answer, a NOTIFY with a
+    /// failure that is not about the target (403), a subscription ended without a final status, no final NOTIFY in
+    /// time.
     @Test func failuresFallBackToABridgedTransfer() {
         for code in [405, 501, 603, 481, 403] {
             var t = BlindTransfer()
@@ -427,9 +439,9 @@ extension SIPMessage {
         }
         var silent = BlindTransfer()
         #expect(silent.timedOut() == .bridge(reason: "no answer to REFER"))
-        var busy = BlindTransfer()
-        _ = busy.referAnswered(202)
-        #expect(busy.notified(ReferProgress(statusCode: 486, terminated: true)) == .bridge(reason: "the transfer target answered 486"))
+        var refusedByTrunk = BlindTransfer()
+        _ = refusedByTrunk.referAnswered(202)
+        #expect(refusedByTrunk.notified(ReferProgress(statusCode: 403, terminated: true)) == .bridge(reason: "the transfer target answered 403"))
         var cut = BlindTransfer()
         _ = cut.referAnswered(202)
         #expect(cut.notified(ReferProgress(statusCode: 100, terminated: true)) == .bridge(reason: "subscription ended without a final status"))
