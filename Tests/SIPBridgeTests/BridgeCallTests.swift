@@ -80,7 +80,7 @@ enum Peers {
         try text.write(to: file, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
-        p.arguments = ["127.0.0.1:\(bridgePort)", "-sf", file.path, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(LocalServers.freeUDPPortBlock(count: 1)),
+        p.arguments = ["127.0.0.1:\(bridgePort)", "-sf", file.path, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", String(LocalServers.freeSIPPort()),
                        "-mp", String(LocalServers.freeUDPPortBlock()), "-s", service, "-timeout", "\(Int(timeout))s", "-nostdin", "-trace_err",
                        "-error_file", file.path + ".err"] + extra
         p.currentDirectoryURL = FileManager.default.temporaryDirectory
@@ -375,7 +375,7 @@ struct TestWorker {
     }
 
     @Test(.enabled(if: Peers.enabled)) func registersWithDigestAgainstARegistrarThatChallenges() async throws {
-        let registrarPort = Peers.freePort()
+        let registrarPort = LocalServers.freeSIPPort()
         async let registrar = Peers.sippServer("uas-registrar.xml", port: registrarPort, extra: ["-au", "line1", "-ap", "secret-1"])
         try await Task.sleep(for: .milliseconds(500))
         var c = BridgeConfiguration()
@@ -403,7 +403,7 @@ struct TestWorker {
         let redisPort = Peers.freePort()
         let redis = try LocalServers.startRedis(port: redisPort)
         defer { LocalServers.stop(redis, port: redisPort) }
-        let calleePort = Peers.freePort(), calleeMedia = LocalServers.freeUDPPortBlock()
+        let calleePort = LocalServers.freeSIPPort(), calleeMedia = LocalServers.freeUDPPortBlock()
         let bridge = try await Self.bridge(redisPort: redisPort) {
             $0.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "secret-1", registrar: "127.0.0.1:9", proxy: "127.0.0.1:\(calleePort)", params: ["restaurantId": "r-9"])]
         }
@@ -469,7 +469,7 @@ struct TestWorker {
     /// A callee that only rings: after the ring timeout the bridge CANCELs, ACKs the callee's 487, and the call ends
     /// `no answer` (status `no-answer`).
     @Test(.enabled(if: Peers.enabled)) func anUnansweredOutboundCallIsCancelledAfterTheRingTimeout() async throws {
-        let calleePort = Peers.freePort()
+        let calleePort = LocalServers.freeSIPPort()
         let bridge = try await Self.bridge(redisPort: 9) {
             $0.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "secret-1", registrar: "127.0.0.1:9", proxy: "127.0.0.1:\(calleePort)")]
         }
@@ -528,7 +528,7 @@ struct TestWorker {
                 }
             }
         }
-        let targetPort = Peers.freePort()
+        let targetPort = LocalServers.freeSIPPort()
         let target = Application(router: Router(), server: .http1WebSocketUpgrade(webSocketRouter: ws),
                                  configuration: .init(address: .hostname("127.0.0.1", port: targetPort)), logger: Logger(label: "push-target"))
         let audio = try [UInt8](Data(contentsOf: Peers.scenarios.appendingPathComponent("tone-600hz.ulaw")))

@@ -16,7 +16,7 @@ import Testing
         let redisPort = Peers.freePort()
         let redis = try LocalServers.startRedis(port: redisPort)
         defer { LocalServers.stop(redis, port: redisPort) }
-        let sipPort = Peers.freePort(), httpPort = Peers.freePort()
+        let sipPort = LocalServers.freeSIPPort(), httpPort = Peers.freePort()
         let bridge = Process()
         bridge.executableURL = try BuiltBinary.alloresto
         bridge.arguments = ["sip-bridge", "--bind", "127.0.0.1", "--sip-port", String(sipPort), "--http-port", String(httpPort),

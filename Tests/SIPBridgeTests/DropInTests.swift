@@ -71,7 +71,7 @@ import Testing
     /// kept); the call's own callback gets `{sid, direction, from, to, status, customParams, event, timestamp}` for
     /// initiated, ringing and no-answer. Bad numbers and URLs are 422.
     @Test(.enabled(if: Peers.enabled)) func theOriginalRESTShapesAndStatusCallbacks() async throws {
-        let calleePort = Peers.freePort(), callbackPort = Peers.freePort()
+        let calleePort = LocalServers.freeSIPPort(), callbackPort = Peers.freePort()
         let bridge = try await BridgeCallTests.bridge(redisPort: 9) {
             $0.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "x", registrar: "127.0.0.1:9")]
         }
@@ -233,7 +233,7 @@ import Testing
     /// started with the original's flags: `/health`, `POST /api/calls` to a SIP URI (sipp rings and never answers),
     /// the array of `GET /api/calls`, `DELETE`, and the status callbacks — every documented field, type and value.
     @Test(.enabled(if: Peers.enabled)) func anIndependentClientOfTheOriginalAPI() async throws {
-        let apiPort = Peers.freePort(), calleePort = LocalServers.freeUDPPortBlock(count: 1)
+        let apiPort = Peers.freePort(), calleePort = LocalServers.freeSIPPort()
         let client = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Compat/sipbridge_client.py")
         let flags = ["sip-bridge", "--bind", "127.0.0.1", "--sip-port", "0", "--sip-domain", "alloresto.test", "--sip-username", "line1", "--sip-password", "x",
                      "--sip-registrar", "127.0.0.1:9", "--api-port", String(apiPort), "--redis-url", "redis://127.0.0.1:9"]

@@ -36,7 +36,7 @@ import Testing
     /// A registrar answering 423 Interval Too Brief with Min-Expires 3600: asked again at once with 3600, and the
     /// expiry taken from our own binding among several.
     @Test(.enabled(if: Peers.enabled)) func aRegistrarWantingLongerRegistrationsGetsThem() async throws {
-        let registrarPort = Peers.freePort(), bridgePort = Peers.freePort()
+        let registrarPort = LocalServers.freeSIPPort(), bridgePort = LocalServers.freeSIPPort()
         async let registrar = Peers.sippServer("uas-registrar-423.xml", port: registrarPort, replacing: ["BRIDGE_PORT": String(bridgePort)])
         try await Task.sleep(for: .milliseconds(500))
         var c = BridgeConfiguration()
@@ -168,7 +168,7 @@ import Testing
     /// (Expires 0, challenged and answered). A registrar that answers 403: the line shows "refused" with the
     /// reason and is not asked again.
     @Test(.enabled(if: Peers.enabled)) func staleNoncesUnregistrationAndARefusedLine() async throws {
-        let registrarPort = Peers.freePort(), bridgePort = Peers.freePort()
+        let registrarPort = LocalServers.freeSIPPort(), bridgePort = LocalServers.freeSIPPort()
         async let registrar = Peers.sippServer("uas-registrar-stale.xml", port: registrarPort, replacing: ["BRIDGE_PORT": String(bridgePort)],
                                                extra: ["-au", "line1", "-ap", "secret-1"])
         try await Task.sleep(for: .milliseconds(500))
@@ -184,7 +184,7 @@ import Testing
         let (status, errors) = try await registrar
         #expect(status == 0, "registrar: \(errors)")
 
-        let refusingPort = Peers.freePort()
+        let refusingPort = LocalServers.freeSIPPort()
         async let refusing = Peers.sippServer("uas-registrar-403.xml", port: refusingPort)
         try await Task.sleep(for: .milliseconds(500))
         c.sipPort = 0
@@ -271,7 +271,7 @@ import Testing
     /// An outbound call through a proxy that answers 100 Trying and nothing more: the ring timeout (from the
     /// INVITE) still ends it, with a CANCEL (allowed once a provisional response came) and the 487 ACKed.
     @Test(.enabled(if: Peers.enabled)) func anOutboundCallHeldAt100TryingIsCancelledAtTheRingTimeout() async throws {
-        let calleePort = Peers.freePort()
+        let calleePort = LocalServers.freeSIPPort()
         let bridge = try await BridgeCallTests.bridge(redisPort: 9) {
             $0.lines = [SIPLine(domain: "alloresto.test", username: "line1", password: "x", registrar: "127.0.0.1:9", proxy: "127.0.0.1:\(calleePort)")]
         }
@@ -313,10 +313,11 @@ import Testing
         await bridge.stop()
     }
 
-    /// Waits (up to 10 s, on the bridge's own state) for the first line to reach a state.
+    /// Waits (up to 30 s, on the bridge's own state: a TLS handshake on a loaded machine is slow) for the first line
+    /// to reach a state.
     static func lineState(_ bridge: SIPBridgeService, until done: (String) -> Bool) async throws -> SIPBridgeService.LineInfo {
         var info = await bridge.lineInfos().first
-        for _ in 0..<100 where !done(info?.state ?? "") {
+        for _ in 0..<300 where !done(info?.state ?? "") {
             try await Task.sleep(for: .milliseconds(100))
             info = await bridge.lineInfos().first
         }

@@ -100,7 +100,7 @@ import Testing
     /// says `transferred`, `bridged`, and why REFER gave way.
     @Test(.enabled(if: Peers.enabled), arguments: [(405, "Method Not Allowed", true), (501, "Not Implemented", false), (603, "Decline", true)])
     func bridgedTransferWhenTheTrunkRefusesREFER(code refusal: Int, reason: String, targetHangsUp: Bool) async throws {
-        let redisPort = Peers.freePort(), targetPort = LocalServers.freeUDPPortBlock(count: 1)
+        let redisPort = Peers.freePort(), targetPort = LocalServers.freeSIPPort()
         let redis = try LocalServers.startRedis(port: redisPort)
         defer { LocalServers.stop(redis, port: redisPort) }
         let callbackPort = Peers.freePort()

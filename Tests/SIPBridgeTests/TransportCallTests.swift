@@ -29,7 +29,7 @@ import Testing
     /// the same connection; the 200's Contact says TCP, the busy message reaches the caller's RTP port and the
     /// bridge's BYE comes back down the connection.
     @Test(.enabled(if: Peers.enabled)) func aTrunkOverTCPRegistersThenCallsDownTheSameConnection() async throws {
-        let redisPort = Peers.freePort(), trunkPort = Peers.freePort(), bridgePort = Peers.freePort()
+        let redisPort = Peers.freePort(), trunkPort = LocalServers.freeSIPPort(), bridgePort = LocalServers.freeSIPPort()
         let redis = try LocalServers.startRedis(port: redisPort)
         defer { LocalServers.stop(redis, port: redisPort) }
         let media = try await RTPListener()
@@ -50,7 +50,7 @@ import Testing
     /// trusts it through `tlsCAFile` and checks the name. A bridge that trusts only the system's store refuses the
     /// certificate: its line is "failed" with the TLS error, nothing registered.
     @Test(.enabled(if: Peers.enabled && tools)) func aTrunkOverTLSWithItsCertificateChecked() async throws {
-        let redisPort = Peers.freePort(), trunkPort = Peers.freePort(), tlsPort = Peers.freePort(), bridgePort = Peers.freePort()
+        let redisPort = Peers.freePort(), trunkPort = LocalServers.freeSIPPort(), tlsPort = Peers.freePort(), bridgePort = LocalServers.freeSIPPort()
         let redis = try LocalServers.startRedis(port: redisPort)
         defer { LocalServers.stop(redis, port: redisPort) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
@@ -94,7 +94,7 @@ import Testing
     /// A line whose registrar is a bare domain: NAPTR (SIP+D2U) → `_sip._udp` SRV, the priority-10 target's A
     /// record → the sipp registrar, found through a dnsmasq on a local port (the priority-20 target is a dead port).
     @Test(.enabled(if: Peers.enabled && tools)) func aRegistrarFoundByNAPTRAndSRV() async throws {
-        let dnsPort = Peers.freePort(), registrarPort = Peers.freePort(), deadPort = Peers.freePort()
+        let dnsPort = LocalServers.freeSIPPort(), registrarPort = LocalServers.freeSIPPort(), deadPort = Peers.freePort()
         // dnsmasq daemonizes itself (its parent exits at once): a long-lived child of the test process would
         // leave Foundation's Process waiting on it and sipp unreaped. Killed by its pid file.
         let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("dnsmasq-\(UUID().uuidString).pid").path

@@ -108,6 +108,25 @@ public enum LocalServers {
         return freePort() / 2 * 2
     }
 
+    /// A port free for both UDP and TCP, for a SIP endpoint (the bridge and sipp listen on both, or on the one
+    /// their transport says): a port only checked on TCP may be a media socket's UDP port.
+    public static func freeSIPPort() -> Int {
+        for _ in 0..<50 {
+            let udp = udpBind(0)
+            defer { if udp.fd >= 0 { close(udp.fd) } }
+            guard let port = udp.port else { continue }
+            let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(tcp) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = UInt16(port).bigEndian
+            let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(tcp, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if bound == 0 { return port }
+        }
+        return freeUDPPortBlock(count: 1)
+    }
+
     static func udpBind(_ port: Int) -> (fd: Int32, port: Int?) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { return (fd, nil) }
