@@ -27,6 +27,7 @@ public enum AdminAccounts {
         let user = AdminUser()
         user.email = normalized
         user.passwordHash = hash
+        user.isPlatformAdmin = true
         try await user.create(on: db)
         return true
     }
@@ -49,13 +50,23 @@ public enum AdminAccounts {
         guard let verified = try await hasher.verify(password, hash: hash) else { return .busy }
         guard verified, let user else { return .refused }
         if let previousSecret { try await logout(secret: previousSecret, on: db) }
+        return .loggedIn(secret: try await startSession(userId: user.id!, now: now, on: db))
+    }
+
+    /// A new session for an account; returns its cookie secret (only its SHA-256 is stored).
+    static func startSession(userId: UUID, now: Date, on db: any Database) async throws -> String {
         let secret = AgentTokens.generate().replacingOccurrences(of: "art_", with: "ses_")
         let session = AdminSession()
-        session.$user.id = user.id!
+        session.$user.id = userId
         session.tokenHash = AgentTokens.hash(secret)
         session.expiresAt = now.addingTimeInterval(sessionLifetime)
         try await session.create(on: db)
-        return .loggedIn(secret: secret)
+        return secret
+    }
+
+    /// The session cookie (HttpOnly, SameSite=Lax, Secure behind https).
+    static func cookie(_ secret: String, secure: Bool) -> Cookie {
+        Cookie(name: cookieName, value: secret, maxAge: sessionLifetimeSeconds, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 
     static func identity(secret: String, now: Date, on db: any Database) async throws -> AdminIdentity? {
@@ -63,7 +74,9 @@ public enum AdminAccounts {
             .filter(\.$tokenHash == AgentTokens.hash(secret)).with(\.$user).first(),
             session.expiresAt > now
         else { return nil }
-        return AdminIdentity(userId: session.user.id!, email: session.user.email)
+        let user = session.user
+        return AdminIdentity(userId: user.id!, email: user.email, platformAdmin: user.isPlatformAdmin,
+                             memberships: try await Accounts.memberships(userId: user.id!, on: db), sessionHash: session.tokenHash)
     }
 
     static func logout(secret: String, on db: any Database) async throws {
@@ -84,11 +97,28 @@ public struct AdminGuard: RouterMiddleware {
             return try await CSRF.$current.withValue(CSRF.token(forSession: secret)) { try await next(request, context) }
         }
         if request.uri.path.hasPrefix("/api/") {
-            throw APIError(.unauthorized, code: "admin_login_required", "Connexion administrateur requise.")
+            // A valid key or agent token is refused by name (403); no credential at all is 401.
+            throw try await Manager.refusal(request, services: services, otherwise: APIError(.unauthorized, code: "admin_login_required", "Connexion administrateur requise."))
         }
         let target = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
         let next = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_."))) ?? "/admin"
         return Response(status: .seeOther, headers: [.location: "/login?next=\(next)"])
+    }
+}
+
+/// Lets through the platform's admins only (voice servers, provisioning): another account gets 403 (a page says so
+/// in words); without a session, as `AdminGuard`.
+public struct PlatformGuard: RouterMiddleware {
+    public typealias Context = AppContext
+    let services: AppServices
+
+    public func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
+        try await AdminGuard(services: services).handle(request, context: context) { request, context in
+            guard context.admin?.platformAdmin == true else {
+                throw APIError(.forbidden, code: "role_not_allowed", "Réservé aux administrateurs de la plateforme.")
+            }
+            return try await next(request, context)
+        }
     }
 }
 
@@ -127,7 +157,9 @@ struct AdminRoutes {
     func register(on router: Router<AppContext>) {
         router.get("/login") { request, _ in
             let next = request.uri.queryParameters["next"].map(String.init) ?? "/admin"
-            return pages.html(pages.render("login", ["title": "Connexion", "next": safeNext(next)]))
+            var data: [String: Any] = ["title": "Connexion", "next": safeNext(next)]
+            if request.uri.queryParameters["reset"] != nil { data["notice"] = "Mot de passe changé : connectez-vous avec le nouveau." }
+            return pages.html(pages.render("login", data))
         }
         router.post("/login") { request, context in try await self.login(request, context: context) }
         router.post("/logout") { request, context in
@@ -191,20 +223,30 @@ struct AdminRoutes {
             secret = s
         }
         var response = Response(status: .seeOther, headers: [.location: next])
-        response.setCookie(Cookie(
-            name: AdminAccounts.cookieName, value: secret, maxAge: AdminAccounts.sessionLifetimeSeconds, path: "/",
-            secure: services.configuration.publicURL.hasPrefix("https://"), httpOnly: true, sameSite: .lax))
+        response.setCookie(AdminAccounts.cookie(secret, secure: services.configuration.publicURL.hasPrefix("https://")))
         return response
     }
 
     func home(_ context: AppContext) async throws -> Response {
-        let rows: [Restaurant] = try await Restaurant.query(on: services.database.db).sort(\.$name).all()
+        let identity = context.admin!
+        var query = Restaurant.query(on: services.database.db).sort(\.$name)
+        // An owner or staff member sees their restaurants only (one: straight to its page).
+        if !identity.platformAdmin {
+            query = query.filter(\.$id ~~ Array(identity.memberships.keys))
+            if identity.memberships.count == 1, let only = identity.memberships.keys.first {
+                return Response(status: .seeOther, headers: [.location: "/admin/r/\(only.uuidString.lowercased())"])
+            }
+        }
+        let rows: [Restaurant] = try await query.all()
         let list: [[String: Any]] = rows.map { r in
             [
                 "id": r.id!.uuidString.lowercased(), "name": r.name, "city": r.city ?? "", "active": r.isActive,
                 "agent": r.agentId ?? "non provisionné", "delivery": r.deliveryEnabled, "reservation": r.reservationEnabled,
+                "role": identity.platformAdmin ? "administrateur" : identity.memberships[r.id!]?.label ?? "",
             ]
         }
-        return pages.html(pages.render("restaurants", ["title": "Restaurants", "email": context.admin!.email, "restaurants": list, "empty": list.isEmpty]))
+        return pages.html(pages.render("restaurants", [
+            "title": "Restaurants", "email": identity.email, "restaurants": list, "empty": list.isEmpty, "platform": identity.platformAdmin,
+        ]))
     }
 }

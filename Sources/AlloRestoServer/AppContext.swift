@@ -1,11 +1,24 @@
+import AlloRestoCore
 import Foundation
 import Hummingbird
 import NIOCore
 
-/// The logged-in admin, set by `AdminGuard`.
+/// The logged-in account, set by `AdminGuard`: a platform admin, or a member (owner, staff) of some restaurants.
 public struct AdminIdentity: Sendable, Equatable {
     public let userId: UUID
     public let email: String
+    public var platformAdmin: Bool = true
+    public var memberships: [UUID: MemberRole] = [:]
+    /// The session's cookie secret, hashed (a password change keeps this session and ends the others).
+    var sessionHash: String? = nil
+
+    /// Whether the account may do `permission` on `restaurantId` (`AccessRule`).
+    public func allows(_ permission: Permission, on restaurantId: UUID) -> Bool {
+        AccessRule.allows(platformAdmin: platformAdmin, role: memberships[restaurantId], permission)
+    }
+
+    /// What the account may do on the platform itself (every restaurant, the voice servers).
+    public var isPlatformAdmin: Bool { platformAdmin }
 }
 
 /// The request context of every route: Hummingbird's core storage plus who manages, when known.

@@ -24,6 +24,15 @@ public struct AppServices: Sendable {
     public let loginThrottle: LoginThrottle
     /// bcrypt off the event loops, with a bounded queue.
     public let passwordHasher: PasswordHasher
+    /// Adds a line to the audit log, never failing the request that made the change (a failure is logged).
+    func audit(_ restaurantId: UUID?, by actor: String, _ action: String, _ detail: String) async {
+        do { try await AuditLog.record(restaurantId: restaurantId, actor: actor, action: action, detail: detail, now: now(), on: database.db) } catch {
+            logger.error("audit log write failed", metadata: ["action": "\(action)", "error": "\(error)"])
+        }
+    }
+
+    /// Invitations and password resets by e-mail (`SMTP_URL`); nil: links are shown instead.
+    public var mailer: (any Mailer)?
     /// The dialed numbers of the incoming-call hook (`POST /api/sip/incoming`).
     let incomingDirectory = IncomingDirectory()
 
@@ -39,6 +48,7 @@ public struct AppServices: Sendable {
         self.logger = logger
         loginThrottle = LoginThrottle()
         passwordHasher = .shared
+        mailer = configuration.smtp.map { SMTPMailer(settings: $0) }
         provisioner = Provisioner(
             database: database, cipher: cipher, publicURL: configuration.publicURL,
             api: SipAgentServerClient(baseURL: configuration.sipAgentServerURL, apiKey: configuration.sipAgentServerAPIKey), logger: logger, now: now)

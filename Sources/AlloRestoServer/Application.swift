@@ -43,6 +43,7 @@ public func buildRouter(services: AppServices) async throws -> Router<AppContext
     BackOfficePages(services: services, pages: pages).register(on: router)
     OpenAPIDocument.register(on: router)
     AdminRoutes(services: services, pages: pages).register(on: router)
+    AccountRoutes(services: services, pages: pages).register(on: router)
     ManagementKeyRoutes(services: services).register(on: router)
     IntegrationRoutes(services: services, pages: pages).register(on: router)
     return router

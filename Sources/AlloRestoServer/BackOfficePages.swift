@@ -11,9 +11,12 @@ struct BackOfficePages {
     let services: AppServices
     let pages: Pages
 
-    static let sections: [(path: String, label: String)] = [
-        ("", "Tableau de bord"), ("/orders", "Commandes"), ("/reservations", "Réservations"), ("/messages", "Messages"),
-        ("/faq", "Questions"), ("/menu", "Carte"), ("/settings", "Réglages"), ("/calls", "Appels"),
+    /// The sections, each with what it needs (`AccessRule`): staff see the service's pages only.
+    static let sections: [(path: String, label: String, need: Permission)] = [
+        ("", "Tableau de bord", .operateService), ("/orders", "Commandes", .operateService), ("/reservations", "Réservations", .operateService),
+        ("/messages", "Messages", .operateService), ("/faq", "Questions", .operateService), ("/menu", "Carte", .operateService),
+        ("/settings", "Réglages", .manageRestaurant), ("/calls", "Appels", .manageRestaurant), ("/team", "Équipe", .manageStaff),
+        ("/audit", "Journal", .manageRestaurant),
     ]
 
     func register(on router: Router<AppContext>) {
@@ -30,22 +33,27 @@ struct BackOfficePages {
 
     var db: any Database { services.database.db }
 
-    func restaurant(_ context: AppContext) async throws -> Restaurant {
+    /// The page's restaurant, which the account must reach with `permission` (403 in words otherwise).
+    func restaurant(_ context: AppContext, need permission: Permission) async throws -> Restaurant {
         guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw), let r = try await Restaurant.find(id, on: db) else {
             throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.")
+        }
+        guard let manager = context.manager, manager.allows(permission, on: id) else {
+            throw Manager.denied(context.manager ?? .key(restaurantId: UUID()), permission, reachable: context.manager?.reaches(id) ?? false)
         }
         return r
     }
 
     /// Renders a section page with the navigation of its restaurant.
-    func page(_ template: String, _ r: Restaurant, section: String, title: String, _ data: [String: Any] = [:]) -> Response {
+    func page(_ context: AppContext, _ template: String, _ r: Restaurant, section: String, title: String, _ data: [String: Any] = [:]) -> Response {
         let base = "/admin/r/\(r.id!.uuidString.lowercased())"
         var all = data
         all["title"] = title
         all["restaurant"] = r.name
         all["rid"] = r.id!.uuidString.lowercased()
         all["base"] = base
-        all["nav"] = Self.sections.map { ["href": base + $0.path, "label": $0.label, "current": $0.path == section] as [String: Any] }
+        let shown = Self.sections.filter { s in context.manager?.allows(s.need, on: r.id!) ?? false }
+        all["nav"] = shown.map { ["href": base + $0.path, "label": $0.label, "current": $0.path == section] as [String: Any] }
         return pages.html(pages.render(template, all))
     }
 
@@ -63,7 +71,7 @@ struct BackOfficePages {
     }
 
     func dashboard(_ request: Request, _ context: AppContext) async throws -> Response {
-        let r = try await restaurant(context)
+        let r = try await restaurant(context, need: .operateService)
         let (_, day) = today(r)
         let stats = try await ManagementRoutes.stats(r, day: day, on: db)
         func money(_ v: JSONValue?) -> String {
@@ -79,7 +87,7 @@ struct BackOfficePages {
             ]
             hourly.append(row)
         }
-        return page("bo-dashboard", r, section: "", title: "Tableau de bord", [
+        return page(context, "bo-dashboard", r, section: "", title: "Tableau de bord", [
             "day": day.description, "calls": stats["calls"]?.intValue ?? 0, "orders": stats["orders"]?.intValue ?? 0,
             "revenue": money(stats["revenue"]), "reservations": stats["reservations"]?.intValue ?? 0, "covers": stats["covers"]?.intValue ?? 0,
             "pendingFaq": pendingFaq, "unread": unread, "hourly": hourly,
@@ -87,11 +95,11 @@ struct BackOfficePages {
     }
 
     func orders(_ request: Request, _ context: AppContext) async throws -> Response {
-        let r = try await restaurant(context)
+        let r = try await restaurant(context, need: .operateService)
         let (_, day) = today(r)
         let transitions = JSONValue.object(OrderBoardRoutes.transitions.mapValues { .array($0.sorted(by: Self.statusOrder).map(JSONValue.string)) })
         let labels = JSONValue.object(Dictionary(uniqueKeysWithValues: OrderBoardRoutes.transitions.keys.map { ($0, JSONValue.string(OrderRoutes.label($0))) }))
-        return page("bo-orders", r, section: "/orders", title: "Commandes", [
+        return page(context, "bo-orders", r, section: "/orders", title: "Commandes", [
             "date": day.description, "symbol": Money.symbol(r.currency),
             "transitions": String(decoding: JSONWriter.encoded(transitions), as: UTF8.self),
             "labels": String(decoding: JSONWriter.encoded(labels), as: UTF8.self),
@@ -104,7 +112,7 @@ struct BackOfficePages {
     static let reservationLabels = ["pending": "en attente", "confirmed": "confirmée", "seated": "installée", "completed": "terminée", "cancelled": "annulée", "no_show": "absent"]
 
     func reservations(_ request: Request, _ context: AppContext) async throws -> Response {
-        let r = try await restaurant(context)
+        let r = try await restaurant(context, need: .operateService)
         let (time, day) = today(r)
         let start = time.instant(day, TimeOfDay(minutes: 0)), end = time.instant(day.adding(days: 1), TimeOfDay(minutes: 0))
         let rows: [Reservation] = try await Reservation.query(on: db).filter(\.$restaurant.$id == r.id!)
@@ -114,7 +122,7 @@ struct BackOfficePages {
              "phone": $0.customerPhone ?? "", "status": Self.reservationLabels[$0.status] ?? $0.status, "notes": $0.notes ?? ""]
         }
         let kept = rows.filter { $0.status != "cancelled" }
-        return page("bo-reservations", r, section: "/reservations", title: "Réservations", [
+        return page(context, "bo-reservations", r, section: "/reservations", title: "Réservations", [
             "day": day.description, "reservations": list, "count": kept.count, "covers": kept.reduce(0) { $0 + $1.partySize },
         ])
     }
@@ -126,7 +134,7 @@ struct BackOfficePages {
     }
 
     func messages(_ request: Request, _ context: AppContext) async throws -> Response {
-        let r = try await restaurant(context)
+        let r = try await restaurant(context, need: .operateService)
         let (time, _) = today(r)
         let rows: [Message] = try await Message.query(on: db).filter(\.$restaurant.$id == r.id!)
             .sort(\.$isRead).sort(\.$createdAt, .descending).limit(200).all()
@@ -134,22 +142,22 @@ struct BackOfficePages {
             ["id": $0.id!.uuidString.lowercased(), "content": $0.content, "caller": [$0.callerName, $0.callerPhone].compactMap { $0 }.joined(separator: " "),
              "isRead": $0.isRead, "isUrgent": $0.isUrgent, "when": when($0.createdAt, time)]
         }
-        return page("bo-messages", r, section: "/messages", title: "Messages", ["messages": list])
+        return page(context, "bo-messages", r, section: "/messages", title: "Messages", ["messages": list])
     }
 
     func faq(_ request: Request, _ context: AppContext) async throws -> Response {
-        let r = try await restaurant(context)
+        let r = try await restaurant(context, need: .operateService)
         let rows: [Faq] = try await Faq.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$askCount, .descending).all()
         func row(_ f: Faq) -> [String: Any] {
             ["id": f.id!.uuidString.lowercased(), "question": f.question, "answer": f.answer ?? "", "askCount": f.askCount]
         }
-        return page("bo-faq", r, section: "/faq", title: "Questions des appelants", [
+        return page(context, "bo-faq", r, section: "/faq", title: "Questions des appelants", [
             "pending": rows.filter { $0.status == "pending" }.map(row), "answered": rows.filter { $0.status == "answered" }.map(row),
         ])
     }
 
     func menu(_ request: Request, _ context: AppContext) async throws -> Response {
-        let r = try await restaurant(context)
+        let r = try await restaurant(context, need: .operateService)
         let cats: [MenuCategory] = try await MenuCategory.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).all()
         let items: [MenuItem] = try await MenuItem.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
         func item(_ i: MenuItem) -> [String: Any] {
@@ -161,11 +169,11 @@ struct BackOfficePages {
         }
         let formules = items.filter { $0.$category.id == nil }
         if !formules.isEmpty { sections.append(["id": "formules", "name": "Formules", "items": formules.map(item)]) }
-        return page("bo-menu", r, section: "/menu", title: "Carte", ["categories": sections, "currency": r.currency])
+        return page(context, "bo-menu", r, section: "/menu", title: "Carte", ["categories": sections, "currency": r.currency])
     }
 
     func settings(_ request: Request, _ context: AppContext) async throws -> Response {
-        let r = try await restaurant(context)
+        let r = try await restaurant(context, need: .manageRestaurant)
         let s = RestaurantSettings.json(r)
         func text(_ key: String) -> String {
             switch s[key] {
@@ -214,11 +222,11 @@ struct BackOfficePages {
              "created": when(k.createdAt, time), "revoked": k.revokedAt != nil]
         }
         if let line { data["line"] = ["sipDomain": line.sipDomain, "sipUsername": line.sipUsername, "hasPassword": !line.sipPassword.isEmpty, "isActive": line.isActive] as [String: Any] }
-        return page("bo-settings", r, section: "/settings", title: "Réglages", data)
+        return page(context, "bo-settings", r, section: "/settings", title: "Réglages", data)
     }
 
     func calls(_ request: Request, _ context: AppContext) async throws -> Response {
-        let r = try await restaurant(context)
+        let r = try await restaurant(context, need: .manageRestaurant)
         let (time, _) = today(r)
         let rows: [CallRecord] = try await CallRecord.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$createdAt, .descending).limit(100).all()
         let list: [[String: Any]] = rows.map { c in
@@ -226,6 +234,6 @@ struct BackOfficePages {
              "duration": c.durationSec.map { "\($0 / 60) min \(String(format: "%02d", $0 % 60)) s" } ?? "",
              "outcome": c.outcome ?? "", "cost": c.costLocal.map { String(format: "%.2f %@", $0, Money.symbol(r.currency)) } ?? ""]
         }
-        return page("bo-calls", r, section: "/calls", title: "Journal des appels", ["calls": list])
+        return page(context, "bo-calls", r, section: "/calls", title: "Journal des appels", ["calls": list])
     }
 }

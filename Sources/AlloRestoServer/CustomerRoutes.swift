@@ -110,7 +110,7 @@ struct CustomerRoutes {
 
     func list(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .operateService)
         let r = session.template.restaurant
         var query = Customer.query(on: services.database.db).filter(\.$restaurant.$id == r.id)
         if let raw = q["phone"].map(String.init), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) {

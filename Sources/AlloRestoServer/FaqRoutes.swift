@@ -77,7 +77,7 @@ struct FaqRoutes {
 
     func list(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .operateService)
         var query = Faq.query(on: services.database.db).filter(\.$restaurant.$id == session.template.restaurant.id)
         if let status = q["status"].map(String.init) {
             guard ["pending", "answered", "ignored"].contains(status) else { throw ToolBody.invalid("status", "pending, answered ou ignored") }
@@ -97,7 +97,7 @@ struct FaqRoutes {
 
     func update(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services, need: .operateService)
         let rid = session.template.restaurant.id
         let faq = try await find(try body.uuid("id"), restaurantId: rid)
         if let q = body.string("question") {
@@ -134,7 +134,7 @@ struct FaqRoutes {
     func remove(_ request: Request, context: AppContext) async throws -> Response {
         let q = request.uri.queryParameters
         let body = try await ToolBody.readManaged(request, context: context)
-        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"].map(String.init), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"].map(String.init), services: services, need: .operateService)
         let rid = session.template.restaurant.id
         let idText = body.string("id") ?? q["id"].map(String.init)
         let faq = try await find(idText.flatMap(UUID.init(uuidString:)), restaurantId: rid)

@@ -16,7 +16,7 @@ struct IntegrationRoutes {
         router.get("/api/calls") { request, _ in try await self.calls(request) }
         router.get("/api/sip/agents") { request, _ in try await self.sipAgents(request) }
         router.post("/api/sip/incoming") { request, context in try await self.incoming(request, context: context) }
-        let admin = router.group().add(middleware: AdminGuard(services: services))
+        let admin = router.group().add(middleware: PlatformGuard(services: services))
         admin.get("/api/admin/servers") { _, _ in ToolResponse.value(await self.servers()) }
         admin.post("/api/admin/push-brain") { _, _ in ToolResponse.value(try await self.pushBrain()) }
         admin.get("/admin/servers") { _, context in
@@ -107,7 +107,7 @@ struct IntegrationRoutes {
 
     func calls(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .manageRestaurant)
         let limit = try ToolBody.queryInt(request, "limit", in: 1...500) ?? 100
         let rows = try await CallRecord.query(on: services.database.db).filter(\.$restaurant.$id == session.template.restaurant.id)
             .sort(\.$createdAt, .descending).limit(limit).all()

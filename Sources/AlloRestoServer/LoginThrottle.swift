@@ -134,4 +134,16 @@ public final class PasswordHasher: Sendable {
         defer { admitted.withLockedValue { $0 -= 1 } }
         return try await pool.runIfActive { Bcrypt.verify(password, hash: hash) }
     }
+
+    /// A bcrypt hash of a new password (cost 12; tests pass less), on the hashing thread; nil when the queue is full.
+    public func hash(_ password: String, cost: UInt8 = 12) async throws -> String? {
+        let ok = admitted.withLockedValue { n -> Bool in
+            guard n < queueLimit else { return false }
+            n += 1
+            return true
+        }
+        guard ok else { return nil }
+        defer { admitted.withLockedValue { $0 -= 1 } }
+        return try await pool.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
 }

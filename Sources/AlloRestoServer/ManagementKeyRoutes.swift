@@ -15,15 +15,20 @@ struct ManagementKeyRoutes {
 
     func register(on router: Router<AppContext>) {
         let admin = router.group().add(middleware: AdminGuard(services: services))
-        admin.get("/api/management-keys") { request, _ in try await self.list(request) }
+        admin.get("/api/management-keys") { request, context in try await self.list(request, context: context) }
         admin.post("/api/management-keys") { request, context in try await self.create(request, context: context) }
         admin.delete("/api/management-keys") { request, context in try await self.revoke(request, context: context) }
     }
 
-    func restaurantId(_ raw: String?) async throws -> UUID {
+    /// The restaurant whose keys are managed: the account must be allowed its secrets (a platform admin, or its
+    /// owner); 403 otherwise.
+    func restaurantId(_ raw: String?, _ context: AppContext) async throws -> UUID {
         let text = try ToolAuth.restaurantId(raw)
         guard let id = UUID(uuidString: text), try await Restaurant.find(id, on: services.database.db) != nil else {
             throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.")
+        }
+        guard let manager = context.manager, manager.allows(.manageSecrets, on: id) else {
+            throw Manager.denied(context.manager ?? .key(restaurantId: UUID()), .manageSecrets, reachable: context.manager?.reaches(id) ?? false)
         }
         return id
     }
@@ -36,28 +41,30 @@ struct ManagementKeyRoutes {
         ])
     }
 
-    func list(_ request: Request) async throws -> Response {
-        let id = try await restaurantId(request.uri.queryParameters["restaurantId"].map(String.init))
+    func list(_ request: Request, context: AppContext) async throws -> Response {
+        let id = try await restaurantId(request.uri.queryParameters["restaurantId"].map(String.init), context)
         let keys = try await ManagementKeys.list(for: id, on: services.database.db)
         return ToolResponse.value(.object(["success": true, "keys": .array(keys.map(Self.json))]))
     }
 
     func create(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let id = try await restaurantId(body.string("restaurantId", "restaurant_id"))
+        let id = try await restaurantId(body.string("restaurantId", "restaurant_id"), context)
         guard let label = body.string("label"), label.count <= 100 else { throw ToolBody.invalid("label", "un nom de 100 caractères au plus (ex. « script de caisse »)") }
         let (listed, key) = try await ManagementKeys.create(for: id, label: label, createdBy: context.admin?.email, on: services.database.db)
         context.logger.notice("management key created", metadata: ["restaurant": "\(id)", "prefix": "\(listed.prefix)"])
+        await services.audit(id, by: context.admin?.email ?? "?", "key.create", "clé de gestion créée : « \(label) » (\(listed.prefix)…)")
         return ToolResponse.value(.object(["success": true, "key": .string(key), "managementKey": Self.json(listed)]), status: .created)
     }
 
     func revoke(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let rid = try await restaurantId(body.string("restaurantId", "restaurant_id") ?? request.uri.queryParameters["restaurantId"].map(String.init))
+        let rid = try await restaurantId(body.string("restaurantId", "restaurant_id") ?? request.uri.queryParameters["restaurantId"].map(String.init), context)
         guard let keyId = try body.uuid("id") else { throw ToolBody.invalid("id", "l'identifiant de la clé") }
         guard try await ManagementKeys.revoke(keyId, of: rid, now: services.now(), on: services.database.db) else {
             throw APIError.notFound("key_not_found", "Clé introuvable pour ce restaurant.")
         }
+        await services.audit(rid, by: context.admin?.email ?? "?", "key.revoke", "clé de gestion révoquée")
         return ToolResponse.value(.object(["success": true, "revoked": true]))
     }
 }

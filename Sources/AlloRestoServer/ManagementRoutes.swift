@@ -42,19 +42,22 @@ struct ManagementRoutes {
 
     // MARK: access
 
-    /// The restaurant a management request is about (`AdminGuard` let the request in), any state (an inactive one
-    /// can be reactivated).
-    func restaurant(_ request: Request, _ body: ToolBody?, _ context: AppContext) async throws -> Restaurant {
+    /// The restaurant a management request is about (`ManagerGuard` let the request in), on which the manager needs
+    /// `permission`; any state (an inactive one can be reactivated).
+    func restaurant(_ request: Request, _ body: ToolBody?, _ context: AppContext, need permission: Permission) async throws -> Restaurant {
         let raw = body?.string("restaurantId", "restaurant_id") ?? request.uri.queryParameters["restaurantId"].map(String.init)
         guard let manager = context.manager else { throw APIError.unauthorized() }
-        let id = try manager.restaurantId(raw)
+        let id = try manager.restaurantId(raw, for: permission)
         guard let r = try await Restaurant.find(id, on: db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
         return r
     }
 
-    /// Platform-wide actions (creating a restaurant) are for admins only, not for a restaurant's key.
+    /// Platform-wide actions (creating a restaurant) are for the platform's admins only: not a restaurant's key,
+    /// owner or staff.
     func requireAdmin(_ context: AppContext) throws {
-        guard case .admin? = context.manager else { throw APIError.forbidden("Réservé aux administrateurs connectés au back-office.") }
+        guard case .admin(let identity)? = context.manager, identity.platformAdmin else {
+            throw APIError(.forbidden, code: "role_not_allowed", "Réservé aux administrateurs de la plateforme.")
+        }
     }
 
     func provision(_ id: UUID, changed: Set<String>) async {
@@ -67,12 +70,14 @@ struct ManagementRoutes {
     func restaurants(_ request: Request, context: AppContext) async throws -> Response {
         let q = request.uri.queryParameters
         if let raw = q["restaurantId"] ?? q["id"] {
-            let r = try await restaurant(request, ToolBody(fields: ["restaurantId": .string(String(raw))]), context)
+            let r = try await restaurant(request, ToolBody(fields: ["restaurantId": .string(String(raw))]), context, need: .manageRestaurant)
             return ToolResponse.value(.object(["success": true, "restaurant": RestaurantSettings.json(r)]))
         }
         var query = Restaurant.query(on: db).sort(\.$name)
         if case .key(let own)? = context.manager { query = query.filter(\.$id == own) }
-        let rows: [Restaurant] = try await query.all()
+        if case .admin(let identity)? = context.manager, !identity.platformAdmin { query = query.filter(\.$id ~~ Array(identity.memberships.keys)) }
+        // Only the restaurants whose settings this manager may read (staff: none).
+        let rows: [Restaurant] = try await query.all().filter { r in r.id.map { context.manager?.allows(.manageRestaurant, on: $0) ?? false } ?? false }
         return ToolResponse.value(.object(["success": true, "restaurants": .array(rows.map(RestaurantSettings.json))]))
     }
 
@@ -93,12 +98,13 @@ struct ManagementRoutes {
             return try await AgentTokens.issue(for: row.id!, on: tx)
         }
         if let queue = services.provisioning { await queue.schedule(row.id!) }
+        await services.audit(row.id, by: context.manager?.actor ?? "?", "restaurant.create", "a créé le restaurant « \(row.name) »")
         return ToolResponse.value(.object(["success": true, "restaurant": RestaurantSettings.json(row), "agentToken": .string(token)]), status: .created)
     }
 
     func updateRestaurant(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let r = try await restaurant(request, body, context)
+        let r = try await restaurant(request, body, context, need: .manageRestaurant)
         let changed = try RestaurantSettings.apply(body, to: r)
         if !changed.isEmpty {
             try await db.transaction { tx in
@@ -107,6 +113,9 @@ struct ManagementRoutes {
             }
             r.version += 1
             await provision(r.id!, changed: changed)
+        }
+        if !changed.isEmpty {
+            await services.audit(r.id, by: context.manager?.actor ?? "?", "settings.update", "réglages modifiés : " + changed.sorted().joined(separator: ", "))
         }
         return ToolResponse.value(.object(["success": true, "restaurant": RestaurantSettings.json(r), "changed": .array(changed.sorted().map(JSONValue.string))]))
     }
@@ -142,7 +151,7 @@ struct ManagementRoutes {
     }
 
     func menu(_ request: Request, context: AppContext) async throws -> Response {
-        let r = try await restaurant(request, nil, context)
+        let r = try await restaurant(request, nil, context, need: .operateService)
         let cats: [MenuCategory] = try await MenuCategory.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
         let items: [MenuItem] = try await MenuItem.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
         return ToolResponse.value(.object([
@@ -153,7 +162,11 @@ struct ManagementRoutes {
 
     func menuWrite(_ request: Request, context: AppContext, create: Bool) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let r = try await restaurant(request, body, context)
+        // Staff may mark a dish available or not during the service (`{id, isAvailable}` only); anything else on the
+        // menu (prices, dishes, categories) is the owner's.
+        let availabilityOnly = !create && Set(body.fields.keys).isSubset(of: ["restaurantId", "restaurant_id", "id", "type", "isAvailable", "is_available"])
+            && (body.fields["isAvailable"] ?? body.fields["is_available"]) != nil && (body.string("type")?.lowercased() ?? "item") == "item"
+        let r = try await restaurant(request, body, context, need: availabilityOnly ? .operateService : .manageRestaurant)
         let rid = r.id!
         var type = body.string("type")?.lowercased()
         var category: MenuCategory?
@@ -173,6 +186,7 @@ struct ManagementRoutes {
             if let o = try body.int("displayOrder", "display_order", in: 0...1_000_000) { c.displayOrder = o }
             if let a = try body.bool("isActive", "is_active") { c.isActive = a }
             try await save(c, restaurant: rid)
+            await services.audit(rid, by: context.manager?.actor ?? "?", "menu.category", "\(create ? "catégorie ajoutée" : "catégorie modifiée") : \(c.name)")
             return ToolResponse.value(.object(["success": true, "category": Self.categoryJSON(c)]), status: create ? .created : .ok)
         case "item":
             let i = item ?? MenuItem()
@@ -212,6 +226,8 @@ struct ManagementRoutes {
                 }
             }
             try await save(i, restaurant: rid)
+            let what = create ? "plat ajouté" : availabilityOnly ? (i.isAvailable ? "plat de nouveau disponible" : "plat indisponible") : "plat modifié"
+            await services.audit(rid, by: context.manager?.actor ?? "?", "menu.item", "\(what) : \(i.name) (\(Money.written(i.price, currency: r.currency)))")
             return ToolResponse.value(.object(["success": true, "item": Self.itemJSON(i, currency: r.currency)]), status: create ? .created : .ok)
         default:
             throw APIError(.unprocessableContent, code: "invalid_field", "Le champ type doit être « category » ou « item ».")
@@ -228,7 +244,7 @@ struct ManagementRoutes {
 
     func menuDelete(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let r = try await restaurant(request, body, context)
+        let r = try await restaurant(request, body, context, need: .manageRestaurant)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id else { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
         try await db.transaction { tx in
@@ -248,19 +264,20 @@ struct ManagementRoutes {
             }
             try await RestaurantVersion.bump(r.id!, on: tx)
         }
+        await services.audit(r.id, by: context.manager?.actor ?? "?", "menu.delete", "élément de la carte supprimé")
         return ToolResponse.value(.object(["success": true]))
     }
 
     // MARK: dining services, offers, rooms, tables
 
     func list(_ table: ManagedTable, _ request: Request, context: AppContext) async throws -> Response {
-        let r = try await restaurant(request, nil, context)
+        let r = try await restaurant(request, nil, context, need: .manageRestaurant)
         return ToolResponse.value(.object(["success": true, .init(table.plural): .array(try await table.list(r, db))]))
     }
 
     func write(_ table: ManagedTable, _ request: Request, context: AppContext, create: Bool) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let r = try await restaurant(request, body, context)
+        let r = try await restaurant(request, body, context, need: .manageRestaurant)
         let id = create ? nil : try body.uuid("id")
         if !create, id == nil { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
         let out = try await db.transaction { tx in
@@ -268,18 +285,20 @@ struct ManagementRoutes {
             try await RestaurantVersion.bump(r.id!, on: tx)
             return out
         }
+        await services.audit(r.id, by: context.manager?.actor ?? "?", "\(table.path).\(create ? "create" : "update")", "\(table.label) \(create ? "ajouté(e)" : "modifié(e)")")
         return ToolResponse.value(.object(["success": true, .init(table.singular): out]), status: create ? .created : .ok)
     }
 
     func remove(_ table: ManagedTable, _ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let r = try await restaurant(request, body, context)
+        let r = try await restaurant(request, body, context, need: .manageRestaurant)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id else { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
         try await db.transaction { tx in
             guard try await table.delete(r, id, tx) else { throw APIError.notFound("\(table.singular)_not_found", "\(table.label) introuvable pour ce restaurant.") }
             try await RestaurantVersion.bump(r.id!, on: tx)
         }
+        await services.audit(r.id, by: context.manager?.actor ?? "?", "table.delete", "\(table.label) supprimé(e)")
         return ToolResponse.value(.object(["success": true]))
     }
 
@@ -293,14 +312,14 @@ struct ManagementRoutes {
     }
 
     func phoneLine(_ request: Request, context: AppContext) async throws -> Response {
-        let r = try await restaurant(request, nil, context)
+        let r = try await restaurant(request, nil, context, need: .manageSecrets)
         let line: PhoneLine? = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == r.id!).first()
         return ToolResponse.value(.object(["success": true, "phoneLine": Self.lineJSON(line)]))
     }
 
     func savePhoneLine(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let r = try await restaurant(request, body, context)
+        let r = try await restaurant(request, body, context, need: .manageSecrets)
         let existing: PhoneLine? = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == r.id!).first()
         let line = existing ?? PhoneLine()
         if existing == nil { line.id = UUID(); line.$restaurant.id = r.id!; line.isActive = true; line.sipPassword = "" }
@@ -321,6 +340,7 @@ struct ManagementRoutes {
         if let a = try body.bool("isActive", "is_active") { line.isActive = a }
         try await save(line, restaurant: r.id!)
         if let queue = services.provisioning { await queue.schedule(r.id!) }  // the agent's phone line follows
+        await services.audit(r.id, by: context.manager?.actor ?? "?", "phone_line.update", "ligne SIP modifiée : \(line.sipUsername)@\(line.sipDomain) (mot de passe non journalisé)")
         return ToolResponse.value(.object(["success": true, "phoneLine": Self.lineJSON(line)]))
     }
 
@@ -328,7 +348,7 @@ struct ManagementRoutes {
 
     func blockedCheck(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, agentMay: true)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .operateService, agentMay: true)
         let r = session.template.restaurant
         guard let raw = q["phone"].map(String.init), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) else {
             throw APIError(.unprocessableContent, code: "invalid_field", "Le paramètre phone doit être un numéro de téléphone.")
@@ -342,14 +362,14 @@ struct ManagementRoutes {
     }
 
     func blocked(_ request: Request, context: AppContext) async throws -> Response {
-        let r = try await restaurant(request, nil, context)
+        let r = try await restaurant(request, nil, context, need: .manageRestaurant)
         let rows: [BlockedPhone] = try await BlockedPhone.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$phone).all()
         return ToolResponse.value(.object(["success": true, "blockedPhones": .array(rows.map(Self.blockedJSON))]))
     }
 
     func block(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let r = try await restaurant(request, body, context)
+        let r = try await restaurant(request, body, context, need: .manageRestaurant)
         guard let raw = body.string("phone"), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) else {
             throw ToolBody.invalid("phone", "un numéro de téléphone")
         }
@@ -361,17 +381,19 @@ struct ManagementRoutes {
         row.phone = phone
         row.reason = body.string("reason")
         try await row.create(on: db)
+        await services.audit(r.id, by: context.manager?.actor ?? "?", "blocked.add", "numéro bloqué : \(phone)")
         return ToolResponse.value(.object(["success": true, "blockedPhone": Self.blockedJSON(row)]), status: .created)
     }
 
     func unblock(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let r = try await restaurant(request, body, context)
+        let r = try await restaurant(request, body, context, need: .manageRestaurant)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id, let row = try await BlockedPhone.find(id, on: db), row.$restaurant.id == r.id else {
             throw APIError.notFound("blocked_phone_not_found", "Numéro bloqué introuvable pour ce restaurant.")
         }
         try await row.delete(on: db)
+        await services.audit(r.id, by: context.manager?.actor ?? "?", "blocked.remove", "numéro débloqué")
         return ToolResponse.value(.object(["success": true]))
     }
 
@@ -380,7 +402,7 @@ struct ManagementRoutes {
     /// The figures of one local day (today by default): calls, orders (cancelled excluded from revenue), revenue,
     /// reservations and covers, and the same per local hour.
     func stats(_ request: Request, context: AppContext) async throws -> Response {
-        let r = try await restaurant(request, nil, context)
+        let r = try await restaurant(request, nil, context, need: .manageRestaurant)
         let time = RestaurantTime(identifier: r.timezone)
         let day: LocalDate
         if let text = request.uri.queryParameters["date"].map(String.init) {

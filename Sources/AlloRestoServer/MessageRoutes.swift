@@ -77,7 +77,7 @@ struct MessageRoutes {
 
     func list(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .operateService)
         var query = Message.query(on: services.database.db).filter(\.$restaurant.$id == session.template.restaurant.id)
         if let unread = q["unread"].map(String.init), ["1", "true", "oui"].contains(unread.lowercased()) { query = query.filter(\.$isRead == false) }
         let rows = try await query.sort(\.$isRead).sort(\.$isUrgent, .descending).sort(\.$createdAt, .descending).limit(500).all()
@@ -94,7 +94,7 @@ struct MessageRoutes {
 
     func update(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services, need: .operateService)
         let m = try await find(try body.uuid("id"), restaurantId: session.template.restaurant.id)
         if let read = try body.bool("isRead", "is_read") { m.isRead = read }
         if let urgent = try body.bool("isUrgent", "is_urgent") { m.isUrgent = urgent }
@@ -106,7 +106,7 @@ struct MessageRoutes {
     func remove(_ request: Request, context: AppContext) async throws -> Response {
         let q = request.uri.queryParameters
         let body = try await ToolBody.readManaged(request, context: context)
-        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"].map(String.init), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"].map(String.init), services: services, need: .operateService)
         let idText = body.string("id") ?? q["id"].map(String.init)
         let m = try await find(idText.flatMap(UUID.init(uuidString:)), restaurantId: session.template.restaurant.id)
         try await m.delete(on: services.database.db)

@@ -102,6 +102,15 @@ enum OpenAPIDocument {
             ],
             "/api/admin/me": ["get": op("The logged-in admin", tag: "admin", security: ["adminSession"])],
             "/api/admin/servers": ["get": op("sip-agent-server's workers and agents (queried server-side, in parallel, 3 s); offline → serverOnline:false and empty lists", tag: "admin", security: ["adminSession"])],
+            "/api/members": [
+                "get": op("The restaurant's members (owners, staff) and pending invitations; owners and platform admins", tag: "accounts", params: [restaurantIdQuery], security: ["adminSession"]),
+                "post": op("Invite by e-mail (single-use link, 7 days; mailed with SMTP_URL, else returned as link): role staff (owners) or owner (platform admins); 201", tag: "accounts",
+                           body: obj(rid.merging(["email": str(""), "role": str("staff | owner")]) { $1 }, required: ["restaurantId", "email"]), security: ["adminSession"]),
+                "delete": op("Remove a member (not the last owner)", tag: "accounts", body: obj(rid.merging(["userId": str("")]) { $1 }, required: ["restaurantId", "userId"]), security: ["adminSession"]),
+            ],
+            "/api/admin/invitations": ["post": op("Invite a platform admin by e-mail; 201", tag: "accounts", body: obj(["email": str("")], required: ["email"]), security: ["adminSession"])],
+            "/api/audit": ["get": op("The audit log, newest first: one restaurant's (owners), or every restaurant's without restaurantId (platform admins)", tag: "accounts",
+                                     params: [query("restaurantId", "The restaurant (required but for platform admins)"), query("limit", "1…1000")], security: restaurantSide)],
             "/api/admin/push-brain": ["post": op("The original's brain push: the prompt and the 12 tools sent again to every agent (one PUT /api/agents/:id/brain each); answers {success, failed} counts", tag: "admin", security: ["adminSession"])],
             "/api/calls": [
                 "post": op("End-of-call webhook from sip-agent-server (onCallEndWebhook, token in ?token= or as Bearer): the call record, idempotent by callId (or by its content without one; 201 first, 200 duplicate); 400 without restaurantId or finalContext.restaurant_id", tag: "integration",

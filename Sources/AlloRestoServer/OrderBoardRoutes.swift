@@ -83,7 +83,7 @@ struct OrderBoardRoutes {
 
     func list(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .operateService)
         let r = session.template.restaurant
         var query = Order.query(on: services.database.db).filter(\.$restaurant.$id == r.id)
         if let s = q["status"].map(String.init) {
@@ -117,7 +117,7 @@ struct OrderBoardRoutes {
 
     func update(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services, need: .operateService)
         let r = session.template.restaurant
         let db = services.database.db
         var query = Order.query(on: db).filter(\.$restaurant.$id == r.id)
@@ -135,9 +135,13 @@ struct OrderBoardRoutes {
             guard allowed.contains(target), !(target == "delivering" && order.orderType != "delivery") else {
                 throw APIError(.conflict, code: "transition_refused", "Une commande « \(OrderRoutes.label(order.status)) » ne peut pas passer à « \(OrderRoutes.label(target)) ».")
             }
+            let from = order.status
             guard try await OrderBook.transition(order, from: [order.status], to: target, on: db) else {
                 throw APIError(.conflict, code: "order_changed", "La commande vient de changer d'état ; rechargez-la.")
             }
+            let actor = (try? await Manager.resolve(request, services: services))??.actor ?? "?"
+            await services.audit(r.id, by: actor, "order.status",
+                                 "commande n° \(order.orderNumber) : « \(OrderRoutes.label(from)) » → « \(OrderRoutes.label(target)) »")
         }
         struct Updated: Encodable { let success = true; let order: OrderOut }
         return try ToolResponse.json(Updated(order: OrderOut(order, currency: r.currency, time: RestaurantTime(identifier: r.timezone))))

@@ -57,7 +57,7 @@ struct PlanningRoutes {
 
     func timeline(_ request: Request) async throws -> Response {
         let q = query(request)
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"], services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"], services: services, need: .operateService)
         let t = session.template
         let now = services.now()
         let span = try span(q, clock: t.schedule.time, now: now)
@@ -80,7 +80,7 @@ struct PlanningRoutes {
 
     func availableSlots(_ request: Request) async throws -> Response {
         let q = query(request)
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"], services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"], services: services, need: .operateService)
         let t = session.template
         let now = services.now()
         let mode = (q["mode"] ?? "pickup").lowercased()
@@ -118,7 +118,7 @@ struct PlanningRoutes {
 
     func listLoads(_ request: Request) async throws -> Response {
         let q = query(request)
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"], services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"], services: services, need: .operateService)
         let t = session.template
         let span = try span(q.merging(q["date"] == nil && q["from"] == nil ? ["hours": q["hours"] ?? "48"] : [:]) { $1 }, clock: t.schedule.time, now: services.now())
         let rows = try await ExternalLoad.query(on: services.database.db)
@@ -181,7 +181,7 @@ struct PlanningRoutes {
 
     func createLoad(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services, need: .manageRestaurant)
         let t = session.template
         let row = ExternalLoad()
         row.$restaurant.id = t.restaurant.id
@@ -199,7 +199,7 @@ struct PlanningRoutes {
 
     func updateLoad(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services, need: .manageRestaurant)
         let t = session.template
         let row = try await findLoad(try body.uuid("id"), restaurantId: t.restaurant.id)
         try apply(body, to: row, clock: t.schedule.time, now: services.now(), creating: false)
@@ -210,7 +210,7 @@ struct PlanningRoutes {
     func deleteLoad(_ request: Request, context: AppContext) async throws -> Response {
         let q = query(request)
         let body = try await ToolBody.readManaged(request, context: context)
-        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"], services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"], services: services, need: .manageRestaurant)
         let row = try await findLoad((body.string("id") ?? q["id"]).flatMap(UUID.init(uuidString:)), restaurantId: session.template.restaurant.id)
         try await row.delete(on: services.database.db)
         return ToolResponse.value(.object(["success": true]))
@@ -218,7 +218,7 @@ struct PlanningRoutes {
 
     func config(_ request: Request) async throws -> Response {
         let q = query(request)
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"], services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"], services: services, need: .manageRestaurant)
         let r = session.template.restaurant
         return ToolResponse.value(.object(["success": true, "config": session.template.planning.json, "override": r.planningConfig ?? .null]))
     }
@@ -226,7 +226,7 @@ struct PlanningRoutes {
     /// Replaces the restaurant's planning override (`config: null` goes back to the defaults); validated first.
     func saveConfig(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services, need: .manageRestaurant)
         let r = session.template.restaurant
         guard let raw = body.fields["config"] ?? body.fields["planningConfig"] else {
             throw APIError(.unprocessableContent, code: "missing_config", "Le champ config (objet, ou null pour les valeurs par défaut) est obligatoire.")

@@ -126,7 +126,7 @@ struct ReservationRoutes {
         let body = try await ToolBody.read(request, context: context)
         // The agent reaches this route for cancel_reservation only: cancelling, for the caller's own booking.
         let (session, byAgent) = try await RestaurantAccess.access(
-            request, rawId: try await restaurantId(body.string("restaurantId", "restaurant_id"), request: request), services: services, agentMay: true)
+            request, rawId: try await restaurantId(body.string("restaurantId", "restaurant_id"), request: request), services: services, need: .operateService, agentMay: true)
         let t = session.template
         guard let id = try body.uuid("id", "reservationId", "reservation_id") else {
             throw APIError(.unprocessableContent, code: "missing_id", "Le champ id de la réservation est obligatoire.")
@@ -148,6 +148,9 @@ struct ReservationRoutes {
         case .failure(let refusal): return try ToolResponse.refusal(refusal)
         case .success(let row):
             let local = t.reservations.time.local(row.reservationTime)
+            let actor = byAgent ? "agent vocal" : ((try? await Manager.resolve(request, services: services))??.actor ?? "?")
+            await services.audit(t.restaurant.id, by: actor, "reservation.status",
+                                 "réservation de \(row.customerName ?? "?") (\(local.date.french) \(local.time.french), \(row.partySize) pers.) : \(status)")
             let message = status == "cancelled"
                 ? "La réservation du \(local.date.french) à \(local.time.french) pour \(row.partySize) personne\(row.partySize > 1 ? "s" : "") est annulée."
                 : "La réservation est maintenant \(status)."
@@ -179,7 +182,7 @@ struct ReservationRoutes {
 
     func list(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
-        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services)
+        let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .operateService)
         let t = session.template
         let clock = t.reservations.time
         let now = services.now()

@@ -29,6 +29,11 @@ public struct ServerConfiguration: Sendable {
     public var geocoder: GeocoderSettings = .none
     /// `ALLORESTO_SERVICE_TOKEN`: the SIP bridge's token for `GET /api/sip/agents` (unset: that route is off).
     public var serviceToken: String?
+    /// bcrypt's cost for new passwords (12; tests use less).
+    public var bcryptCost: UInt8 = 12
+    /// `SMTP_URL`: where invitations and password resets are mailed (unset: the links are shown to whoever asked
+    /// and printed by `alloresto admin invite|reset`).
+    public var smtp: SMTPSettings?
     /// Whether `SIP_AGENT_SERVER_URL` was set (background provisioning only talks to a server someone configured).
     public var sipAgentServerConfigured = false
 
@@ -209,6 +214,9 @@ public struct ServerConfiguration: Sendable {
         if let t = value("ALLORESTO_SERVICE_TOKEN") {
             guard t.count >= 24 else { throw ConfigurationError("ALLORESTO_SERVICE_TOKEN: at least 24 characters (e.g. `openssl rand -hex 24`)") }
             config.serviceToken = t
+        }
+        if let url = value("SMTP_URL") {
+            do { config.smtp = try SMTPSettings.parse(url) } catch { throw ConfigurationError("\(error)") }
         }
         return config
     }

@@ -7,7 +7,7 @@ public enum AlloRestoMigrations {
     public static var all: [any Migration] {
         [CreateRestaurants(), CreateMenu(), CreateCustomersAndOrders(), CreateReservations(), CreateCommunication(),
          CreateAccess(), CreatePlatform(), CreateIndexes(), CreatePlanningIndexes(), AddSealedAgentToken(), CreateKitchenBookings(),
-         CreateManagementKeys(), CreateSipAgentLinks()]
+         CreateManagementKeys(), CreateSipAgentLinks(), CreateMembersTokensAndAudit()]
     }
 }
 
@@ -482,5 +482,52 @@ struct CreateSipAgentLinks: AsyncMigration {
     func revert(on db: Database) async throws {
         try await db.schema("leases").delete()
         try await db.schema("sip_agent_links").delete()
+    }
+}
+
+/// Back-office accounts scoped to restaurants (owners, staff), their single-use e-mail tokens (invitation,
+/// password reset, address check: stored as SHA-256) and the audit log. Accounts that existed before are the
+/// platform's admins. Self-contained: names and types are written here, not read from the models.
+struct CreateMembersTokensAndAudit: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        // One column per statement: SQLite adds a single column per ALTER TABLE.
+        try await db.schema("admin_users").field("is_platform_admin", .bool, .required, .sql(.default(true))).update()
+        try await db.schema("admin_users").field("email_verified_at", .datetime).update()
+        try await db.schema("admin_users").field("password_changed_at", .datetime).update()
+        try await db.schema("restaurant_members").id()
+            .field("user_id", .uuid, .required, .references("admin_users", "id", onDelete: .cascade))
+            .field("restaurant_id", .uuid, .required, .references("restaurants", "id", onDelete: .cascade))
+            .field("role", .string, .required)
+            .field("created_at", .datetime)
+            .unique(on: "user_id", "restaurant_id")
+            .create()
+        try await db.schema("account_tokens").id()
+            .field("kind", .string, .required)
+            .field("token_hash", .string, .required)
+            .field("email", .string, .required)
+            .field("restaurant_id", .uuid, .references("restaurants", "id", onDelete: .cascade))
+            .field("role", .string)
+            .field("created_by", .string)
+            .field("expires_at", .datetime, .required)
+            .field("used_at", .datetime)
+            .field("created_at", .datetime)
+            .unique(on: "token_hash")
+            .create()
+        // No foreign key: the trail outlives what it mentions.
+        try await db.schema("audit_entries").id()
+            .field("restaurant_id", .uuid)
+            .field("actor", .string, .required)
+            .field("action", .string, .required)
+            .field("detail", .string, .required)
+            .field("created_at", .datetime, .required)
+            .create()
+        if let sql = db as? any SQLDatabase {
+            try await sql.raw("CREATE INDEX audit_entries_restaurant_time ON audit_entries (restaurant_id, created_at)").run()
+        }
+    }
+
+    func revert(on db: Database) async throws {
+        for t in ["audit_entries", "account_tokens", "restaurant_members"] { try await db.schema(t).delete() }
+        for f in ["password_changed_at", "email_verified_at", "is_platform_admin"] { try await db.schema("admin_users").deleteField(.key(.string(f))).update() }
     }
 }

@@ -62,6 +62,25 @@ func say(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
+/// The demo's owner: an account with a generated password, owner of Chez Luigi, printed once with the back office's
+/// address so the README's first command leads to a working back office.
+func demoOwner(_ restaurantId: UUID, config: ServerConfiguration, database: AlloRestoDatabase) async throws -> String {
+    let email = "proprietaire@chez-luigi.demo"
+    let password = String(AgentTokens.generate().dropFirst(4).prefix(16))
+    _ = try await AdminAccounts.createOrUpdate(email: email, password: password, cost: 10, on: database.db)
+    guard let user = try await Accounts.account(email: email, on: database.db) else { return "" }
+    user.isPlatformAdmin = false
+    user.emailVerifiedAt = Date()
+    try await user.save(on: database.db)
+    try await Accounts.setRole(.owner, userId: user.id!, restaurantId: restaurantId, on: database.db)
+    let base = config.publicURL.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+    return """
+      back office   : \(base)/login
+      owner login   : \(email)
+      owner password: \(password)   (shown once; `alloresto admin reset --email \(email)` gives a new one)
+    """
+}
+
 /// Loads Chez Luigi into an empty database and prints how to call it.
 func loadDemo(_ config: ServerConfiguration, database: AlloRestoDatabase) async throws {
     let cipher = LineSecretCipher(master: try config.masterKey())
@@ -77,6 +96,7 @@ func loadDemo(_ config: ServerConfiguration, database: AlloRestoDatabase) async 
       restaurant id : \(id)
       agent token   : \(token)   (shown once, stored hashed)
       known caller  : \(DemoRestaurant.knownCustomerPhone) (Jean)
+    \(try await demoOwner(outcome.restaurantId, config: config, database: database))
 
     Try it:
       curl -s -H 'Authorization: Bearer \(token)' '\(config.publicURL)/api/ai?restaurantId=\(id)&callerPhone=0612345678'
@@ -214,7 +234,77 @@ struct Import: AsyncParsableCommand {
 }
 
 struct Admin: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage admin accounts.", subcommands: [Create.self])
+    static let configuration = CommandConfiguration(abstract: "Manage back-office accounts.", subcommands: [Create.self, Invite.self, Reset.self])
+
+    /// Prints a single-use link (and mails it when SMTP_URL is set).
+    static func deliver(_ link: String, to email: String, subject: String, text: String, config: ServerConfiguration) async {
+        print(link)
+        guard let smtp = config.smtp else {
+            FileHandle.standardError.write(Data("SMTP_URL is not set: give this link to \(email) yourself.\n".utf8))
+            return
+        }
+        do {
+            try await SMTPMailer(settings: smtp).send(MailMessage(to: email, subject: subject, text: text + "\n" + link + "\n"))
+            FileHandle.standardError.write(Data("Mailed to \(email).\n".utf8))
+        } catch {
+            FileHandle.standardError.write(Data("The mail could not be sent (\(error)): give this link to \(email) yourself.\n".utf8))
+        }
+    }
+
+    struct Invite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Invite someone by e-mail: an owner or staff member of a restaurant, or (without --restaurant) a platform admin. Prints the single-use link (valid 7 days) and mails it when SMTP_URL is set.")
+
+        @Option(help: "Their e-mail.") var email: String
+        @Option(help: "Restaurant id (none: a platform admin).") var restaurant: String?
+        @Option(help: "owner or staff (with --restaurant; default owner).") var role: String = "owner"
+
+        func run() async throws {
+            let config: ServerConfiguration
+            do { config = try ServerConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, key: .notNeeded) } catch { throw fail(error.description) }
+            guard let memberRole = MemberRole(rawValue: role.lowercased()) else { throw fail("--role: owner or staff") }
+            let database = try await openDatabase(config)
+            defer { Task { await database.close() } }
+            var name: String?
+            var rid: UUID?
+            if let restaurant {
+                guard let id = UUID(uuidString: restaurant), let r = try await Restaurant.find(id, on: database.db) else { throw fail("--restaurant: no restaurant \(restaurant)") }
+                rid = id
+                name = r.name
+            }
+            let secret: String
+            do {
+                secret = try await Accounts.issue(.invite, email: email, restaurantId: rid, role: rid == nil ? nil : memberRole, createdBy: "ligne de commande",
+                                                  now: Date(), on: database.db)
+            } catch let e as StoreError { throw fail("admin invite: \(e.description)") }
+            try await AuditLog.record(restaurantId: rid, actor: "ligne de commande", action: rid == nil ? "admin.invite" : "member.invite",
+                                      detail: "a invité \(email.lowercased()) (\(rid == nil ? "administrateur" : memberRole.label))", now: Date(), on: database.db)
+            let what = name.map { "rejoindre \($0) sur AlloResto (rôle : \(memberRole.label))" } ?? "administrer la plateforme AlloResto"
+            await Admin.deliver(config.publicURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/invite/\(secret)", to: email, subject: "Invitation AlloResto",
+                                text: "Bonjour,\n\nVous êtes invité·e à \(what). Ouvrez ce lien (valable 7 jours, une seule fois) pour choisir votre mot de passe :", config: config)
+        }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a single-use password-reset link for an account (valid one hour; every session ends when it is used); mailed too when SMTP_URL is set.")
+
+        @Option(help: "The account's e-mail.") var email: String
+
+        func run() async throws {
+            let config: ServerConfiguration
+            do { config = try ServerConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, key: .notNeeded) } catch { throw fail(error.description) }
+            let database = try await openDatabase(config)
+            defer { Task { await database.close() } }
+            guard let address = Accounts.normalizedEmail(email), try await Accounts.account(email: address, on: database.db) != nil else {
+                throw fail("admin reset: no account \(email)")
+            }
+            let secret = try await Accounts.issue(.reset, email: address, createdBy: "ligne de commande", now: Date(), on: database.db)
+            await Admin.deliver(config.publicURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/password/reset/\(secret)", to: address,
+                                subject: "Mot de passe AlloResto", text: "Bonjour,\n\nPour choisir un nouveau mot de passe AlloResto, ouvrez ce lien (valable une heure, une seule fois) :",
+                                config: config)
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an admin (or reset their password). The password is read from stdin or ADMIN_PASSWORD.")
