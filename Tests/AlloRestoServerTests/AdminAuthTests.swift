@@ -61,8 +61,8 @@ import Testing
             // A forged cookie is refused.
             #expect(try await client.execute(uri: "/api/admin/me", method: .get, headers: [.cookie: "\(AdminAccounts.cookieName)=ses_forged"]).status == .unauthorized)
 
-            // The agent token is not an admin credential.
-            #expect(try await client.execute(uri: "/api/admin/me", method: .get, headers: app.bearer).status == .unauthorized)
+            // The agent token is not an admin credential: refused by name (403).
+            #expect(try await client.execute(uri: "/api/admin/me", method: .get, headers: app.bearer).status == .forbidden)
 
             // Logging out is a form: it needs the session's token and the server's own origin.
             let homePage = String(buffer: home.body)

@@ -215,8 +215,8 @@ extension Browser {
                 let online = try await LiveHTTP.call(.GET, base + "/api/admin/servers", headers: ["Cookie": cookie])
                 #expect(online.0 == 200 && online.1["serverOnline"] == true)
                 #expect(online.1["workers"]?.arrayValue?.first?["name"] == "worker-1")
-                // The agent token is not an admin session.
-                #expect(try await LiveHTTP.call(.GET, base + "/api/admin/servers", headers: ["Authorization": "Bearer \(app.token)"]).0 == 401)
+                // The agent token is not an admin session: refused by name (403).
+                #expect(try await LiveHTTP.call(.GET, base + "/api/admin/servers", headers: ["Authorization": "Bearer \(app.token)"]).0 == 403)
             }
             // sip-agent-server down: offline, empty lists, never an error.
             try await TestApp.live(kind, configure: { $0.sipAgentServerURL = "http://127.0.0.1:9" }) { app, base in

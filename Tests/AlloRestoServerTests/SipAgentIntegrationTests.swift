@@ -415,7 +415,7 @@ import Testing
                 _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
                 let cookie = try await Browser.login(base: base, email: "ops@alloresto.test", password: "correct horse battery")
                 double.clearRequests()
-                #expect(try await LiveHTTP.call(.POST, base + "/api/admin/push-brain", headers: ["Authorization": "Bearer \(app.managementKey)"]).0 == 401)
+                #expect(try await LiveHTTP.call(.POST, base + "/api/admin/push-brain", headers: ["Authorization": "Bearer \(app.managementKey)"]).0 == 403)
                 #expect(double.writes.isEmpty)
                 let pushed = try await LiveHTTP.call(.POST, base + "/api/admin/push-brain", headers: ["Cookie": cookie, "Origin": base])
                 #expect(pushed.0 == 200 && pushed.1["success"] == 1 && pushed.1["failed"] == 0, "\(pushed)")
