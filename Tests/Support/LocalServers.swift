@@ -73,28 +73,49 @@ public enum LocalServers {
         return nil
     }
 
-    /// A port nothing listens on now, chosen by the kernel (random picks in a fixed range collided now and then).
-    public static func freePort() -> Int {
+    /// The ports handed out by `freePort` and `freeSIPPort`: taken in turn from below the kernel's ephemeral range
+    /// (32768–60999 on Linux), so an outgoing connection of another test — an HTTP client, a database connection —
+    /// can never be given the same port between the check and the bind (it happened with kernel-chosen ports), and
+    /// two tests of this process never get the same one (it happened with random picks).
+    static let portLock = NSLock()
+    nonisolated(unsafe) static var nextPort = 15_000 + Int(getpid() % 150) * 100
+    static func candidatePort() -> Int {
+        portLock.lock()
+        defer { portLock.unlock() }
+        let p = nextPort
+        nextPort = nextPort >= 32_000 ? 15_000 : nextPort + 1
+        return p
+    }
+
+    static func tcpFree(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+
+    /// A TCP port nothing listens on now (see `nextPort`).
+    public static func freePort() -> Int {
+        for _ in 0..<1000 {
+            let p = candidatePort()
+            if tcpFree(p) { return p }
+        }
+        return 0
     }
 
     /// An even UDP port whose next `count - 1` ports are free too (sipp's `-mp` binds RTP, RTCP and more from there),
     /// each checked by binding it; the sockets are closed before returning.
     public static func freeUDPPortBlock(count: Int = 4) -> Int {
-        for _ in 0..<50 {
-            let base = udpBind(0)
-            guard let first = base.port else { continue }
-            close(base.fd)
-            let start = first % 2 == 0 ? first : first + 1
-            guard start + count <= 65_535 else { continue }
+        for _ in 0..<200 {
+            // Consecutive ports from the same sequence as `freePort` (below the ephemeral range).
+            var start = candidatePort()
+            if start % 2 == 1 { start = candidatePort() }
+            for _ in 1..<max(1, count) { _ = candidatePort() }
+            guard start % 2 == 0, start + count <= 32_768 else { continue }
             var opened: [Int32] = []
             var ok = true
             for p in start..<(start + count) {
@@ -109,20 +130,14 @@ public enum LocalServers {
     }
 
     /// A port free for both UDP and TCP, for a SIP endpoint (the bridge and sipp listen on both, or on the one
-    /// their transport says): a port only checked on TCP may be a media socket's UDP port.
+    /// their transport says): a port only checked on TCP may be a media socket's UDP port (see `nextPort`).
     public static func freeSIPPort() -> Int {
-        for _ in 0..<50 {
-            let udp = udpBind(0)
-            defer { if udp.fd >= 0 { close(udp.fd) } }
-            guard let port = udp.port else { continue }
-            let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(tcp) }
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = UInt16(port).bigEndian
-            let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(tcp, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            if bound == 0 { return port }
+        for _ in 0..<1000 {
+            let p = candidatePort()
+            guard tcpFree(p) else { continue }
+            let udp = udpBind(p)
+            if udp.fd >= 0 { close(udp.fd) }
+            if udp.port != nil { return p }
         }
         return freeUDPPortBlock(count: 1)
     }
