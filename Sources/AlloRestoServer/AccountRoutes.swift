@@ -106,8 +106,13 @@ struct AccountRoutes {
         let token: String
         let password: String?
         let password2: String?
+        /// An existing account proves it is theirs with its current password.
+        let current: String?
     }
 
+    /// Accepts an invitation. A new account chooses its password; an account that exists must give its current
+    /// password (a link in a mailbox, or in the inviter's hands when no mail is configured, never opens an
+    /// existing account by itself). Then signed in.
     func acceptInvite(_ request: Request, context: AppContext) async throws -> Response {
         guard let form = try? await URLEncodedFormDecoder().decode(InviteForm.self, from: request, context: context) else {
             return pages.html(pages.render("invite", ["title": "Invitation", "invalid": "Formulaire incomplet."]), status: .badRequest)
@@ -117,24 +122,39 @@ struct AccountRoutes {
         do { link = try await Accounts.link(form.token, kind: .invite, now: now, on: db) } catch let e as Accounts.LinkError {
             return pages.html(pages.render("invite", ["title": "Invitation", "invalid": e.description]), status: .notFound)
         }
-        let exists = try await AdminUser.query(on: db).filter(\.$email == link.email).first() != nil
+        func again(_ problem: String, exists: Bool, status: HTTPResponse.Status) -> Response {
+            pages.html(pages.render("invite", ["title": "Invitation", "token": form.token, "email": link.email, "error": problem, "exists": exists]), status: status)
+        }
+        let existing = try await Accounts.account(email: link.email, on: db)
         var hash: String?
-        if let password = form.password, !password.isEmpty || !exists {
-            if let problem = Self.passwordProblem(password, form.password2) {
-                return pages.html(pages.render("invite", ["title": "Invitation", "token": form.token, "email": link.email, "error": problem, "exists": exists]),
-                                  status: .unprocessableContent)
+        if let existing {
+            guard let current = form.current, !current.isEmpty else { return again("Saisissez le mot de passe de votre compte.", exists: true, status: .unprocessableContent) }
+            if let wait = await services.loginThrottle.retryAfter(email: link.email, ip: context.remoteIP, now: now) {
+                return again("Trop de tentatives : réessayez dans \(wait) s.", exists: true, status: .tooManyRequests)
             }
+            guard let verified = try await services.passwordHasher.verify(current, hash: existing.passwordHash) else {
+                return again("Trop de demandes : réessayez dans un instant.", exists: true, status: .tooManyRequests)
+            }
+            guard verified else {
+                _ = await services.loginThrottle.failed(email: link.email, ip: context.remoteIP, now: now)
+                return again("Mot de passe incorrect.", exists: true, status: .unauthorized)
+            }
+        } else {
+            let password = form.password ?? ""
+            if let problem = Self.passwordProblem(password, form.password2) { return again(problem, exists: false, status: .unprocessableContent) }
             guard let h = try await services.passwordHasher.hash(password, cost: services.configuration.bcryptCost) else {
-                throw APIError(.tooManyRequests, code: "busy", "Trop de demandes : réessayez dans un instant.", headers: [.retryAfter: "1"])
+                return again("Trop de demandes : réessayez dans un instant.", exists: false, status: .tooManyRequests)
             }
             hash = h
-        } else if !exists {
-            return pages.html(pages.render("invite", ["title": "Invitation", "token": form.token, "email": link.email, "error": "Choisissez un mot de passe."]),
-                              status: .unprocessableContent)
         }
-        let joined = try await Accounts.acceptInvitation(form.token, passwordHash: hash, now: now, on: db)
-        try await AuditLog.record(restaurantId: joined.restaurantId, actor: joined.email, action: "member.join",
-                                  detail: joined.role.map { "a rejoint l'équipe (\($0.label))" } ?? "est devenu administrateur de la plateforme", now: now, on: db)
+        let joined: Accounts.Joined
+        do {
+            joined = try await Accounts.acceptInvitation(form.token, passwordHash: hash, existingAccountVerified: existing != nil, now: now, on: db)
+        } catch let e as Accounts.LinkError {
+            return pages.html(pages.render("invite", ["title": "Invitation", "invalid": e.description]), status: .notFound)
+        }
+        await services.audit(joined.restaurantId, by: joined.email, "member.join",
+                             joined.role.map { "a rejoint l'équipe (\($0.label))" } ?? "est devenu administrateur de la plateforme")
         // Signed in at once: a fresh session.
         let secret = try await AdminAccounts.startSession(userId: joined.userId, now: now, on: db)
         var response = Response(status: .seeOther, headers: [.location: "/admin"])
@@ -150,31 +170,42 @@ struct AccountRoutes {
     func forgot(_ request: Request, context: AppContext) async throws -> Response {
         let form = try? await URLEncodedFormDecoder().decode(ForgotForm.self, from: request, context: context)
         let throttle = services.loginThrottle
-        if let wait = await throttle.retryAfter(email: form?.email ?? "", ip: context.remoteIP, now: services.now()) {
+        // Its own bucket ("reset|…"): asking for links never locks the account's login.
+        let bucket = "reset|" + (form?.email ?? "")
+        if let wait = await throttle.retryAfter(email: bucket, ip: context.remoteIP, now: services.now()) {
             var r = pages.html(pages.render("forgot", ["title": "Mot de passe oublié", "error": "Trop de demandes : réessayez dans \(wait) s."]), status: .tooManyRequests)
             r.headers[.retryAfter] = String(wait)
             return r
         }
         // Each request counts like a failed login for this address: a flood of resets is throttled the same way.
-        _ = await throttle.failed(email: form?.email ?? "", ip: context.remoteIP, now: services.now())
-        if let mailer = services.mailer, let email = form.flatMap({ Accounts.normalizedEmail($0.email) }),
-           try await AdminUser.query(on: db).filter(\.$email == email).first() != nil {
+        _ = await throttle.failed(email: bucket, ip: context.remoteIP, now: services.now())
+        // The lookup and the mail happen after the answer, off the request: its timing says nothing about accounts.
+        if let mailer = services.mailer, let email = form.flatMap({ Accounts.normalizedEmail($0.email) }) {
+            let services = services, db = db, url = url("/password/reset/")
+            Task.detached { await Self.mailReset(to: email, mailer: mailer, base: url, services: services, db: db) }
+        }
+        return pages.html(pages.render("forgot", [
+            "title": "Mot de passe oublié", "sent": true, "mail": services.mailer != nil,
+        ]))
+    }
+
+    /// Sends a reset link if the address has an account (nothing otherwise).
+    static func mailReset(to email: String, mailer: any Mailer, base: String, services: AppServices, db: any Database) async {
+        do {
+            guard try await Accounts.account(email: email, on: db) != nil else { return }
             let secret = try await Accounts.issue(.reset, email: email, createdBy: nil, now: services.now(), on: db)
             let text = """
                 Bonjour,
 
                 Pour choisir un nouveau mot de passe AlloResto, ouvrez ce lien (valable une heure, une seule fois) :
-                \(url("/password/reset/\(secret)"))
+                \(base)\(secret)
 
                 Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.
                 """
-            do { try await mailer.send(MailMessage(to: email, subject: "Mot de passe AlloResto", text: text)) } catch {
-                services.logger.error("reset mail failed", metadata: ["error": "\(error)"])
-            }
+            try await mailer.send(MailMessage(to: email, subject: "Mot de passe AlloResto", text: text))
+        } catch {
+            services.logger.error("reset mail failed", metadata: ["error": "\(error)"])
         }
-        return pages.html(pages.render("forgot", [
-            "title": "Mot de passe oublié", "sent": true, "mail": services.mailer != nil,
-        ]))
     }
 
     struct ResetForm: Decodable {
@@ -232,6 +263,9 @@ struct AccountRoutes {
             throw APIError(.forbidden, code: "role_not_allowed", "Seul un administrateur de la plateforme peut inviter un propriétaire.")
         }
         guard let r = try await Restaurant.find(id, on: db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
+        if try await Accounts.members(restaurantId: id, on: db).contains(where: { $0.email == email }) {
+            throw APIError(.conflict, code: "already_member", "\(email) fait déjà partie de l'équipe de ce restaurant.")
+        }
         let actor = context.manager?.actor ?? "?"
         let secret = try await Accounts.issue(.invite, email: email, restaurantId: id, role: role, createdBy: actor, now: services.now(), on: db)
         let (mailed, link) = try await deliverInvitation(to: email, secret: secret, restaurant: r.name, role: role, by: actor)

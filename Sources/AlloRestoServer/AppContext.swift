@@ -7,7 +7,7 @@ import NIOCore
 public struct AdminIdentity: Sendable, Equatable {
     public let userId: UUID
     public let email: String
-    public var platformAdmin: Bool = true
+    public var platformAdmin: Bool = false
     public var memberships: [UUID: MemberRole] = [:]
     /// The session's cookie secret, hashed (a password change keeps this session and ends the others).
     var sessionHash: String? = nil

@@ -111,19 +111,33 @@ struct BackOfficePages {
 
     static let reservationLabels = ["pending": "en attente", "confirmed": "confirmée", "seated": "installée", "completed": "terminée", "cancelled": "annulée", "no_show": "absent"]
 
+    /// The verbs of the reservation actions, in the order the buttons show them (`ReservationBook.transitions`).
+    static let reservationActions: [(status: String, label: String, confirm: String?)] = [
+        ("confirmed", "Confirmer", nil), ("seated", "Installée", nil), ("completed", "Terminée", nil),
+        ("no_show", "Absent", "Marquer cette réservation comme absente ?"), ("cancelled", "Annuler", "Annuler cette réservation ?"),
+    ]
+
     func reservations(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .operateService)
-        let (time, day) = today(r)
+        var (time, day) = today(r)
+        // Any day (`?date=2026-12-24`), today by default; the page links to the day before and after.
+        if let raw = request.uri.queryParameters["date"], let asked = LocalDate(iso: String(raw)) { day = asked }
         let start = time.instant(day, TimeOfDay(minutes: 0)), end = time.instant(day.adding(days: 1), TimeOfDay(minutes: 0))
         let rows: [Reservation] = try await Reservation.query(on: db).filter(\.$restaurant.$id == r.id!)
             .filter(\.$reservationTime >= start).filter(\.$reservationTime < end).sort(\.$reservationTime).all()
-        let list: [[String: Any]] = rows.map {
-            ["time": time.local($0.reservationTime).time.description, "name": $0.customerName ?? "", "party": $0.partySize,
-             "phone": $0.customerPhone ?? "", "status": Self.reservationLabels[$0.status] ?? $0.status, "notes": $0.notes ?? ""]
+        let list: [[String: Any]] = rows.map { row in
+            let next = ReservationBook.transitions[row.status] ?? []
+            return ["time": time.local(row.reservationTime).time.description, "name": row.customerName ?? "", "party": row.partySize,
+                    "phone": row.customerPhone ?? "", "status": Self.reservationLabels[row.status] ?? row.status, "notes": row.notes ?? "",
+                    "id": row.id!.uuidString.lowercased(),
+                    "actions": Self.reservationActions.filter { next.contains($0.status) }.map { a in
+                        ["status": a.status, "label": a.label, "confirm": a.confirm ?? "", "hasConfirm": a.confirm != nil] as [String: Any]
+                    }]
         }
-        let kept = rows.filter { $0.status != "cancelled" }
+        let kept = rows.filter { !["cancelled", "no_show"].contains($0.status) }
         return page(context, "bo-reservations", r, section: "/reservations", title: "Réservations", [
-            "day": day.description, "reservations": list, "count": kept.count, "covers": kept.reduce(0) { $0 + $1.partySize },
+            "day": day.french, "iso": day.description, "previous": day.adding(days: -1).description, "next": day.adding(days: 1).description,
+            "reservations": list, "count": kept.count, "covers": kept.reduce(0) { $0 + $1.partySize },
         ])
     }
 

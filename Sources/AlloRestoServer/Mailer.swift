@@ -29,12 +29,13 @@ public struct MailError: Error, CustomStringConvertible, Sendable {
     public let description: String
 }
 
-/// Where mail goes: `SMTP_URL` — `smtp://[user:password@]host[:port]` (port 25 by default; STARTTLS when the server
-/// offers it), `smtp+starttls://…` (port 587, STARTTLS required), `smtps://…` (port 465, TLS from the first byte).
+/// Where mail goes: `SMTP_URL` — `smtp://[user:password@]host[:port]` (port 25; STARTTLS required: links to
+/// accounts never travel in clear), `smtp+starttls://…` (port 587, the same), `smtps://…` (port 465, TLS from the
+/// first byte); `?tls=none` sends in clear, for a relay on the same machine only.
 /// `?from=` sets the sender (default `AlloResto <no-reply@host>`). The server's certificate is checked against the
 /// system's trust store (`?ca=/path.pem` for a private one).
 public struct SMTPSettings: Sendable, Equatable {
-    public enum Security: String, Sendable { case opportunistic, starttls, tls }
+    public enum Security: String, Sendable { case plaintext, starttls, tls }
     public var host: String
     public var port: Int
     public var security: Security
@@ -48,18 +49,22 @@ public struct SMTPSettings: Sendable, Equatable {
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
             throw MailError(description: "SMTP_URL: expected smtp://[user:password@]host[:port] (or smtp+starttls://, smtps://)")
         }
-        let security: Security
+        let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+        var security: Security
         switch scheme {
-        case "smtp": security = .opportunistic
-        case "smtp+starttls": security = .starttls
+        case "smtp", "smtp+starttls": security = .starttls
         case "smtps": security = .tls
         default: throw MailError(description: "SMTP_URL: the scheme must be smtp, smtp+starttls or smtps")
         }
-        let port = url.port ?? (security == .tls ? 465 : security == .starttls ? 587 : 25)
+        if query["tls"]?.lowercased() == "none" {
+            guard scheme == "smtp" else { throw MailError(description: "SMTP_URL: tls=none only with smtp://") }
+            security = .plaintext
+        }
+        let port = url.port ?? (security == .tls ? 465 : scheme == "smtp+starttls" ? 587 : 25)
         guard (1...65_535).contains(port) else { throw MailError(description: "SMTP_URL: the port must be 1…65535") }
-        let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-        return SMTPSettings(host: host, port: port, security: security, username: url.user?.removingPercentEncoding,
-                            password: url.password?.removingPercentEncoding, from: query["from"] ?? "AlloResto <no-reply@\(host)>", caFile: query["ca"])
+        // URLComponents gives user and password already decoded.
+        return SMTPSettings(host: host, port: port, security: security, username: url.user, password: url.password,
+                            from: query["from"] ?? "AlloResto <no-reply@\(host)>", caFile: query["ca"])
     }
 }
 
@@ -111,9 +116,11 @@ public struct SMTPMailer: Mailer {
         let hello = try await expect(200...299, after: "EHLO \(me)")
         let offersTLS = hello.lines.contains { $0.uppercased().hasPrefix("STARTTLS") }
         var encrypted = settings.security == .tls
-        if settings.security == .starttls || (settings.security == .opportunistic && offersTLS) {
-            guard offersTLS else { throw MailError(description: "SMTP: the server does not offer STARTTLS") }
+        if settings.security == .starttls {
+            guard offersTLS else { throw MailError(description: "SMTP: the server does not offer STARTTLS (SMTP_URL ?tls=none sends in clear)") }
             _ = try await expect(200...299, after: "STARTTLS")
+            // Nothing may have come after the 220 before TLS starts (RFC 3207 §6; injected replies, CVE-2011-0411).
+            guard replies.isEmpty else { throw MailError(description: "SMTP: data received before TLS started") }
             try await channel.pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: settings.host), position: .first)
             _ = try await expect(200...299, after: "EHLO \(me)")
             encrypted = true
@@ -174,6 +181,9 @@ struct SMTPReply: Sendable {
 /// Replies as they complete, to whoever waits for the next one.
 final class ReplyQueue: Sendable {
     private let state = NIOLockedValueBox<(ready: [Result<SMTPReply, any Error>], waiter: CheckedContinuation<SMTPReply, any Error>?)>(([], nil))
+
+    /// Whether no reply is waiting to be read.
+    var isEmpty: Bool { state.withLockedValue { $0.ready.isEmpty } }
 
     func push(_ result: Result<SMTPReply, any Error>) {
         let waiter: CheckedContinuation<SMTPReply, any Error>? = state.withLockedValue { s in

@@ -105,7 +105,17 @@ struct ManagementRoutes {
     func updateRestaurant(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context, need: .manageRestaurant)
+        // The platform's margin on AI costs and switching a restaurant on or off are the platform's decisions.
+        if !Set(body.fields.keys).isDisjoint(with: ["aiCostMarginPct", "isActive"]), context.manager?.allows(.platform, on: r.id!) != true {
+            throw APIError(.forbidden, code: "role_not_allowed", "La marge sur les coûts IA et l'activation du restaurant sont réglées par la plateforme.")
+        }
+        let previousPhone = r.phone
         let changed = try RestaurantSettings.apply(body, to: r)
+        // A number answers for one restaurant only (the incoming-call hook routes by it).
+        if changed.contains("phone"), let phone = r.phone, phone != previousPhone,
+           try await Restaurant.query(on: db).filter(\.$phone == phone).filter(\.$id != r.id!).first() != nil {
+            throw APIError(.conflict, code: "phone_taken", "Ce numéro est déjà celui d'un autre restaurant.")
+        }
         if !changed.isEmpty {
             try await db.transaction { tx in
                 try await r.save(on: tx)
@@ -328,6 +338,12 @@ struct ManagementRoutes {
         else { throw ToolBody.invalid("sipDomain", "un domaine SIP (sip.example.com)") }
         guard let user = body.string("sipUsername", "sip_username") ?? existing?.sipUsername, user.count <= 128 else {
             throw ToolBody.invalid("sipUsername", "un identifiant SIP")
+        }
+        // One line per account at a provider: another restaurant's active line with the same user and domain would
+        // share its calls.
+        if try await PhoneLine.query(on: db).filter(\.$sipUsername == user).filter(\.$sipDomain == domain).filter(\.$isActive == true)
+            .filter(\.$restaurant.$id != r.id!).first() != nil {
+            throw APIError(.conflict, code: "line_taken", "Cette ligne SIP est déjà celle d'un autre restaurant.")
         }
         line.sipDomain = domain
         line.sipUsername = user

@@ -1,6 +1,7 @@
 import AlloRestoCore
 import FluentKit
 import Foundation
+import SQLKit
 
 /// Back-office accounts beyond the platform's admins: memberships of restaurants (owner, staff), and the single-use
 /// links sent by e-mail — invitations, password resets, address checks — kept as SHA-256, expiring, used once.
@@ -36,16 +37,20 @@ public enum Accounts {
         return e
     }
 
-    /// Creates a link of `kind` for `email` and returns its secret (to mail, or print once); the same kind's earlier
-    /// unused links for that address (and restaurant) stop working.
+    /// Creates a link of `kind` for `email` and returns its secret (to mail, or print once); an earlier unused
+    /// invitation of that address to the same place stops working.
     public static func issue(_ kind: TokenKind, email: String, restaurantId: UUID? = nil, role: MemberRole? = nil, createdBy: String?,
                              now: Date, on db: any Database) async throws -> String {
         guard let address = normalizedEmail(email) else { throw StoreError.invalid("email: \"\(email)\" n'est pas une adresse e-mail") }
         let secret = "acl_" + AgentTokens.generate().dropFirst(4)
         try await db.transaction { tx in
-            var earlier = AccountToken.query(on: tx).filter(\.$kind == kind.rawValue).filter(\.$email == address).filter(\.$usedAt == nil)
-            if let restaurantId { earlier = earlier.filter(\.$restaurantId == restaurantId) }
-            try await earlier.set(\.$usedAt, to: now).update()
+            // A new invitation replaces the earlier one to the same place; reset links are not voided by a new
+            // request (anyone may ask for one: asking must not kill the link the owner of the address has).
+            if kind == .invite {
+                var earlier = AccountToken.query(on: tx).filter(\.$kind == kind.rawValue).filter(\.$email == address).filter(\.$usedAt == nil)
+                earlier = restaurantId.map { earlier.filter(\.$restaurantId == $0) } ?? earlier.filter(\.$restaurantId == nil)
+                try await earlier.set(\.$usedAt, to: now).update()
+            }
             let t = AccountToken()
             t.kind = kind.rawValue
             t.tokenHash = AgentTokens.hash(secret)
@@ -57,6 +62,18 @@ public enum Accounts {
             try await t.create(on: tx)
         }
         return secret
+    }
+
+    /// Uses up a link, once even when two requests race (one conditional UPDATE; the loser gets `used`).
+    static func claim(_ secret: String, kind: TokenKind, now: Date, on tx: any Database) async throws -> AccountToken {
+        let t = try await link(secret, kind: kind, now: now, on: tx)
+        guard let sql = tx as? any SQLDatabase else { throw StoreError.configuration("not an SQL database") }
+        let claimed = try await sql.raw("""
+            UPDATE account_tokens SET used_at = \(bind: now) WHERE id = \(bind: t.id!) AND used_at IS NULL AND expires_at > \(bind: now) RETURNING id
+            """).all()
+        guard !claimed.isEmpty else { throw LinkError.used }
+        t.usedAt = now
+        return t
     }
 
     /// The link behind a secret, if it is of `kind`, unused and unexpired.
@@ -78,12 +95,13 @@ public enum Accounts {
         public let created: Bool
     }
 
-    /// Accepts an invitation: the account is created with `passwordHash` (or, if it exists, keeps its password
-    /// unless one is given), its address is verified, it becomes a member of the restaurant with the role (a
-    /// platform invitation makes it a platform admin); the link is used up. Atomic.
-    public static func acceptInvitation(_ secret: String, passwordHash: String?, now: Date, on db: any Database) async throws -> Joined {
+    /// Accepts an invitation, atomically and once. A new account is created with `passwordHash`. An existing
+    /// account keeps its password — the caller must have checked it (`existingAccountVerified`): a link alone never
+    /// opens an account that exists. The address counts as verified; the account joins the restaurant with the
+    /// role, never lower than one it already has there (a platform invitation makes it a platform admin).
+    public static func acceptInvitation(_ secret: String, passwordHash: String?, existingAccountVerified: Bool, now: Date, on db: any Database) async throws -> Joined {
         try await db.transaction { tx in
-            let t = try await link(secret, kind: .invite, now: now, on: tx)
+            let t = try await claim(secret, kind: .invite, now: now, on: tx)
             let existing: AdminUser? = try await AdminUser.query(on: tx).filter(\.$email == t.email).first()
             let user = existing ?? AdminUser()
             if existing == nil {
@@ -91,20 +109,18 @@ public enum Accounts {
                 user.email = t.email
                 user.passwordHash = passwordHash
                 user.isPlatformAdmin = false
-            } else if let passwordHash {
-                user.passwordHash = passwordHash
-                user.passwordChangedAt = now
+            } else if !existingAccountVerified {
+                throw LinkError.unknown
             }
             if t.restaurantId == nil { user.isPlatformAdmin = true }
             user.emailVerifiedAt = user.emailVerifiedAt ?? now
             try await user.save(on: tx)
-            let role = t.role.flatMap(MemberRole.init(rawValue:))
-            if let restaurantId = t.restaurantId, let role {
-                try await setRole(role, userId: user.id!, restaurantId: restaurantId, on: tx)
+            var role = t.role.flatMap(MemberRole.init(rawValue:))
+            if let restaurantId = t.restaurantId, let invited = role {
+                let current = try await memberships(userId: user.id!, on: tx)[restaurantId]
+                role = current == .owner ? .owner : invited  // never a demotion
+                try await setRole(role ?? invited, userId: user.id!, restaurantId: restaurantId, on: tx)
             }
-            t.usedAt = now
-            try await t.save(on: tx)
-            if existing != nil, passwordHash != nil { try await AdminSession.query(on: tx).filter(\.$user.$id == user.id!).delete() }
             return Joined(userId: user.id!, email: t.email, restaurantId: t.restaurantId, role: role, created: existing == nil)
         }
     }
@@ -113,15 +129,13 @@ public enum Accounts {
     /// counts as verified (the mail reached it). Returns the account's id.
     public static func resetPassword(_ secret: String, passwordHash: String, now: Date, on db: any Database) async throws -> UUID {
         try await db.transaction { tx in
-            let t = try await link(secret, kind: .reset, now: now, on: tx)
+            let t = try await claim(secret, kind: .reset, now: now, on: tx)
             guard let user: AdminUser = try await AdminUser.query(on: tx).filter(\.$email == t.email).first() else { throw LinkError.unknown }
             user.passwordHash = passwordHash
             user.passwordChangedAt = now
             user.emailVerifiedAt = user.emailVerifiedAt ?? now
             try await user.save(on: tx)
             try await AdminSession.query(on: tx).filter(\.$user.$id == user.id!).delete()
-            t.usedAt = now
-            try await t.save(on: tx)
             return user.id!
         }
     }

@@ -182,12 +182,18 @@ public final class AlloRestoDatabase: Sendable {
         if let reader = readDB as? any SQLDatabase { try await reader.raw("PRAGMA busy_timeout=5000").run() }
     }
 
+    /// Runs the migrations not yet applied, as one batch, and says so in one line (`database migrated`, with how
+    /// many); the ORM's per-migration lines are kept for `LOG_LEVEL=debug`.
     public func migrate() async throws {
         let migrations = Migrations()
         migrations.add(AlloRestoMigrations.all)
-        let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: eventLoop)
+        var quiet = logger
+        quiet.logLevel = logger.logLevel <= .debug ? logger.logLevel : .notice
+        let migrator = Migrator(databases: databases, migrations: migrations, logger: quiet, on: eventLoop)
         try await migrator.setupIfNeeded().get()
+        let pending = try await migrator.previewPrepareBatch().get()
         try await migrator.prepareBatch().get()
+        if !pending.isEmpty { logger.info("database migrated", metadata: ["applied": "\(pending.count)", "last": "\(pending.last.map { String(describing: type(of: $0.0)) } ?? "")"]) }
     }
 
     /// Drops every table (tests only use this to start from an empty PostgreSQL database).

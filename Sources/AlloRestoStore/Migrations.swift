@@ -491,7 +491,9 @@ struct CreateSipAgentLinks: AsyncMigration {
 struct CreateMembersTokensAndAudit: AsyncMigration {
     func prepare(on db: Database) async throws {
         // One column per statement: SQLite adds a single column per ALTER TABLE.
-        try await db.schema("admin_users").field("is_platform_admin", .bool, .required, .sql(.default(true))).update()
+        // The accounts that exist are the platform's admins; any account made later must say so explicitly.
+        try await db.schema("admin_users").field("is_platform_admin", .bool, .required, .sql(.default(false))).update()
+        if let sql = db as? any SQLDatabase { try await sql.raw("UPDATE admin_users SET is_platform_admin = \(bind: true)").run() }
         try await db.schema("admin_users").field("email_verified_at", .datetime).update()
         try await db.schema("admin_users").field("password_changed_at", .datetime).update()
         try await db.schema("restaurant_members").id()

@@ -119,7 +119,7 @@ extension Process {
         let clock = NIOLockedValueBox(TestApp.fixedNow)
         try await TestApp.live(now: { clock.withLockedValue { $0 } }, configure: {
             $0.bcryptCost = 4
-            $0.smtp = try? SMTPSettings.parse("smtp://127.0.0.1:\(sink.port)?from=AlloResto%20%3Cno-reply@alloresto.test%3E")
+            $0.smtp = try? SMTPSettings.parse("smtp://127.0.0.1:\(sink.port)?tls=none&from=AlloResto%20%3Cno-reply@alloresto.test%3E")
         }) { app, base in
             _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "un mot de passe solide", cost: 4, on: app.database.db)
             let admin = try await Browser.login(base: base, email: "ops@alloresto.test", password: "un mot de passe solide")
@@ -178,9 +178,24 @@ extension Process {
             let expired = try await Self.form(.POST, base + "/password/reset", ["token": String(late.dropFirst(16)), "password": "trop tard pour ça", "password2": "trop tard pour ça"])
             #expect(expired.0 == 404 && expired.2.contains("expiré"))
 
+            // An invitation sent to an existing account (the platform admin's, by an owner) does not open it: the
+            // link asks for that account's own password, and a link alone gives no session.
+            #expect(try await LiveHTTP.call(.POST, base + "/api/members", headers: ["Cookie": owner, "Origin": base],
+                                            body: ["restaurantId": .string(app.id), "email": "serveur@luigi.test", "role": "staff"]).0 == 409, "already a member")
+            let trap = try await LiveHTTP.call(.POST, base + "/api/members", headers: ["Cookie": owner, "Origin": base],
+                                               body: ["restaurantId": .string(app.id), "email": "ops@alloresto.test", "role": "staff"])
+            #expect(trap.0 == 201)
+            let trapMail = await sink.awaitMessages(5)
+            let trapPath = try #require(Self.link(in: trapMail.last?.text ?? "", "/invite/"))
+            let noPassword = try await Self.form(.POST, base + "/invite", ["token": String(trapPath.dropFirst(8)), "password": "pris par le patron", "password2": "pris par le patron"])
+            #expect(noPassword.0 == 422 && noPassword.1 == nil, "no session without the account's password")
+            let wrong = try await Self.form(.POST, base + "/invite", ["token": String(trapPath.dropFirst(8)), "current": "pas le bon"])
+            #expect(wrong.0 == 401 && wrong.1 == nil)
+            _ = try await Browser.login(base: base, email: "ops@alloresto.test", password: "un mot de passe solide")
+
             let audit = try await LiveHTTP.call(.GET, base + "/api/audit?restaurantId=\(app.id)", headers: ["Cookie": owner])
             let actions = audit.1["entries"]?.arrayValue?.compactMap { $0["action"]?.stringValue } ?? []
-            #expect(actions.filter { $0 == "member.invite" }.count == 2 && actions.filter { $0 == "member.join" }.count == 2, "\(actions)")
+            #expect(actions.filter { $0 == "member.invite" }.count == 3 && actions.filter { $0 == "member.join" }.count == 2, "\(actions)")
         }
     }
 
@@ -208,9 +223,12 @@ extension Process {
     /// `SMTP_URL` is read strictly: schemes, default ports, the sender; anything else is refused with a reason.
     @Test func smtpSettingsAreParsed() throws {
         let plain = try SMTPSettings.parse("smtp://mail.example.com")
-        #expect(plain.port == 25 && plain.security == .opportunistic && plain.from == "AlloResto <no-reply@mail.example.com>")
+        #expect(plain.port == 25 && plain.security == .starttls && plain.from == "AlloResto <no-reply@mail.example.com>", "TLS unless told otherwise")
+        #expect(try SMTPSettings.parse("smtp://127.0.0.1:2525?tls=none").security == .plaintext)
+        #expect(throws: MailError.self) { try SMTPSettings.parse("smtps://mail.example.com?tls=none") }
         let submission = try SMTPSettings.parse("smtp+starttls://user%40x:p%40ss@mail.example.com?from=Chez%20Luigi%20%3Cresa@luigi.fr%3E")
         #expect(submission.port == 587 && submission.username == "user@x" && submission.password == "p@ss" && submission.from == "Chez Luigi <resa@luigi.fr>")
+        #expect(try SMTPSettings.parse("smtps://u:50%25off@mail.example.com").password == "50%off", "decoded once")
         #expect(try SMTPSettings.parse("smtps://mail.example.com").port == 465)
         #expect(throws: MailError.self) { try SMTPSettings.parse("http://mail.example.com") }
         #expect(throws: MailError.self) { try SMTPSettings.parse("smtp://") }

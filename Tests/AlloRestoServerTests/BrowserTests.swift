@@ -229,3 +229,83 @@ extension Browser {
         }
     }
 }
+
+/// Accounts as people use them, in headless Chromium with mail through a real SMTP server (aiosmtpd).
+@Suite(.serialized) struct AccountBrowserTests {
+    /// A platform admin invites the owner of Chez Luigi by e-mail; the owner opens the mailed link, sets a password,
+    /// lands on their restaurant (another one is refused), and invites a waiter from the Équipe page. The waiter
+    /// sets a password from their mail, moves an order on the board and seats a reservation from the page, but
+    /// cannot open the settings (no link, and 403). The owner's audit page shows each change.
+    @Test(.enabled(if: Browser.enabled && SMTPSink.available)) func anOwnerInvitedByMailRunsTheRestaurantWithAWaiter() async throws {
+        let sink = try await SMTPSink.start()
+        defer { sink.stop() }
+        try await TestApp.live(configure: {
+            $0.bcryptCost = 4
+            $0.smtp = try? SMTPSettings.parse("smtp://127.0.0.1:\(sink.port)?tls=none")
+        }) { app, base in
+            let other = try await RestaurantImporter.write(try RestaurantImport.parse(Data(DemoRestaurant.importDocument
+                .replacingOccurrences(of: "Chez Luigi", with: "Chez Mario").replacingOccurrences(of: "+33142601234", with: "+33142601299").utf8)), on: app.database.db).restaurantId
+            _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "un mot de passe solide", cost: 4, on: app.database.db)
+            let admin = try await Browser.login(base: base, email: "ops@alloresto.test", password: "un mot de passe solide")
+            let invited = try await LiveHTTP.call(.POST, base + "/api/members", headers: ["Cookie": admin, "Origin": base],
+                                                  body: ["restaurantId": .string(app.id), "email": "patron@luigi.test", "role": "owner"])
+            #expect(invited.0 == 201)
+            let ownerLink = try #require(AccountTests.link(in: await sink.awaitMessages(1).last?.text ?? "", "/invite/"))
+            let r = "/admin/r/\(app.id)"
+            let owner = try await Browser.run(base: base, cookie: nil, steps: [
+                ["go": .string(ownerLink)], ["read": "invitation"],
+                ["fill": "#password", "value": "le mot de passe du patron"], ["fill": "#password2", "value": "le mot de passe du patron"],
+                ["click": "form[action='/invite'] button[type=submit]"], ["waitFor": "Tableau de bord", "timeout": 10000], ["read": "owner-home"],
+                ["go": .string("/admin/r/\(other.uuidString.lowercased())")], ["read": "other-restaurant"],
+                ["go": .string(r + "/team")], ["read": "team"],
+                ["fill": "#invite-email", "value": "serveur@luigi.test"], ["click": "form[data-api='POST /api/members'] button[type=submit]"],
+                ["waitFor": "Invitation envoyée.", "timeout": 10000], ["read": "team-invited"],
+            ], tag: "owner-invited")
+            #expect(owner["invitation"]?["text"]?.stringValue?.contains("Chez Luigi") == true)
+            let home = try #require(owner["owner-home"])
+            #expect(home["url"]?.stringValue == r && home["text"]?.stringValue?.contains("Chez Luigi") == true, "\(home)")
+            #expect(home["text"]?.stringValue?.contains("Serveurs vocaux") == false)
+            #expect(owner["other-restaurant"]?["text"]?.stringValue?.contains("n'est pas dans votre compte") == true)
+            #expect(owner["team"]?["text"]?.stringValue?.contains("patron@luigi.test") == true)
+
+            // The waiter: an order placed by a call, a booking for tonight.
+            let auth = ["Authorization": "Bearer \(app.token)", "Content-Type": "application/json"]
+            let placed = try await LiveHTTP.call(.POST, base + "/api/ai/tools/confirm-order", headers: auth, body: [
+                "restaurantId": .string(app.id), "order_type": "pickup", "items": [["id": 3, "quantity": 1, "selected_options": [["name": "Taille", "choice": "Grande"]]]],
+                "call_id": "waiter-call", "caller_phone": "0655443322", "customer_name": "Sophie",
+            ])
+            let number = try #require(placed.1["order_number"]?.intValue)
+            _ = try await LiveHTTP.call(.POST, base + "/api/reservations", headers: auth, body: [
+                "restaurantId": .string(app.id), "partySize": 4, "reservationTime": "20:00", "customerName": "Martin", "customerPhone": "0622334455", "callId": "resa-w",
+            ])
+            let waiterLink = try #require(AccountTests.link(in: await sink.awaitMessages(2).last?.text ?? "", "/invite/"))
+            let waiter = try await Browser.run(base: base, cookie: nil, steps: [
+                ["go": .string(waiterLink)],
+                ["fill": "#password", "value": "le mot de passe du serveur"], ["fill": "#password2", "value": "le mot de passe du serveur"],
+                ["click": "form[action='/invite'] button[type=submit]"], ["waitFor": "Tableau de bord", "timeout": 10000], ["read": "waiter-home"],
+                ["go": .string(r + "/orders")], ["waitFor": .string("Commande n° \(number)"), "timeout": 10000],
+                ["click": .string("#order-\(number) button[data-body*='preparing']")], ["waitFor": "en préparation", "timeout": 10000], ["read": "board"],
+                ["go": .string(r + "/reservations")], ["read": "reservations"],
+                ["click": "button[data-body*='seated']"], ["sleep": 1500], ["waitFor": "installée", "timeout": 10000], ["read": "seated"],
+                ["go": .string(r + "/settings")], ["read": "settings"],
+            ], tag: "waiter")
+            let nav = waiter["waiter-home"]?["text"]?.stringValue ?? ""
+            #expect(nav.contains("Commandes") && !nav.contains("Réglages") && !nav.contains("Équipe"), "\(nav)")
+            #expect(waiter["settings"]?["text"]?.stringValue?.contains("Votre rôle ne permet pas") == true)
+            #expect(waiter["seated"]?["text"]?.stringValue?.contains("installée") == true)
+            let order: Order? = try await Order.query(on: app.database.db).filter(\.$callId == "waiter-call").first()
+            #expect(order?.status == "preparing")
+            let booking: Reservation? = try await Reservation.query(on: app.database.db).filter(\.$callId == "resa-w").first()
+            #expect(booking?.status == "seated")
+
+            // The owner's audit page shows who did what.
+            let ownerCookie = try await Browser.login(base: base, email: "patron@luigi.test", password: "le mot de passe du patron")
+            let audit = try await Browser.run(base: base, cookie: ownerCookie, steps: [["go": .string(r + "/audit")], ["read": "audit"]], tag: "audit")
+            let log = audit["audit"]?["text"]?.stringValue ?? ""
+            #expect(log.contains("a invité serveur@luigi.test") && log.contains("serveur@luigi.test") && log.contains("commande n° \(number)") && log.contains("seated"), "\(log)")
+            for (name, page) in (owner.objectValue ?? [:]).merging(waiter.objectValue ?? [:]) { a, _ in a } {
+                #expect(page["labelsMissing"] == 0 || page["labelsMissing"] == nil, "unlabelled control on \(name)")
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ import Testing
 /// The expected rights are written here from the product's rules (issue: roles), independently of `AccessRule`.
 @Suite struct RoleMatrixTests {
     /// What a route needs, in the rules' words.
-    enum Need: String, CaseIterable { case service, restaurant, secrets, team, platform }
+    enum Need: String, CaseIterable { case service, restaurant, secrets, keys, team, platform }
 
     struct Route: Sendable {
         let method: HTTPMethod
@@ -47,6 +47,7 @@ import Testing
         add(.PATCH, "/api/menu", ["restaurantId": "{rid}", "id": .string(none), "isAvailable": false], .service)
         add(.GET, "/api/planning/timeline?restaurantId={rid}", nil, .service)
         add(.GET, "/api/planning/external-loads?restaurantId={rid}", nil, .service)
+        add(.GET, "/api/planning/available-slots?restaurantId={rid}", nil, .service)
         for p in ["", "/orders", "/reservations", "/messages", "/faq", "/menu"] { add(.GET, "/admin/r/{rid}" + p, nil, .service) }
         // The restaurant: owners.
         add(.GET, "/api/restaurants?restaurantId={rid}", nil, .restaurant)
@@ -58,6 +59,7 @@ import Testing
             add(.GET, "/api/\(t)?restaurantId={rid}", nil, .restaurant)
             add(.PATCH, "/api/\(t)", ["restaurantId": "{rid}", "id": .string(none)], .restaurant)
             add(.DELETE, "/api/\(t)", ["restaurantId": "{rid}", "id": .string(none)], .restaurant)
+            add(.POST, "/api/\(t)", ["restaurantId": "{rid}"], .restaurant)
         }
         add(.GET, "/api/blocked-phones?restaurantId={rid}", nil, .restaurant)
         add(.POST, "/api/blocked-phones", ["restaurantId": "{rid}", "phone": "pas un numéro"], .restaurant)
@@ -65,12 +67,21 @@ import Testing
         add(.GET, "/api/stats?restaurantId={rid}", nil, .restaurant)
         add(.GET, "/api/planning/config?restaurantId={rid}", nil, .restaurant)
         add(.POST, "/api/planning/external-loads", ["restaurantId": "{rid}"], .restaurant)
+        add(.PATCH, "/api/planning/external-loads", ["restaurantId": "{rid}", "id": .string(none)], .restaurant)
+        add(.DELETE, "/api/planning/external-loads", ["restaurantId": "{rid}", "id": .string(none)], .restaurant)
+        add(.PUT, "/api/planning/config", ["restaurantId": "{rid}", "slotMin": "quatre"], .restaurant)
         add(.GET, "/api/calls?restaurantId={rid}", nil, .restaurant)
         add(.GET, "/api/audit?restaurantId={rid}", nil, .restaurant)
         for p in ["/settings", "/calls", "/audit"] { add(.GET, "/admin/r/{rid}" + p, nil, .restaurant) }
         // Its secrets.
         add(.GET, "/api/phone-lines?restaurantId={rid}", nil, .secrets)
         add(.PUT, "/api/phone-lines", ["restaurantId": "{rid}"], .secrets)
+        // Management keys are made and revoked by people (a key cannot mint keys).
+        add(.GET, "/api/management-keys?restaurantId={rid}", nil, .keys)
+        add(.POST, "/api/management-keys", ["restaurantId": "{rid}"], .keys)
+        add(.DELETE, "/api/management-keys", ["restaurantId": "{rid}", "id": .string(none)], .keys)
+        // Platform-owned settings of a restaurant.
+        add(.PATCH, "/api/restaurants", ["restaurantId": "{rid}", "aiCostMarginPct": "beaucoup"], .platform)
         // Its team (accounts only: a key has no business with accounts — see `keyRights`).
         add(.GET, "/api/members?restaurantId={rid}", nil, .team)
         add(.POST, "/api/members", ["restaurantId": "{rid}", "email": "pas une adresse"], .team)
@@ -82,6 +93,7 @@ import Testing
         add(.POST, "/api/admin/invitations", ["email": "pas une adresse"], .platform)
         add(.GET, "/admin/audit", nil, .platform)
         add(.GET, "/admin/servers", nil, .platform)
+        add(.GET, "/api/admin/servers", nil, .platform)
         return r
     }()
 
@@ -94,7 +106,7 @@ import Testing
         case .platformAdmin: true
         case .owner: own && need != .platform
         case .staff: own && need == .service
-        case .key: own && need != .platform && need != .team
+        case .key: own && need != .platform && need != .team && need != .keys
         }
     }
 

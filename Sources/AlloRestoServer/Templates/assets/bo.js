@@ -63,6 +63,8 @@ document.addEventListener("click", e => {
   const b = e.target.closest("button[data-api]");
   if (!b) return;
   e.preventDefault();
+  // An action that cannot be taken back asks first.
+  if (b.dataset.confirm && !window.confirm(b.dataset.confirm)) return;
   act(b.dataset.api, JSON.parse(b.dataset.body || "{}"), b.dataset.done, b.dataset.reload !== undefined);
 });
 document.addEventListener("submit", e => {
