@@ -338,20 +338,10 @@ struct AccountRoutes {
         return date.formatted(style)
     }
 
-    func pageRestaurant(_ context: AppContext, need permission: Permission) async throws -> Restaurant {
-        guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw), let r = try await Restaurant.find(id, on: db) else {
-            throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.")
-        }
-        guard let manager = context.manager, manager.allows(permission, on: id) else {
-            throw Manager.denied(context.manager ?? .key(restaurantId: UUID()), permission, reachable: context.manager?.reaches(id) ?? false)
-        }
-        return r
-    }
-
     func teamPage(_ context: AppContext) async throws -> Response {
-        let r = try await pageRestaurant(context, need: .manageStaff)
-        let list = try await Accounts.members(restaurantId: r.id!, on: db)
         let office = BackOfficePages(services: services, pages: pages)
+        let r = try await office.restaurant(context, need: .manageStaff)
+        let list = try await Accounts.members(restaurantId: r.id!, on: db)
         return office.page(context, "bo-team", r, section: "/team", title: "Équipe", [
             "members": list.map { ["email": $0.email, "role": $0.role.label, "userId": $0.userId.uuidString.lowercased(), "removable": $0.role == .staff] as [String: Any] },
             "platform": context.admin?.platformAdmin ?? false, "mail": services.mailer != nil,
@@ -359,9 +349,9 @@ struct AccountRoutes {
     }
 
     func auditPage(_ context: AppContext) async throws -> Response {
-        let r = try await pageRestaurant(context, need: .manageRestaurant)
-        let entries = try await AuditLog.entries(restaurantIds: [r.id!], limit: 300, on: db)
         let office = BackOfficePages(services: services, pages: pages)
+        let r = try await office.restaurant(context, need: .manageRestaurant)
+        let entries = try await AuditLog.entries(restaurantIds: [r.id!], limit: 300, on: db)
         return office.page(context, "bo-audit", r, section: "/audit", title: "Journal des modifications", [
             "entries": entries.map { ["when": Self.spoken($0.createdAt, timezone: r.timezone), "actor": $0.actor, "detail": $0.detail] as [String: Any] },
         ])

@@ -125,6 +125,11 @@ public final class PasswordHasher: Sendable {
 
     /// Verifies `password` against a bcrypt `hash`; nil when the queue is full (the caller answers 429).
     public func verify(_ password: String, hash: String) async throws -> Bool? {
+        try await whenAdmitted { Bcrypt.verify(password, hash: hash) }
+    }
+
+    /// Runs `work` on the hashing thread if the queue has room; nil when it is full.
+    private func whenAdmitted<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T? {
         let ok = admitted.withLockedValue { n -> Bool in
             guard n < queueLimit else { return false }
             n += 1
@@ -132,18 +137,11 @@ public final class PasswordHasher: Sendable {
         }
         guard ok else { return nil }
         defer { admitted.withLockedValue { $0 -= 1 } }
-        return try await pool.runIfActive { Bcrypt.verify(password, hash: hash) }
+        return try await pool.runIfActive(work)
     }
 
     /// A bcrypt hash of a new password (cost 12; tests pass less), on the hashing thread; nil when the queue is full.
     public func hash(_ password: String, cost: UInt8 = 12) async throws -> String? {
-        let ok = admitted.withLockedValue { n -> Bool in
-            guard n < queueLimit else { return false }
-            n += 1
-            return true
-        }
-        guard ok else { return nil }
-        defer { admitted.withLockedValue { $0 -= 1 } }
-        return try await pool.runIfActive { Bcrypt.hash(password, cost: cost) }
+        try await whenAdmitted { Bcrypt.hash(password, cost: cost) }
     }
 }

@@ -370,15 +370,23 @@ public final class MediaSession: Sendable {
             s.outboundOffset = 0
             s.marks.removeAll()
             s.early.removeAll()
-            let w = s.worker
-            s.worker = nil
-            s.onWorkerGone = nil
-            return w
+            return Self.takeWorker(&s)
         }
-        if let worker {
-            worker.yield(event("stop", ["stop": ["accountSid": "AlloResto", "callSid": .string(callId)]]))
-            worker.finish()
-        }
+        if let worker { stop(worker) }
+    }
+
+    /// The worker's stream, let go (no `onWorkerGone`: the session ends it, not the worker).
+    static func takeWorker(_ s: inout State) -> AsyncStream<String>.Continuation? {
+        let w = s.worker
+        s.worker = nil
+        s.onWorkerGone = nil
+        return w
+    }
+
+    /// `stop` to a worker, then its stream ends (the socket closes).
+    func stop(_ worker: AsyncStream<String>.Continuation) {
+        worker.yield(event("stop", ["stop": ["accountSid": "AlloResto", "callSid": .string(callId)]]))
+        worker.finish()
     }
 
     /// A packet its partner heard, sent on at once in this session's payload types, SSRC and numbering.
@@ -595,15 +603,9 @@ public final class MediaSession: Sendable {
             s.closed = true
             s.relay = nil
             clock.remove(self)
-            let w = s.worker
-            s.worker = nil
-            s.onWorkerGone = nil
-            return w
+            return Self.takeWorker(&s)
         }
-        if let worker {
-            worker.yield(event("stop", ["stop": ["accountSid": "AlloResto", "callSid": .string(callId)]]))
-            worker.finish()
-        }
+        if let worker { stop(worker) }
         if let (bytes, to) = bye { sendRTCP(bytes, to: to) }
         channel.close(promise: nil)
         rtcpChannel?.close(promise: nil)
