@@ -5,20 +5,50 @@ import Foundation
 public struct OpeningSchedule: Sendable {
     public let hours: WeeklyHours
     public let time: RestaurantTime
+    /// Spans closed whatever the weekly hours say: exceptional closures, and for orders "no more orders tonight".
+    public let closed: [DateInterval]
 
-    public init(hours: WeeklyHours, time: RestaurantTime) {
+    public init(hours: WeeklyHours, time: RestaurantTime, closed: [DateInterval] = []) {
         self.hours = hours
         self.time = time
+        self.closed = closed.filter { $0.duration > 0 }.sorted { $0.start < $1.start }
+    }
+
+    /// The schedule of a restaurant: its hours and exceptional closures; with `forOrders`, also closed until the
+    /// end of an order pause ("plus de commandes ce soir").
+    public init(_ r: RestaurantProfile, forOrders: Bool) {
+        let time = RestaurantTime(identifier: r.timezone)
+        var closed = r.closures.map { $0.interval(time) }
+        if forOrders, let until = r.ordersPausedUntil { closed.append(DateInterval(start: .distantPast, end: max(.distantPast, until))) }
+        self.init(hours: r.openingHours, time: time, closed: closed)
     }
 
     /// Hours not set at all: no restriction (a restaurant imported without hours still takes orders; the
     /// prompt then says nothing about hours either).
     public var unrestricted: Bool { hours.isEmpty }
 
+    /// `intervals` minus the closed spans.
+    static func subtract(_ closed: [DateInterval], from open: [DateInterval]) -> [DateInterval] {
+        guard !closed.isEmpty else { return open }
+        var result: [DateInterval] = []
+        for var piece in open {
+            var keep = true
+            for c in closed where c.end > piece.start && c.start < piece.end {
+                if c.start > piece.start { result.append(DateInterval(start: piece.start, end: c.start)) }
+                if c.end < piece.end { piece = DateInterval(start: c.end, end: piece.end) } else { keep = false; break }
+            }
+            if keep { result.append(piece) }
+        }
+        return result
+    }
+
     /// The opening intervals touching `[from, to]`, merged, in order. A range whose close is at or before its
     /// open runs past midnight into the next day.
     public func intervals(from: Date, to: Date) -> [DateInterval] {
-        if unrestricted { return [DateInterval(start: from, end: max(from, to))] }
+        if unrestricted {
+            let open = [DateInterval(start: from, end: max(from, to) + 14 * 86400)]
+            return Self.subtract(closed, from: open).filter { $0.start <= to }.map { DateInterval(start: $0.start, end: min($0.end, max($0.start, to))) }
+        }
         var first = time.localDate(from).adding(days: -1)
         let last = time.localDate(to)
         var raw: [DateInterval] = []
@@ -39,7 +69,7 @@ public struct OpeningSchedule: Sendable {
                 merged.append(i)
             }
         }
-        return merged.filter { $0.end >= from && $0.start <= to }
+        return Self.subtract(closed, from: merged).filter { $0.end >= from && $0.start <= to }
     }
 
     /// Open at that instant: opening ≤ t ≤ closing (a pickup promised at the closing time is still inside).
@@ -54,7 +84,7 @@ public struct OpeningSchedule: Sendable {
 
     /// The next time the restaurant opens strictly after `t` (within two weeks), nil when it never opens.
     public func nextOpening(after t: Date) -> Date? {
-        if unrestricted { return t }
+        if unrestricted && closed.allSatisfy({ !$0.contains(t) }) { return t }
         return intervals(from: t, to: t.addingTimeInterval(14 * 86400)).first { $0.start > t }?.start
     }
 

@@ -22,7 +22,7 @@ public struct ReservationRules: Sendable {
         self.restaurant = restaurant
         self.services = services.filter { $0.isActive && !$0.isPrivate }
         self.tableSeats = tableSeats.flatMap { $0 > 0 ? $0 : nil }
-        schedule = OpeningSchedule(hours: restaurant.openingHours, time: RestaurantTime(identifier: restaurant.timezone))
+        schedule = OpeningSchedule(restaurant, forOrders: false)
     }
 
     public var time: RestaurantTime { schedule.time }

@@ -16,6 +16,10 @@ public struct RestaurantProfile: Sendable, Hashable {
     public var currency: String
     public var defaultLocale: String
     public var openingHours: WeeklyHours
+    /// Exceptional closures (whole days).
+    public var closures: [Closure] = []
+    /// "Plus de commandes ce soir": no order is taken before this instant (reservations still are).
+    public var ordersPausedUntil: Date?
     public var aiVoice: String
     public var aiInstructions: String?
     public var welcomeMessage: String?

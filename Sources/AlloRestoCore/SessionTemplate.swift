@@ -44,7 +44,7 @@ public struct SessionTemplate: Sendable {
         offers = snapshot.offers
         planning = snapshot.restaurant.planning
         reservations = ReservationRules(restaurant: snapshot.restaurant, services: snapshot.services, tableSeats: snapshot.tableSeats)
-        schedule = OpeningSchedule(hours: snapshot.restaurant.openingHours, time: RestaurantTime(identifier: snapshot.restaurant.timezone))
+        schedule = OpeningSchedule(snapshot.restaurant, forOrders: true)
         toolsJSON = JSONWriter.encoded(tools)
         itemMapJSON = JSONWriter.encoded(itemMap)
     }

@@ -28,6 +28,8 @@ public struct PromptParts: Sendable {
     public let rules: String
     public let restaurantName: String
     public let openingHours: WeeklyHours
+    public let closures: [Closure]
+    public let ordersPausedUntil: Date?
     public let time: RestaurantTime
     public let currency: String
     public let deliveryEnabled: Bool
@@ -36,6 +38,8 @@ public struct PromptParts: Sendable {
         let r = s.restaurant
         restaurantName = r.name
         openingHours = r.openingHours
+        closures = r.closures
+        ordersPausedUntil = r.ordersPausedUntil
         time = RestaurantTime(identifier: r.timezone)
         currency = r.currency
         deliveryEnabled = r.deliveryEnabled
@@ -56,7 +60,7 @@ public struct PromptParts: Sendable {
 
     /// The whole prompt for one call.
     public func prompt(now: Date, caller: KnownCaller?) -> String {
-        head + SystemPrompt.clock(now: now, time: time, hours: openingHours) + body
+        head + SystemPrompt.clock(now: now, time: time, hours: openingHours, closures: closures, ordersPausedUntil: ordersPausedUntil) + body
             + SystemPrompt.customer(caller, time: time, currency: currency, deliveryEnabled: deliveryEnabled) + rules
     }
 }
@@ -104,14 +108,20 @@ public enum SystemPrompt {
         return section("RESTAURANT", lines)
     }
 
-    static func clock(now: Date, time: RestaurantTime, hours: WeeklyHours) -> String {
+    static func clock(now: Date, time: RestaurantTime, hours: WeeklyHours, closures: [Closure] = [], ordersPausedUntil: Date? = nil) -> String {
         let m = time.local(now)
         var lines = ["Nous sommes le \(m.frenchDate), il est \(m.time.french) (heure locale, fuseau \(time.timeZone.identifier))."]
-        if !hours.isEmpty {
+        if let today = closures.first(where: { $0.covers(m.date) }) {
+            lines.append("Le restaurant est exceptionnellement fermé \(today.french) : ni commande ni réservation ces jours-là ; propose un autre jour.")
+        } else if let until = ordersPausedUntil, until > now {
+            lines.append("Le restaurant ne prend plus de commandes pour aujourd'hui (jusqu'à \(time.local(until).time.french) le \(time.local(until).date.french)) : propose une commande pour un autre jour, ou une réservation.")
+        } else if !hours.isEmpty {
             lines.append(hours.isOpen(day: m.weekday, at: m.time)
                 ? "Le restaurant est ouvert en ce moment."
                 : "Le restaurant est fermé en ce moment : propose une commande ou une réservation pour un créneau d'ouverture.")
         }
+        let soon = closures.filter { !$0.covers(m.date) && m.date < $0.from && m.date.days(to: $0.from) <= 60 }
+        if !soon.isEmpty { lines.append("Fermeture(s) exceptionnelle(s) à venir : " + soon.map(\.french).joined(separator: " ; ") + ".") }
         return section("DATE ET HEURE", lines)
     }
 

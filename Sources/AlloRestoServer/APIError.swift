@@ -47,25 +47,52 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
 }
 
 /// Turns any error escaping a route into the JSON error shape: `APIError` as is, anything else a logged 500
-/// whose message reveals nothing internal.
+/// whose message reveals nothing internal. A browser asking for a page (GET, `Accept: text/html`, outside `/api`)
+/// gets the same error as a French HTML page with a way back instead of JSON.
 struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
+    let pages: Pages?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let e as APIError {
-            return try e.response(from: request, context: context)
+            return try shaped(e, request, context)
         } catch let e as HTTPError {
             let code = e.status == .notFound ? "not_found" : e.status.code < 500 ? "bad_request" : "internal_error"
             let message = e.status == .notFound ? "Ressource introuvable." : (e.body ?? e.status.reasonPhrase)
-            return try APIError(e.status, code: code, message).response(from: request, context: context)
+            return try shaped(APIError(e.status, code: code, message), request, context)
         } catch where AlloRestoDatabase.isPoolTimeout(error) {
             // Every database connection stayed busy for the whole wait: an overload, not a fault of this request.
             context.logger.warning("database overloaded: request refused with 503", metadata: ["path": "\(request.uri.path)"])
-            return try APIError(.serviceUnavailable, code: "busy", "Le service est très chargé, réessayez dans un instant.", headers: [.retryAfter: "2"])
-                .response(from: request, context: context)
+            return try shaped(APIError(.serviceUnavailable, code: "busy", "Le service est très chargé, réessayez dans un instant.", headers: [.retryAfter: "2"]), request, context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            return try APIError.internalFault().response(from: request, context: context)
+            return try shaped(APIError.internalFault(), request, context)
         }
+    }
+
+    /// Whether the request is a person's browser opening a page (not a script calling an API).
+    static func wantsPage(_ request: Request) -> Bool {
+        guard request.method == .get || request.method == .head else { return false }
+        let path = request.uri.path
+        for prefix in ["/api/", "/api", "/openapi", "/health", "/assets/"] where path == prefix || path.hasPrefix(prefix.hasSuffix("/") ? prefix : prefix + "/") {
+            return false
+        }
+        return (request.headers[.accept] ?? "").contains("text/html")
+    }
+
+    func shaped(_ e: APIError, _ request: Request, _ context: Context) throws -> Response {
+        guard let pages, Self.wantsPage(request) else { return try e.response(from: request, context: context) }
+        let title: String = switch e.status.code {
+        case 404: "Page introuvable"
+        case 403: "Accès refusé"
+        case 400..<500: "Demande refusée"
+        default: "Erreur du serveur"
+        }
+        let message = e.status == .notFound && e.code == "not_found"
+            ? "Cette adresse ne correspond à aucune page. Elle a peut-être changé, ou le lien est incomplet." : e.message
+        var response = pages.html(pages.render("error", ["title": title, "message": message, "status": Int(e.status.code)]), status: e.status)
+        for field in e.headers where field.name != .contentType { response.headers.append(field) }
+        return response
     }
 }

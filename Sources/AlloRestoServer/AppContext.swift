@@ -40,6 +40,10 @@ public struct AppContext: RequestContext {
         if case .admin(let identity)? = manager { identity } else { nil }
     }
 
+    /// The largest body a route reads whole (urlencoded forms and JSON decoded by the framework): 64 KiB, as the
+    /// JSON APIs' own limit (`ToolBody.Limit`); the end-of-call webhook reads its 1 MiB itself.
+    public var maxUploadSize: Int { 64 * 1024 }
+
     /// The peer's IP address (no port), for per-address limits; nil without a socket peer.
     public var remoteIP: String? { channel.remoteAddress?.ipAddress }
 }

@@ -23,7 +23,7 @@ public func buildRouter(services: AppServices) async throws -> Router<AppContext
     let pages = try await Pages.load()
     let router = Router(context: AppContext.self)
     router.add(middleware: SecurityMiddleware(publicURL: services.configuration.publicURL))
-    router.add(middleware: ErrorShapeMiddleware())
+    router.add(middleware: ErrorShapeMiddleware(pages: pages))
     pages.register(on: router)
     router.get("/health") { _, _ -> Response in
         let body = #"{"status":"ok"}"#

@@ -171,6 +171,17 @@ struct AvailabilityRoutes {
             fields["estimatedTimeISO"] = .null
             return ToolResponse.value(.object(fields.merging(extra) { $1 }))
         }
+        // "Plus de commandes ce soir": said as such, with the time orders resume (reservations are not concerned).
+        if let until = r.ordersPausedUntil, until > (wanted ?? now) {
+            var extra: [String: JSONValue] = [:]
+            var message = "Le restaurant ne prend plus de commandes pour aujourd'hui."
+            if let opening = t.schedule.nextOpening(after: max(until, wanted ?? now)) {
+                extra["nextOpeningTime"] = .string(t.schedule.time.local(opening).time.description)
+                extra["nextOpeningTimeISO"] = .string(opening.formatted(.iso8601))
+                message += " Les commandes reprennent \(Self.at(t.schedule.spoken(opening, now: now)))."
+            }
+            return unavailable("orders_paused", message, extra: extra)
+        }
         var travel = 0
         if mode == .delivery {
             guard r.deliveryEnabled else { return unavailable("delivery_disabled", "Le restaurant ne livre pas : la commande est à venir chercher sur place.") }

@@ -23,6 +23,7 @@ struct BackOfficePages {
         let admin = router.group("/admin/r").add(middleware: AdminGuard(services: services))
         admin.get(":id") { request, context in try await self.dashboard(request, context) }
         admin.get(":id/orders") { request, context in try await self.orders(request, context) }
+        admin.get(":id/orders/:order/ticket") { request, context in try await self.ticket(request, context) }
         admin.get(":id/reservations") { request, context in try await self.reservations(request, context) }
         admin.get(":id/messages") { request, context in try await self.messages(request, context) }
         admin.get(":id/faq") { request, context in try await self.faq(request, context) }
@@ -79,16 +80,20 @@ struct BackOfficePages {
         }
         let pendingFaq = try await Faq.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$status == "pending").count()
         let unread = try await Message.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$isRead == false).count()
+        let seesRevenue = context.manager?.allows(.manageRestaurant, on: r.id!) ?? false
         var hourly: [[String: Any]] = []
         for h in stats["hourly"]?.arrayValue ?? [] {
             let row: [String: Any] = [
                 "hour": h["hour"]?.intValue ?? 0, "calls": h["calls"]?.intValue ?? 0, "orders": h["orders"]?.intValue ?? 0,
-                "revenue": money(h["revenue"]),
+                "revenue": seesRevenue ? money(h["revenue"]) : "",
             ]
             hourly.append(row)
         }
+        // Revenue is for those who run the restaurant (the same rule as `/api/stats`); staff see the activity.
+        let week = try await WeekChart.load(r, endingOn: day, on: db)
         return page(context, "bo-dashboard", r, section: "", title: "Tableau de bord", [
-            "day": day.description, "calls": stats["calls"]?.intValue ?? 0, "orders": stats["orders"]?.intValue ?? 0,
+            "charts": week.svgs(currency: r.currency, revenue: seesRevenue), "seesRevenue": seesRevenue,
+            "day": day.french, "calls": stats["calls"]?.intValue ?? 0, "orders": stats["orders"]?.intValue ?? 0,
             "revenue": money(stats["revenue"]), "reservations": stats["reservations"]?.intValue ?? 0, "covers": stats["covers"]?.intValue ?? 0,
             "pendingFaq": pendingFaq, "unread": unread, "hourly": hourly,
         ])
@@ -104,6 +109,34 @@ struct BackOfficePages {
             "transitions": String(decoding: JSONWriter.encoded(transitions), as: UTF8.self),
             "labels": String(decoding: JSONWriter.encoded(labels), as: UTF8.self),
         ])
+    }
+
+    /// A printable kitchen/counter ticket of one order (80 mm wide when printed).
+    func ticket(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context, need: .operateService)
+        guard let raw = context.parameters.get("order"), let oid = UUID(uuidString: raw),
+              let o = try await Order.query(on: db).filter(\.$id == oid).filter(\.$restaurant.$id == r.id!).with(\.$items).first()
+        else { throw APIError.notFound("order_not_found", "Commande introuvable.") }
+        let (time, today) = today(r)
+        let lines: [[String: Any]] = o.items.map { i in
+            let options = ((try? JSONDecoder().decode([PricedOption].self, from: Data(i.selectedOptions.utf8))) ?? []).map(\.choice)
+            return ["quantity": i.quantity, "name": i.name, "options": options.joined(separator: ", "), "notes": i.notes ?? "",
+                    "price": Self.money(i.totalPrice, r.currency)]
+        }
+        var ready = ""
+        if let at = o.estimatedReadyAt {
+            let l = time.local(at)
+            ready = (today.days(to: l.date) == 0 ? "" : today.days(to: l.date) == 1 ? "demain " : l.date.french + " ") + "à " + l.time.french
+        }
+        let types = ["pickup": "À emporter", "delivery": "Livraison", "dine_in": "Sur place"]
+        return pages.html(pages.render("bo-ticket", [
+            "title": "Ticket n° \(o.orderNumber)", "restaurant": r.name, "number": o.orderNumber, "type": types[o.orderType] ?? o.orderType,
+            "ready": ready, "placed": o.createdAt.map { "\(time.local($0).date.french) à \(time.local($0).time.french)" } ?? "",
+            "customer": o.customerName ?? "", "phone": o.customerPhone ?? "", "address": o.deliveryAddress ?? "", "notes": o.notes ?? "",
+            "lines": lines, "subtotal": Self.money(o.subtotal, r.currency), "fee": o.deliveryFee > 0 ? Self.money(o.deliveryFee, r.currency) : "",
+            "total": Self.money(o.total, r.currency), "payment": o.paymentMethod.map(OrderRoutes.paymentLabel) ?? "",
+            "status": OrderRoutes.label(o.status),
+        ]))
     }
 
     static let flow = ["pending", "confirmed", "preparing", "ready", "delivering", "completed", "cancelled"]
@@ -239,14 +272,66 @@ struct BackOfficePages {
         return page(context, "bo-settings", r, section: "/settings", title: "Réglages", data)
     }
 
+    /// A call's outcome as the restaurant says it: sip-agent-server's generic outcome (`completed`, `abandoned`…)
+    /// or AlloResto's (`order_placed`…), in French; an unknown one as given.
+    static func outcomeLabel(_ outcome: String?) -> String {
+        switch outcome?.lowercased() ?? "" {
+        case "": "inconnue"
+        case "completed", "ended", "hangup", "caller_hangup", "agent_hangup": "terminé"
+        case "order_placed": "commande passée"
+        case "reservation_placed": "table réservée"
+        case "message_left": "message laissé"
+        case "info_only": "renseignement"
+        case "abandoned", "no_answer", "caller_abandoned": "raccroché avant la fin"
+        case "transferred": "transféré à l'équipe"
+        case "in_progress": "en cours"
+        case "no_balance": "erreur : crédit épuisé"
+        case "error", "failed": "erreur technique"
+        case "busy": "occupé"
+        default: outcome ?? ""
+        }
+    }
+
+    /// The transcript of a call record as `[{who, text}]` (`transcript` or `messages`: `[{role, content|text}]`).
+    static func transcript(_ payload: JSONValue?) -> [[String: Any]] {
+        let turns = payload?["transcript"]?.arrayValue ?? payload?["messages"]?.arrayValue ?? []
+        return turns.prefix(500).compactMap { t in
+            guard let text = (t["content"] ?? t["text"])?.stringValue, !text.isEmpty else { return nil }
+            let role = t["role"]?.stringValue ?? ""
+            return ["who": role == "assistant" || role == "agent" ? "Agent" : role == "system" ? "Système" : "Client", "text": text]
+        }
+    }
+
     func calls(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .manageRestaurant)
         let (time, _) = today(r)
         let rows: [CallRecord] = try await CallRecord.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$createdAt, .descending).limit(100).all()
+        let ids = rows.map(\.callId)
+        let orders: [Order] = ids.isEmpty ? [] : try await Order.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$callId ~~ ids).all()
+        let bookings: [Reservation] = ids.isEmpty ? [] : try await Reservation.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$callId ~~ ids).all()
+        let base = "/admin/r/\(r.id!.uuidString.lowercased())"
         let list: [[String: Any]] = rows.map { c in
-            ["when": when(c.startedAt ?? c.createdAt, time), "phone": c.callerPhone ?? "inconnu",
-             "duration": c.durationSec.map { "\($0 / 60) min \(String(format: "%02d", $0 % 60)) s" } ?? "",
-             "outcome": c.outcome ?? "", "cost": c.costLocal.map { String(format: "%.2f %@", $0, Money.symbol(r.currency)) } ?? ""]
+            let payload = try? JSONReader.parse(Array(c.payload.utf8))
+            let order = orders.first { $0.callId == c.callId }, booking = bookings.first { $0.callId == c.callId }
+            // What the call achieved, from what it left: an order or a booking says more than "terminé".
+            var outcome = Self.outcomeLabel(c.outcome)
+            if order != nil { outcome = "commande passée" } else if booking != nil { outcome = "table réservée" }
+            var row: [String: Any] = [
+                "when": when(c.startedAt ?? c.createdAt, time), "phone": c.callerPhone ?? "", "hasPhone": c.callerPhone != nil,
+                "duration": c.durationSec.map { "\($0 / 60) min \(String(format: "%02d", $0 % 60)) s" } ?? "",
+                "outcome": outcome, "cost": c.costLocal.map { Self.money(Money.minor(fromDecimal: $0, currency: r.currency) ?? 0, r.currency) } ?? "",
+                "summary": (payload?["transcriptSummary"] ?? payload?["summary"] ?? payload?["transcript_summary"])?.stringValue ?? "",
+                "turns": Self.transcript(payload), "id": c.id!.uuidString.lowercased(),
+            ]
+            if let order {
+                row["order"] = ["number": order.orderNumber, "href": "\(base)/orders/\(order.id!.uuidString.lowercased())/ticket",
+                                "total": Self.money(order.total, r.currency)] as [String: Any]
+            }
+            if let booking {
+                let l = time.local(booking.reservationTime)
+                row["booking"] = ["href": "\(base)/reservations?date=\(l.date.description)", "text": "\(booking.partySize) pers. le \(l.date.french) à \(l.time.french)"] as [String: Any]
+            }
+            return row
         }
         return page(context, "bo-calls", r, section: "/calls", title: "Journal des appels", ["calls": list])
     }

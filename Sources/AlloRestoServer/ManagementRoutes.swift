@@ -92,7 +92,7 @@ struct ManagementRoutes {
             profile.currency = RestaurantImport.defaultCurrency(country: c)
         }
         let row = Restaurant(profile: profile)
-        try RestaurantSettings.apply(body, to: row)
+        try RestaurantSettings.apply(body, to: row, now: services.now())
         let token = try await db.transaction { tx in
             try await row.create(on: tx)
             return try await AgentTokens.issue(for: row.id!, on: tx)
@@ -104,13 +104,15 @@ struct ManagementRoutes {
 
     func updateRestaurant(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
-        let r = try await restaurant(request, body, context, need: .manageRestaurant)
+        // "Plus de commandes ce soir" is a service decision: the staff running it may switch it alone.
+        let serviceOnly = Set(body.fields.keys).subtracting(["restaurantId", "restaurant_id", "id"]) == ["ordersPaused"]
+        let r = try await restaurant(request, body, context, need: serviceOnly ? .operateService : .manageRestaurant)
         // The platform's margin on AI costs and switching a restaurant on or off are the platform's decisions.
         if !Set(body.fields.keys).isDisjoint(with: ["aiCostMarginPct", "isActive"]), context.manager?.allows(.platform, on: r.id!) != true {
             throw APIError(.forbidden, code: "role_not_allowed", "La marge sur les coûts IA et l'activation du restaurant sont réglées par la plateforme.")
         }
         let previousPhone = r.phone
-        let changed = try RestaurantSettings.apply(body, to: r)
+        let changed = try RestaurantSettings.apply(body, to: r, now: services.now())
         // A number answers for one restaurant only (the incoming-call hook routes by it).
         if changed.contains("phone"), let phone = r.phone, phone != previousPhone,
            try await Restaurant.query(on: db).filter(\.$phone == phone).filter(\.$id != r.id!).first() != nil {

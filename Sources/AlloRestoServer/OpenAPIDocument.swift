@@ -97,7 +97,7 @@ enum OpenAPIDocument {
                 "delete": op("Delete a message", tag: "restaurant", params: [restaurantIdQuery, query("id", "Message id", required: true)], security: restaurantSide),
             ],
             "/api/orders": [
-                "get": op("Orders, newest first", tag: "restaurant", params: [restaurantIdQuery, query("status", "Comma-separated statuses"), query("orderType", "pickup | delivery | dine_in"), query("date", "Local day YYYY-MM-DD"), query("phone", "Customer number"), query("limit", "1…500")], security: restaurantSide),
+                "get": op("Orders, newest first", tag: "restaurant", params: [restaurantIdQuery, query("status", "Comma-separated statuses"), query("orderType", "pickup | delivery | dine_in"), query("date", "Local day YYYY-MM-DD"), query("board", "Present: the service board (open orders since yesterday and today's finished ones)"), query("phone", "Customer number"), query("limit", "1…500")], security: restaurantSide),
                 "patch": op("Change an order's status (forward only; no un-cancelling)", tag: "restaurant", body: obj(rid.merging(["id": str(""), "orderNumber": int(""), "status": str("")]) { $1 }, required: ["restaurantId", "status"]), security: restaurantSide),
             ],
             "/api/admin/me": ["get": op("The logged-in admin", tag: "admin", security: ["adminSession"])],
@@ -186,6 +186,9 @@ enum OpenAPIDocument {
             "minReservationAdvanceMin": int(""), "maxReservationAdvanceDays": int(""), "orderStatusEnabled": bool(""), "transferEnabled": bool(""),
             "transferPhoneNumber": str(""), "transferAutomatic": bool(""), "transferCases": ["type": "array", "items": ["type": "string"]],
             "aiCostMarginPct": num(""), "planningConfig": ["type": ["object", "null"]], "isActive": bool(""),
+            "closures": ["type": ["array", "null"], "description": "Exceptional closures: [{from: YYYY-MM-DD, to?: YYYY-MM-DD, reason?}], whole local days",
+                         "items": ["type": "object", "properties": ["from": str("YYYY-MM-DD"), "to": str("YYYY-MM-DD"), "reason": str("")]]],
+            "ordersPaused": bool("true: no more orders until the end of tonight's service (staff may set it alone); false: orders again"),
         ]
         return [
             "/api/restaurants": [

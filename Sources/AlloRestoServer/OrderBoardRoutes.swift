@@ -52,9 +52,15 @@ struct OrderBoardRoutes {
         let createdAt: Date?
         let estimatedReadyAt: Date?
         let estimatedReadyTime: String?
+        /// The ready day as the board says it: `aujourd'hui`, `demain`, or `samedi 5 décembre`.
+        let readyDay: String?
+        /// A delivery's departure from the kitchen (local `HH:MM`).
+        let departureTime: String?
+        /// The payment method in French (`espèces`, `carte bancaire`…).
+        let paymentLabel: String?
         let items: [LineOut]
 
-        init(_ o: Order, currency: String, time: RestaurantTime) {
+        init(_ o: Order, currency: String, time: RestaurantTime, today: LocalDate) {
             let money = { Money.decimal($0, currency: currency) }
             id = o.id!.uuidString.lowercased()
             orderNumber = o.orderNumber
@@ -74,6 +80,16 @@ struct OrderBoardRoutes {
             createdAt = o.createdAt
             estimatedReadyAt = o.estimatedReadyAt
             estimatedReadyTime = o.estimatedReadyAt.map { time.local($0).time.description }
+            readyDay = o.estimatedReadyAt.map { at in
+                let day = time.local(at).date
+                switch today.days(to: day) {
+                case 0: return "aujourd'hui"
+                case 1: return "demain"
+                default: return day.french
+                }
+            }
+            departureTime = o.orderType == "delivery" ? o.handoffAt.map { time.local($0).time.description } : nil
+            paymentLabel = o.paymentMethod.map(OrderRoutes.paymentLabel)
             items = (o.$items.value ?? []).map {
                 LineOut(name: $0.name, quantity: $0.quantity, unitPrice: money($0.unitPrice), totalPrice: money($0.totalPrice),
                         selectedOptions: (try? JSONDecoder().decode([PricedOption].self, from: Data($0.selectedOptions.utf8))) ?? [], notes: $0.notes)
@@ -95,6 +111,17 @@ struct OrderBoardRoutes {
             guard OrderType(rawValue: t) != nil else { throw ToolBody.invalid("orderType", "pickup, delivery ou dine_in") }
             query = query.filter(\.$orderType == t)
         }
+        let time = RestaurantTime(identifier: r.timezone)
+        let today = time.localDate(services.now())
+        if q["board"] != nil {
+            // The service board follows the current day: every order still open (placed since yesterday, ready
+            // today, tomorrow or later) and today's finished ones.
+            let midnight = time.instant(today, TimeOfDay(minutes: 0)), yesterday = time.instant(today.adding(days: -1), TimeOfDay(minutes: 0))
+            query = query.group(.or) { any in
+                any.group(.and) { open in open.filter(\.$status !~ ["completed", "cancelled"]).filter(\.$createdAt >= yesterday) }
+                any.filter(\.$createdAt >= midnight)
+            }
+        }
         if let day = q["date"].map(String.init) {
             // A local calendar day of the restaurant.
             let parts = day.split(separator: "-").compactMap { Int($0) }
@@ -110,9 +137,8 @@ struct OrderBoardRoutes {
         }
         let limit = try ToolBody.queryInt(request, "limit", in: 1...500) ?? 100
         let rows = try await query.sort(\.$createdAt, .descending).limit(limit).with(\.$items).all()
-        let time = RestaurantTime(identifier: r.timezone)
         struct List: Encodable { let success = true; let orders: [OrderOut] }
-        return try ToolResponse.json(List(orders: rows.map { OrderOut($0, currency: r.currency, time: time) }))
+        return try ToolResponse.json(List(orders: rows.map { OrderOut($0, currency: r.currency, time: time, today: today) }))
     }
 
     func update(_ request: Request, context: AppContext) async throws -> Response {
@@ -144,6 +170,7 @@ struct OrderBoardRoutes {
                                  "commande n° \(order.orderNumber) : « \(OrderRoutes.label(from)) » → « \(OrderRoutes.label(target)) »")
         }
         struct Updated: Encodable { let success = true; let order: OrderOut }
-        return try ToolResponse.json(Updated(order: OrderOut(order, currency: r.currency, time: RestaurantTime(identifier: r.timezone))))
+        let clock = RestaurantTime(identifier: r.timezone)
+        return try ToolResponse.json(Updated(order: OrderOut(order, currency: r.currency, time: clock, today: clock.localDate(services.now()))))
     }
 }

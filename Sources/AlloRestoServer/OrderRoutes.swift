@@ -277,6 +277,19 @@ struct OrderRoutes {
         let itemsSummary: String
     }
 
+    /// A payment method as a French person says it (`cash` → `espèces`); an unknown one as given.
+    static func paymentLabel(_ method: String) -> String {
+        switch method.lowercased() {
+        case "cash", "especes", "espèces": "espèces"
+        case "card", "cb", "carte": "carte bancaire"
+        case "online", "en_ligne": "payé en ligne"
+        case "ticket_restaurant", "meal_voucher", "tickets_restaurant": "titres-restaurant"
+        case "check", "cheque", "chèque": "chèque"
+        case "contactless", "sans_contact": "sans contact"
+        default: method
+        }
+    }
+
     static func label(_ status: String) -> String {
         switch status {
         case "pending": "en attente de confirmation"

@@ -234,7 +234,9 @@ struct PlanningRoutes {
         var effective = PlanningConfig(avgPrepTimeMin: r.avgPrepTimeMin)
         if raw != .null {
             do { effective = try PlanningConfig(json: raw, avgPrepTimeMin: r.avgPrepTimeMin) } catch {
-                throw APIError(.unprocessableContent, code: "invalid_planning_config", "planningConfig.\(error.path) : \(error.message).")
+                var refusal = APIError(.unprocessableContent, code: "invalid_planning_config", "planningConfig.\(error.path) : \(error.message).")
+                refusal.field = "config.\(error.path)"
+                throw refusal
             }
         }
         let text: String? = raw == .null ? nil : String(decoding: JSONWriter.encoded(raw), as: UTF8.self)

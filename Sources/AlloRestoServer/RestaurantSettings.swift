@@ -25,6 +25,8 @@ enum RestaurantSettings {
             "lat": r.lat.map(JSONValue.double) ?? .null, "lng": r.lng.map(JSONValue.double) ?? .null,
             "timezone": .string(r.timezone), "currency": .string(r.currency), "defaultLocale": .string(r.defaultLocale),
             "openingHours": (try? JSONReader.parse(Array(r.openingHours.utf8))) ?? .object([:]),
+            "closures": Closure.json(Closure.list(r.closures.flatMap { try? JSONReader.parse(Array($0.utf8)) })),
+            "ordersPausedUntil": r.ordersPausedUntil.map { .string($0.formatted(.iso8601)) } ?? .null,
             "aiVoice": .string(r.aiVoice), "aiInstructions": text(r.aiInstructions), "welcomeMessage": text(r.welcomeMessage),
             "paymentMethods": strings(r.paymentMethods),
             "deliveryEnabled": .bool(r.deliveryEnabled), "deliveryRadiusKm": r.deliveryRadiusKm.map(JSONValue.double) ?? .null,
@@ -44,12 +46,38 @@ enum RestaurantSettings {
 
     static func invalid(_ key: String, _ expected: String) -> APIError { ToolBody.invalid(key, expected) }
 
+    /// Exceptional closures as given: `[{from: "AAAA-MM-JJ", to?: "AAAA-MM-JJ", reason?}]` (null or [] = none);
+    /// each day a real date, `to` not before `from`, at most 60 days long and ending within two years; ones already
+    /// over are dropped.
+    static func closures(_ v: JSONValue, now: Date, time: RestaurantTime) throws -> String? {
+        if v == .null { return nil }
+        guard let items = v.arrayValue, items.count <= 100 else { throw invalid("closures", "une liste de fermetures (100 au plus)") }
+        let today = time.localDate(now)
+        var list: [Closure] = []
+        for (i, e) in items.enumerated() {
+            let field = "closures[\(i)]"
+            guard let f = e["from"]?.stringValue.flatMap(LocalDate.init(iso:)) else { throw invalid(field + ".from", "une date AAAA-MM-JJ") }
+            var t = f
+            if let raw = e["to"], raw != .null {
+                guard let to = raw.stringValue.flatMap(LocalDate.init(iso:)) else { throw invalid(field + ".to", "une date AAAA-MM-JJ") }
+                t = to
+            }
+            guard f <= t else { throw invalid(field + ".to", "une date au plus tôt le \(f.description)") }
+            guard f.days(to: t) < 60 else { throw invalid(field + ".to", "une fermeture de 60 jours au plus") }
+            guard today.days(to: t) <= 731 else { throw invalid(field + ".to", "une date dans les deux ans") }
+            let reason = e["reason"]?.stringValue?.trimmingCharacters(in: .whitespaces)
+            if let reason, reason.count > 200 { throw invalid(field + ".reason", "un texte de 200 caractères au plus") }
+            if t >= today { list.append(Closure(from: f, to: t, reason: reason)) }
+        }
+        return list.isEmpty ? nil : String(decoding: JSONWriter.encoded(Closure.json(list.sorted { $0.from < $1.from })), as: UTF8.self)
+    }
+
     /// Applies the settings present in `body` to `r` and returns the keys that changed. Unknown keys are refused
     /// (a typo must not look saved); `null` clears an optional setting.
     @discardableResult
-    static func apply(_ body: ToolBody, to r: Restaurant) throws -> Set<String> {
+    static func apply(_ body: ToolBody, to r: Restaurant, now: Date) throws -> Set<String> {
         let before = json(r)
-        let ignored: Set<String> = ["restaurantId", "restaurant_id", "id", "agentId", "version"]
+        let ignored: Set<String> = ["restaurantId", "restaurant_id", "id", "agentId", "version", "ordersPausedUntil"]
         for key in body.fields.keys.sorted() where !ignored.contains(key) {
             let v = body.fields[key]!
             let isNull = v == .null
@@ -154,6 +182,11 @@ enum RestaurantSettings {
                     r.planningConfig = String(decoding: JSONWriter.encoded(v), as: UTF8.self)
                 }
             case "isActive": r.isActive = try flag()
+            case "closures": r.closures = try closures(v, now: now, time: RestaurantTime(identifier: r.timezone))
+            case "ordersPaused":
+                // "Plus de commandes ce soir": until the end of tonight's service (at least midnight); false lifts it.
+                let profile = r.profile
+                r.ordersPausedUntil = try flag() ? endOfTonight(now: now, hours: profile.openingHours, time: RestaurantTime(identifier: r.timezone)) : nil
             default:
                 throw APIError(.unprocessableContent, code: "unknown_field", "Réglage inconnu : \(key).")
             }

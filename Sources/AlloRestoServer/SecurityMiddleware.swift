@@ -56,14 +56,35 @@ struct SecurityMiddleware: RouterMiddleware {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "Cette API n'accepte que du JSON (Content-Type: application/json).")
         }
         let headerCredential = AgentAuth.headerToken(request) != nil
-        if path == "/login" {
-            // Login CSRF: a foreign page must not log the browser into another account.
+        // With the session cookie, a body must say it is JSON: a body without a Content-Type is refused too.
+        if isAPI, request.headers[.contentType] == nil, !(cookie ?? "").isEmpty, !headerCredential, Self.hasBody(request) {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "Cette API n'accepte que du JSON (Content-Type: application/json).")
+        }
+        if Self.accountForms.contains(path) || path == "/logout" {
+            // The forms are small: a body announced above the limit is refused before anything reads it (a
+            // chunked one is cut at the same limit by the form decoder).
+            if let length = request.headers[.contentLength].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), length > 64 * 1024 {
+                throw APIError(.contentTooLarge, code: "body_too_large", "Requête trop volumineuse (64 Ko au plus).")
+            }
+        }
+        if Self.accountForms.contains(path) {
+            // Login CSRF: a foreign page must not log the browser into another account (nor open one from an
+            // invitation, nor set a password from a reset link).
             if let claimed = claimedOrigin(request), !isOwn(claimed, request) { throw Self.originRefused }
             return
         }
         guard let cookie, !cookie.isEmpty, !headerCredential else { return }
         // (A form's `_csrf` is checked by the route that reads the form: the body is not read here.)
         guard let claimed = claimedOrigin(request), isOwn(claimed, request) else { throw Self.originRefused }
+    }
+
+    /// The forms that open a session without having one: login, accepting an invitation, the password links.
+    static let accountForms: Set<String> = ["/login", "/invite", "/password/forgot", "/password/reset"]
+
+    /// Whether the request carries a body (a length above zero, or a chunked one).
+    static func hasBody(_ request: Request) -> Bool {
+        if let length = request.headers[.contentLength] { return length.trimmingCharacters(in: .whitespaces) != "0" }
+        return request.headers[.transferEncoding] != nil
     }
 
     static let originRefused = APIError(.forbidden, code: "csrf_origin",

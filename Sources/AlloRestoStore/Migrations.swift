@@ -7,7 +7,7 @@ public enum AlloRestoMigrations {
     public static var all: [any Migration] {
         [CreateRestaurants(), CreateMenu(), CreateCustomersAndOrders(), CreateReservations(), CreateCommunication(),
          CreateAccess(), CreatePlatform(), CreateIndexes(), CreatePlanningIndexes(), AddSealedAgentToken(), CreateKitchenBookings(),
-         CreateManagementKeys(), CreateSipAgentLinks(), CreateMembersTokensAndAudit()]
+         CreateManagementKeys(), CreateSipAgentLinks(), CreateMembersTokensAndAudit(), AddClosuresAndOrderPause()]
     }
 }
 
@@ -531,5 +531,18 @@ struct CreateMembersTokensAndAudit: AsyncMigration {
     func revert(on db: Database) async throws {
         for t in ["audit_entries", "account_tokens", "restaurant_members"] { try await db.schema(t).delete() }
         for f in ["password_changed_at", "email_verified_at", "is_platform_admin"] { try await db.schema("admin_users").deleteField(.key(.string(f))).update() }
+    }
+}
+
+/// Exceptional closures (JSON list of whole local days) and the "no more orders tonight" switch (an instant).
+struct AddClosuresAndOrderPause: AsyncMigration {
+    func prepare(on db: Database) async throws {
+        try await db.schema("restaurants").field("closures", .string).update()
+        try await db.schema("restaurants").field("orders_paused_until", .datetime).update()
+    }
+
+    func revert(on db: Database) async throws {
+        try await db.schema("restaurants").deleteField("orders_paused_until").update()
+        try await db.schema("restaurants").deleteField("closures").update()
     }
 }

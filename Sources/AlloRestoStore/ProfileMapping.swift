@@ -36,6 +36,8 @@ extension Restaurant {
         p.currency = currency
         p.defaultLocale = defaultLocale
         p.openingHours = JSONText.decode(WeeklyHours.self, openingHours, default: WeeklyHours())
+        p.closures = Closure.list(closures.flatMap { try? JSONReader.parse(Array($0.utf8)) })
+        p.ordersPausedUntil = ordersPausedUntil
         p.aiVoice = aiVoice
         p.aiInstructions = aiInstructions
         p.welcomeMessage = welcomeMessage

@@ -29,7 +29,7 @@ public struct Histogram: Sendable, Equatable {
     /// 0 when empty.
     public func percentile(_ p: Double) -> Int {
         guard count > 0 else { return 0 }
-        let rank = max(1, Int((p * Double(count)).rounded(.up)))
+        let rank = max(1, min(count, Int(exactly: (min(max(p, 0), 1) * Double(count)).rounded(.up)) ?? count))
         var seen = 0
         for (i, c) in counts.enumerated() {
             seen += c

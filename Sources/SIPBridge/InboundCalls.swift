@@ -260,7 +260,7 @@ extension SIPBridgeService {
         call.session.answered()
         call.state = .answered
         call.answeredAt = Date()
-        reply(call.invite, 200, "OK", toTag: call.localTag, extra: [contact(call), ("Content-Type", "application/sdp"), ("Allow", Self.allow)],
+        reply(call.invite, 200, "OK", toTag: call.localTag, extra: [contact(call), ("Content-Type", "application/sdp"), ("Allow", RequestScreening.allow)],
               body: Array(body.utf8), to: call.remote)
         totals.answered += 1
         totals.inviteToAnswer.record(us: (ContinuousClock.now - call.arrived).microseconds)
@@ -445,10 +445,7 @@ extension SIPBridgeService {
     /// answer trunks use to keep routing calls to us.
     func options(_ message: SIPMessage, from address: SocketAddress) {
         let tag = calls[message.callId ?? ""]?.localTag ?? String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        reply(message, 200, "OK", toTag: tag, extra: [
-            ("Allow", Self.allow), ("Accept", "application/sdp, application/dtmf-relay"), ("Accept-Language", "fr, en"),
-            ("Supported", Self.supported.sorted().joined(separator: ", ")),
-        ], to: address)
+        reply(message, 200, "OK", toTag: tag, extra: RequestScreening.optionsHeaders, to: address)
     }
 
     /// INFO in a dialog: `application/dtmf-relay` (`Signal=5`) is a key pressed, handed to the worker like an RTP
@@ -459,14 +456,7 @@ extension SIPBridgeService {
             return
         }
         reply(message, 200, "OK", to: address)
-        guard message["Content-Type"]?.lowercased().hasPrefix("application/dtmf-relay") == true,
-              let text = String(validating: message.body, as: UTF8.self) else { return }
-        for line in text.split(whereSeparator: \.isNewline) {
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if parts.count == 2, parts[0].lowercased() == "signal", let digit = parts[1].first.map(String.init), "0123456789*#ABCD".contains(digit.uppercased()) {
-                call.media?.digit(digit.uppercased())
-            }
-        }
+        for key in RequestScreening.dtmfRelayKeys(contentType: message["Content-Type"], body: message.body) { call.media?.digit(key) }
     }
 
     // MARK: re-INVITE, UPDATE
@@ -493,7 +483,7 @@ extension SIPBridgeService {
             call.sdpVersion += 1
             let body = SDPSession.body(address: config.advertisedHost, port: media.port, audio: [call.audio ?? Self.pcmu], dtmf: call.dtmf,
                                        sessionId: call.sdpSessionId, version: call.sdpVersion)
-            reply(message, 200, "OK", toTag: call.localTag, extra: [contact(call), ("Content-Type", "application/sdp"), ("Allow", Self.allow)],
+            reply(message, 200, "OK", toTag: call.localTag, extra: [contact(call), ("Content-Type", "application/sdp"), ("Allow", RequestScreening.allow)],
                   body: Array(body.utf8), to: address)
             return
         }
@@ -545,7 +535,7 @@ extension SIPBridgeService {
                                   sessionId: call.sdpSessionId, version: call.sdpVersion, direction: call.mediaDirection)
         logger.info("session modified", metadata: ["call": "\(call.sid)", "direction": "\(call.mediaDirection.rawValue)",
                                                   "remote": "\(chosen.session.address):\(chosen.session.port)", "codec": "\(chosen.audio.name)"])
-        return (200, "OK", [("Content-Type", "application/sdp"), ("Allow", Self.allow)], Array(answer.utf8))
+        return (200, "OK", [("Content-Type", "application/sdp"), ("Allow", RequestScreening.allow)], Array(answer.utf8))
     }
 
     /// The far end's description (an offer we answer, or the answer to ours) applied to the media: where RTP goes,

@@ -234,7 +234,7 @@ public final class MediaSession: Sendable {
         }
         let (remote, worker): (SocketAddress?, AsyncStream<String>.Continuation?) = state.withLockedValue { s in
             guard !s.closed, let deadline = s.deadline else { return (nil, nil) }
-            let lateUs = Int((now - deadline).nanoseconds / 1000)
+            let lateUs = Int(truncatingIfNeeded: (now - deadline).nanoseconds / 1000)
             s.stats.sendLateness.record(us: lateUs)
             // Frames due by now: this one, plus any whose instant has passed too.
             var due = 1 + max(0, lateUs) / 20_000
@@ -331,13 +331,17 @@ public final class MediaSession: Sendable {
                     s.stats.dtmf.append(e.digit)
                     if s.worker != nil, s.started { events.append(dtmfEvent(&s, digit: e.digit)) } else if !s.closed { keepEarly(&s, .digit(e.digit)) }
                 }
-                return s.worker
             }
-            // Comfort noise (13, or a dynamic CN type) and anything else not agreed is ignored.
-            guard packet.payloadType == s.audioPT else { return s.worker }
-            let arrival = UInt32(truncatingIfNeeded: (NIODeadline.now() - opened).nanoseconds / 125_000)
-            s.reception.record(sequence: packet.sequence, timestamp: packet.timestamp, ssrc: packet.ssrc, arrival: arrival)
-            for ready in s.jitter.push(packet) {
+            // Telephone events and comfort noise (13, or a dynamic CN type) share the stream's sequence numbers
+            // (RFC 4733 §2.1, RFC 3389): they go through the jitter buffer without audio, so it never waits for
+            // them as lost packets. Anything not agreed is ignored.
+            let isAudio = packet.payloadType == s.audioPT
+            if isAudio {
+                let arrival = UInt32(truncatingIfNeeded: (NIODeadline.now() - opened).nanoseconds / 125_000)
+                s.reception.record(sequence: packet.sequence, timestamp: packet.timestamp, ssrc: packet.ssrc, arrival: arrival)
+            }
+            let held = isAudio ? packet : RTPPacket(payloadType: packet.payloadType, sequence: packet.sequence, timestamp: packet.timestamp, ssrc: packet.ssrc, payload: [])
+            for ready in s.jitter.push(held) where ready.payloadType == s.audioPT && !ready.payload.isEmpty {
                 // Whatever the caller's packet duration, the worker gets 20 ms frames, so `media.timestamp`
                 // (20 ms per chunk) follows the audio clock.
                 let heard = s.isPCMA ? G711.alawToUlaw(ready.payload) : ready.payload

@@ -85,11 +85,11 @@ extension SIPBridgeService {
         let callId = UUID().uuidString.lowercased() + "@" + config.advertisedHost
         let sdp = SDPSession.body(
             address: config.advertisedHost, port: media.port, audio: [SDPSession.Codec(payloadType: 0, name: "PCMU")],
-            dtmf: SDPSession.Codec(payloadType: 101, name: "telephone-event"), sessionId: UInt64(Date().timeIntervalSince1970))
+            dtmf: SDPSession.Codec(payloadType: 101, name: "telephone-event"), sessionId: UInt64(exactly: Date().timeIntervalSince1970.rounded(.down)) ?? 0)
         let invite = SIPMessage(.request(method: "INVITE", uri: uri), headers: [
             ("Max-Forwards", "70"), ("From", "<sip:\(caller)@\(line.domain)>;tag=\(localTag)"), ("To", "<\(uri)>"),
             ("Call-ID", callId), ("Contact", "<sip:\(line.username)@\(config.advertisedHost):\(localPort)\(streams[address].map { ";transport=\($0.kind.rawValue)" } ?? "")>"),
-            ("User-Agent", config.userAgent), ("Allow", Self.allow), ("Content-Type", "application/sdp"),
+            ("User-Agent", config.userAgent), ("Allow", RequestScreening.allow), ("Content-Type", "application/sdp"),
         ], body: Array(sdp.utf8))
         let callee = SIPHeader.user(of: uri) ?? to
         let call = Call(sid: sid, invite: invite, remote: address, from: caller, to: callee, params: line.params.merging(request.params) { $1 },

@@ -80,8 +80,6 @@ extension SIPBridgeService {
     }
 
     /// The methods we handle (Allow) and the extensions we support (none: no 100rel, no session timers).
-    static let allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, NOTIFY"
-    static let supported: Set<String> = []
     /// Server transactions kept at once (each lives 32 s at most after its final response).
     static let maxServerTransactions = 20_000
 
@@ -113,15 +111,10 @@ extension SIPBridgeService {
             serverReceive(message, key: key)
             return
         }
-        // RFC 3261 §8.2.2.3: an extension the request requires and we do not support (100rel, timer, replaces…)
-        // is refused with 420 naming it, never ignored (ACK and CANCEL cannot be refused).
-        if message.method != "ACK", message.method != "CANCEL" {
-            let required = message.all("Require").flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
-            let unsupported = required.filter { !Self.supported.contains($0) }
-            if !unsupported.isEmpty {
-                reply(message, 420, "Bad Extension", toTag: "ext", extra: [("Unsupported", unsupported.joined(separator: ", "))], to: address)
-                return
-            }
+        // RFC 3261 §8.2: an unsupported required extension (420) or an unknown method (405), never ignored.
+        if let refusal = RequestScreening.screen(message) {
+            reply(message, refusal.code, refusal.reason, toTag: refusal.code == 420 ? "ext" : nil, extra: [(refusal.header, refusal.value)], to: address)
+            return
         }
         switch message.method {
         case "INVITE": invite(message, from: address)
@@ -132,7 +125,7 @@ extension SIPBridgeService {
         case "INFO": info(message, from: address)
         case "UPDATE": update(message, from: address)
         case "NOTIFY": notify(message, from: address)
-        default: reply(message, 405, "Method Not Allowed", extra: [("Allow", Self.allow)], to: address)
+        default: reply(message, 405, "Method Not Allowed", extra: [("Allow", RequestScreening.allow)], to: address)
         }
     }
 
@@ -141,20 +134,9 @@ extension SIPBridgeService {
     /// and go back to that source address and port.
     static func stampVia(_ message: inout SIPMessage, from address: SocketAddress) {
         guard let i = message.headers.firstIndex(where: { $0.name == "Via" }), let ip = address.ipAddress, let port = address.port else { return }
-        var value = message.headers[i].value
-        let sentBy = value.split(separator: ";").first.map { String($0).split(separator: " ").last.map(String.init) ?? "" } ?? ""
-        let host = sentBy.hasPrefix("[") ? String(sentBy.dropFirst().prefix { $0 != "]" }) : String(sentBy.split(separator: ":").first ?? "")
-        var params = value.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
-        if let r = params.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == "rport" }) {
-            // RFC 3581 §4: with rport, `received` is added even when it equals the sent-by host.
-            params[r] = "rport=\(port)"
-            value = params.joined(separator: ";")
-            if !value.lowercased().contains(";received=") { value += ";received=\(ip)" }
-        } else if host != ip, !value.lowercased().contains(";received=") {
-            value += ";received=\(ip)"
-        }
-        message.headers[i].value = value
+        message.headers[i].value = RequestScreening.stampedVia(message.headers[i].value, sourceIP: ip, sourcePort: port)
     }
+
 
     // MARK: server transactions
 

@@ -92,7 +92,12 @@ public struct JitterBuffer: Sendable {
     /// A packet of another SSRC is a new stream (RFC 3550 §8.2): its sequence numbers are unrelated, so the
     /// receive side starts again from it instead of dropping it as "late".
     public mutating func push(_ p: RTPPacket) -> [RTPPacket] {
+        var out: [RTPPacket] = []
         if let s = source, s != p.ssrc {
+            // What the old stream still had waiting is released in order, not lost.
+            if let n = next {
+                out = pending.values.sorted { Int16(bitPattern: $0.sequence &- n) < Int16(bitPattern: $1.sequence &- n) }
+            }
             pending.removeAll()
             next = nil
             sourceChanges += 1
@@ -107,7 +112,6 @@ public struct JitterBuffer: Sendable {
         }
         guard pending[p.sequence] == nil else { dropped += 1; return [] }
         pending[p.sequence] = p
-        var out: [RTPPacket] = []
         while let n = next, let ready = pending.removeValue(forKey: n) {
             out.append(ready)
             next = n &+ 1

@@ -71,8 +71,12 @@ struct LoadTest: AsyncParsableCommand {
             connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)))
         let key = managementKey ?? ProcessInfo.processInfo.environment["ALLORESTO_MANAGEMENT_KEY"]
         var previous: JSONValue?
+        // Ctrl-C or SIGTERM stop the run; what it changed is restored and what it did is reported. Caught from
+        // before the capacity change, so a signal during it still restores the planning.
+        let stop = StopSignals()
         if kitchenCapacity > 0 {
             guard let key, key.hasPrefix("arm_") else {
+                stop.restoreDefaults()
                 try? await client.shutdown()
                 throw ValidationError("--kitchen-capacity needs --management-key arm_… (the agent token cannot change planning); or --kitchen-capacity 0")
             }
@@ -83,8 +87,6 @@ struct LoadTest: AsyncParsableCommand {
             _ = try await planning(client, key: key, put: .object(override))
             progress("kitchen capacity set to \(kitchenCapacity) units for the run (restored after, also on Ctrl-C or SIGTERM)")
         }
-        // Ctrl-C or SIGTERM stop the run; what it changed is restored and what it did is reported.
-        let stop = StopSignals()
         let tally = Tally()
         let started = ContinuousClock.now
         var failure: (any Error)?

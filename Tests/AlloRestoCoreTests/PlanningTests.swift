@@ -96,6 +96,38 @@ struct PlanningWorld {
         #expect(s.spoken(w.at("2026-12-03 11:30"), now: w.at("2026-11-26 15:00")) == "jeudi 3 décembre à 11h30")
     }
 
+    /// Exceptional closures take whole local days out of the hours; "plus de commandes ce soir" closes orders until
+    /// the end of tonight's service (reservations keep the plain schedule).
+    @Test func closuresAndTheOrderPause() throws {
+        let w = try PlanningWorld(hours: luigi)
+        // Closed Friday 27 and Saturday 28 November (works).
+        let works = Closure(from: LocalDate(iso: "2026-11-28")!, to: LocalDate(iso: "2026-11-27")!, reason: "travaux")
+        #expect(works.from.description == "2026-11-27" && works.french == "du vendredi 27 novembre au samedi 28 novembre (travaux)")
+        let s = OpeningSchedule(hours: w.hours, time: w.time, closed: [works.interval(w.time)])
+        #expect(s.isOpen(at: w.at("2026-11-26 12:00")))
+        #expect(!s.isOpen(at: w.at("2026-11-27 12:00")) && !s.isOpen(at: w.at("2026-11-28 20:00")))
+        // Saturday's service runs past midnight into Sunday: the part after the closure stays open.
+        #expect(s.isOpen(at: w.at("2026-11-29 00:20")))
+        #expect(w.hm(s.nextOpening(after: w.at("2026-11-26 23:10"))!) == "2026-11-29 00:00")
+        #expect(w.hm(s.nextOpening(after: w.at("2026-11-29 01:00"))!) == "2026-11-29 18:30")
+        // Without hours (no restriction), a closure still closes its days.
+        let open = OpeningSchedule(hours: WeeklyHours(), time: w.time, closed: [works.interval(w.time)])
+        #expect(open.isOpen(at: w.at("2026-11-26 12:00")) && !open.isOpen(at: w.at("2026-11-27 12:00")))
+        #expect(w.hm(open.nextOpening(after: w.at("2026-11-27 09:00"))!) == "2026-11-29 00:00")
+        // The pause on Friday at 20:00: Friday's dinner runs to 00:30, so orders are closed until then.
+        let end = endOfTonight(now: w.at("2026-11-27 20:00"), hours: w.hours, time: w.time)
+        #expect(w.hm(end) == "2026-11-28 00:30")
+        // On Thursday at 15:00 (between services), until midnight.
+        #expect(w.hm(endOfTonight(now: w.at("2026-11-26 15:00"), hours: w.hours, time: w.time)) == "2026-11-27 00:00")
+        let paused = OpeningSchedule(hours: w.hours, time: w.time, closed: [DateInterval(start: .distantPast, end: end)])
+        #expect(!paused.isOpen(at: w.at("2026-11-27 21:00")))
+        #expect(w.hm(paused.nextOpening(after: w.at("2026-11-27 20:00"))!) == "2026-11-28 11:30")
+        // Stored lists: unreadable entries left out, sorted, one day when `to` is missing.
+        let list = Closure.list(.array([["from": "2026-12-24", "to": "2026-12-26", "reason": "Noël"], ["from": "n'importe"], ["from": "2026-12-01"]]))
+        #expect(list.map(\.from.description) == ["2026-12-01", "2026-12-24"] && list[0].to == list[0].from && list[1].reason == "Noël")
+        #expect(Closure.list(Closure.json(list)) == list)
+    }
+
     @Test func hoursAcrossDaylightSavingChanges() throws {
         // Sunday 2026-03-29 (clocks forward at 02:00) and Sunday 2026-10-25 (back at 03:00); open 18:30–02:30.
         let w = try PlanningWorld(hours: #"{"saturday": {"open": "18:30", "close": "02:30"}, "sunday": {"open": "12:00", "close": "14:00"}}"#)

@@ -100,7 +100,7 @@ extension Browser {
                 ["go": .string(r)], ["read": "dashboard"],
                 ["go": .string(r + "/orders")], ["read": "board-before"], ["signal": .string(boardRead.path)],
                 ["waitFor": .string("Commande n° \(number)"), "timeout": 20000], ["read": "board-with-order"],
-                ["press": "Enter", "on": .string("#order-\(number) button[data-body*='preparing']")],
+                ["press": "Enter", "on": .string("#act-\(number)-preparing")],
                 ["waitFor": "en préparation", "timeout": 10000], ["read": "board-preparing"],
                 ["go": .string(r + "/faq")], ["read": "faq-before"],
                 ["fill": .string("#answer-\(qid)"), "value": "Oui, nous livrons Montreuil jusqu'à 23 h."],

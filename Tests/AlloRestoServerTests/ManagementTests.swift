@@ -36,6 +36,58 @@ import Testing
         try await client.execute(uri: app.aiURI(phone: phone), method: .get, headers: app.bearer).json()
     }
 
+    /// "Plus de commandes ce soir" and exceptional closures: set from the back office (the pause by staff too),
+    /// said by the agent in the next call, and kept by availability (it is Thursday 26 November, 13:05 in Paris).
+    @Test func orderPauseAndExceptionalClosures() async throws {
+        try await TestApp.with { app, client throws in
+            let cookie = try await Self.admin(client, app)
+            func check(_ extra: [String: JSONValue] = [:]) async throws -> JSONValue {
+                let body = JSONValue.object(["restaurantId": .string(app.id), "mode": "pickup", "itemCount": 2].merging(extra) { $1 })
+                return try await client.execute(uri: "/api/availability/check", method: .post, headers: app.bearer + [.contentType: "application/json"],
+                                                body: ByteBuffer(bytes: JSONWriter.encoded(body))).json()
+            }
+            #expect(try await check()["available"] == true)
+            // Staff running the service switch it alone (and nothing else).
+            try await RoleMatrixTests.account("serveur@luigi.test", role: .staff, of: app.restaurantId, on: app.database.db)
+            let login = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                 body: ByteBuffer(string: "email=serveur%40luigi.test&password=un%20mot%20de%20passe%20solide&next=%2Fadmin"))
+            let staff = String(try #require(login.headers[.setCookie]).split(separator: ";")[0])
+            #expect(try await Self.send(client, app, staff, .patch, "/api/restaurants", ["ordersPaused": true, "aiVoice": "coral"]).status == .forbidden)
+            let paused = try await Self.send(client, app, staff, .patch, "/api/restaurants", ["ordersPaused": true])
+            #expect(paused.status == .ok)
+            // Thursday closes at 23:00: orders stop until midnight.
+            #expect(try paused.json()["restaurant"]?["ordersPausedUntil"] == "2026-11-26T23:00:00Z")
+            let refused = try await check()
+            #expect(refused["available"] == false && refused["reason"] == "orders_paused")
+            #expect(refused["message"] == "Le restaurant ne prend plus de commandes pour aujourd'hui. Les commandes reprennent demain à 11h30.")
+            let prompt = try await Self.ai(client, app)["systemPrompt"]?.stringValue ?? ""
+            #expect(prompt.contains("Le restaurant ne prend plus de commandes pour aujourd'hui"))
+            // An order for tomorrow is still taken.
+            #expect(try await check(["requestedDate": "2026-11-27", "requestedTime": "12:30"])["available"] == true)
+            #expect(try await Self.send(client, app, staff, .patch, "/api/restaurants", ["ordersPaused": false]).status == .ok)
+            #expect(try await check()["available"] == true)
+
+            // Closed Friday and Saturday for works: the agent says so, and Friday lunch is refused with the next opening.
+            let bad = try await Self.send(client, app, cookie, .patch, "/api/restaurants", ["closures": [["from": "2026-13-01"]]])
+            #expect(try bad.status == .unprocessableContent && bad.json()["field"] == "closures[0].from")
+            let backwards = try await Self.send(client, app, cookie, .patch, "/api/restaurants", ["closures": [["from": "2026-11-28", "to": "2026-11-27"]]])
+            #expect(try backwards.json()["field"] == "closures[0].to")
+            #expect(try await Self.send(client, app, staff, .patch, "/api/restaurants", ["closures": [["from": "2026-11-27"]]]).status == .forbidden)
+            let closed = try await Self.send(client, app, cookie, .patch, "/api/restaurants", [
+                "closures": [["from": "2026-11-27", "to": "2026-11-28", "reason": "travaux"], ["from": "2026-01-01", "reason": "passée"]],
+            ])
+            #expect(closed.status == .ok)
+            #expect(try closed.json()["restaurant"]?["closures"] == [["from": "2026-11-27", "to": "2026-11-28", "reason": "travaux"]])
+            let withClosure = try await Self.ai(client, app)["systemPrompt"]?.stringValue ?? ""
+            #expect(withClosure.contains("Fermeture(s) exceptionnelle(s) à venir : du vendredi 27 novembre au samedi 28 novembre (travaux)."))
+            let friday = try await check(["requestedDate": "2026-11-27", "requestedTime": "12:30"])
+            #expect(friday["available"] == false && friday["reason"] == "closed", "\(friday)")
+            #expect(friday["nextAvailableTimeISO"]?.stringValue?.hasPrefix("2026-11-2") == true)
+            #expect(try await Self.send(client, app, cookie, .patch, "/api/restaurants", ["closures": .null]).status == .ok)
+            #expect(try await check(["requestedDate": "2026-11-27", "requestedTime": "12:30"])["available"] == true)
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func settingsAreValidatedAndReachTheNextCall(_ kind: String) async throws {
         try await TestApp.with(kind) { app, client throws in

@@ -75,8 +75,8 @@ import Testing
             for ms in [JSONValue.double(1e300), .string("nan"), .string("NaN"), .string("-Infinity")] {
                 cases.append(("durationMs \(ms)", .post, "/api/calls", app.bearer, ["restaurantId": rid, "callId": .string("c-\(ms)"), "durationMs": ms], "durationMs"))
             }
-            cases.append(("slotMin", .put, "/api/planning/config", app.manager, ["restaurantId": rid, "config": ["slotMin": 1e300]], ""))
-            cases.append(("capacity inf", .put, "/api/planning/config", app.manager, ["restaurantId": rid, "config": ["capacity": ["cuisine": "inf"]]], ""))
+            cases.append(("slotMin", .put, "/api/planning/config", app.manager, ["restaurantId": rid, "config": ["slotMin": 1e300]], "config.slotMin"))
+            cases.append(("capacity inf", .put, "/api/planning/config", app.manager, ["restaurantId": rid, "config": ["capacity": ["cuisine": "inf"]]], "config.capacity.cuisine"))
             cases.append(("offer price", .post, "/api/offers", admin, ["restaurantId": rid, "name": "Menu", "price": 1e300], "price"))
             cases.append(("prepayment", .post, "/api/dining-services", admin,
                           ["restaurantId": rid, "name": "Soir", "startTime": "19:00", "endTime": "23:00", "maxCovers": 40, "prepaymentAmount": 1e300], "prepaymentAmount"))
@@ -224,6 +224,20 @@ import Testing
             admin[.origin] = "http://localhost:3000"
             let plain = try await client.execute(uri: "/api/restaurants", method: .patch, headers: admin + [.contentType: "text/plain"], body: Self.json(body))
             #expect(plain.status == .unsupportedMediaType)
+            // Nor is a body that does not say what it is.
+            let untyped = try await client.execute(uri: "/api/restaurants", method: .patch, headers: admin + [.contentLength: "\(Self.json(body).readableBytes)"], body: Self.json(body))
+            #expect(untyped.status == .unsupportedMediaType, "\(String(buffer: untyped.body))")
+            // The forms that open a session without one refuse a foreign page too (login CSRF).
+            for form in ["/login", "/invite", "/password/forgot", "/password/reset"] {
+                let r = try await client.execute(uri: form, method: .post, headers: [.origin: "https://evil.example", .contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "email=a%40b.c"))
+                #expect(r.status == .forbidden, "\(form): \(r.status)")
+            }
+            // Bodies above their limit: 413, for JSON and for forms alike (64 KiB).
+            let big = String(repeating: "a", count: 70 * 1024)
+            let hugeJSON = try await client.execute(uri: "/api/faq", method: .post, headers: app.bearer + [.contentType: "application/json"], body: Self.json(["restaurantId": .string(app.id), "question": .string(big)]))
+            #expect(hugeJSON.status == .contentTooLarge)
+            let hugeForm = try await client.execute(uri: "/password/forgot", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "email=" + big))
+            #expect(hugeForm.status == .contentTooLarge, "\(hugeForm.status)")
             // Logout from a foreign page is refused; nothing changed so far.
             var foreign = admin
             foreign[.origin] = "https://evil.example"

@@ -144,7 +144,10 @@ final class RTPListener: Sendable {
     /// per digit, as a phone does.
     /// Sends µ-law audio to the bridge's media address in packets of `packetBytes` (240 = 30 ms), with this SSRC
     /// and first sequence number.
-    func sendAudio(_ audio: [UInt8], packetBytes: Int, ssrc: UInt32, firstSequence: UInt16) async throws {
+    /// Sends `audio` as PCMU packets of `packetBytes`, paced in real time; with `comfortNoiseEvery`, a comfort noise
+    /// packet (RFC 3389, payload type 13) follows every that many packets in the same stream, as a phone with
+    /// voice activity detection sends.
+    func sendAudio(_ audio: [UInt8], packetBytes: Int, ssrc: UInt32, firstSequence: UInt16, comfortNoiseEvery: Int? = nil) async throws {
         for _ in 0..<100 where source.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
         guard let to = source.withLockedValue({ $0 }) else { return }
         var seq = firstSequence
@@ -157,6 +160,11 @@ final class RTPListener: Sendable {
             var b = channel.allocator.buffer(capacity: p.serialized().count)
             b.writeBytes(p.serialized())
             try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: to, data: b))
+            if let every = comfortNoiseEvery, (start / packetBytes) % every == every - 1 {
+                let cn = RTPPacket(payloadType: 13, sequence: seq, timestamp: ts, ssrc: ssrc, payload: [0x40])
+                seq &+= 1
+                try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: to, data: ByteBuffer(bytes: cn.serialized())))
+            }
             try await Task.sleep(for: .milliseconds(packetBytes / 8))
         }
     }

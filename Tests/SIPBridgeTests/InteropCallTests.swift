@@ -61,7 +61,7 @@ import Testing
 
     /// A caller at ptime 30 (240-byte packets) whose PBX then switches SSRC with unrelated, lower sequence numbers
     /// (a transfer): the worker gets every byte, in order, in 20 ms frames whose `media.timestamp` counts 20 ms
-    /// each — nothing dropped as "late", no drift.
+    /// each — nothing dropped as "late", no drift. Comfort noise packets (RFC 3389) in the first stream are not audio.
     @Test(.enabled(if: Peers.enabled)) func ptime30AndANewSSRCReachTheWorkerIn20msFrames() async throws {
         let redisPort = Peers.freePort()
         let redis = try LocalServers.startRedis(port: redisPort)
@@ -73,7 +73,8 @@ import Testing
         let outcome = try await BridgeCallTests.withHTTP(bridge) {
             async let worker = TestWorker.takeOne(redisURL: config.redisURL, queue: config.queueKey, hangUpAfter: 15)
             async let caller: Void = {
-                try await listener.sendAudio(Array(audio[0..<1200]), packetBytes: 240, ssrc: 0x1111, firstSequence: 40_000)
+                // Comfort noise (payload type 13) between the packets of the first stream: not audio for the worker.
+                try await listener.sendAudio(Array(audio[0..<1200]), packetBytes: 240, ssrc: 0x1111, firstSequence: 40_000, comfortNoiseEvery: 2)
                 try await listener.sendAudio(Array(audio[1200...]), packetBytes: 240, ssrc: 0x2222, firstSequence: 7)
             }()
             let (status, errors) = try await Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(listener.port)], bridgePort: await bridge.localPort, timeout: 20)

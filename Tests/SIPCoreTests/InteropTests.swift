@@ -40,6 +40,23 @@ import Testing
 
     /// After a transfer the far end switches SSRC with an unrelated sequence number: the new stream is played,
     /// not dropped as late (RFC 3550 §8.2).
+    /// Comfort noise (RFC 3389) and telephone events (RFC 4733) take sequence numbers of the audio stream: pushed
+    /// without audio, they keep the buffer from waiting for them as lost; a new SSRC releases what the old stream
+    /// still held, in order, before starting again.
+    @Test func comfortNoiseAndEventsKeepTheSequenceAndANewSourceReleasesTheOld() {
+        var j = JitterBuffer(depth: 3)
+        func audio(_ seq: UInt16, ssrc: UInt32 = 1) -> RTPPacket { RTPPacket(payloadType: 0, sequence: seq, timestamp: UInt32(seq) * 160, ssrc: ssrc, payload: [UInt8(seq & 0xff)]) }
+        func marker(_ seq: UInt16, _ type: UInt8) -> RTPPacket { RTPPacket(payloadType: type, sequence: seq, timestamp: UInt32(seq) * 160, ssrc: 1, payload: []) }
+        #expect(j.push(audio(10)).map(\.sequence) == [10])
+        #expect(j.push(marker(11, 13)).map(\.sequence) == [11])
+        #expect(j.push(audio(12)).map(\.sequence) == [12], "no wait after comfort noise")
+        #expect(j.push(marker(13, 101)).map(\.sequence) == [13])
+        #expect(j.push(audio(15)).isEmpty, "waits for 14")
+        #expect(j.push(audio(500, ssrc: 2)).map(\.sequence) == [15, 500], "the old stream's packet first, then the new one")
+        #expect(j.push(audio(501, ssrc: 2)).map(\.sequence) == [501])
+        #expect(j.dropped == 0 && j.sourceChanges == 1)
+    }
+
     @Test func aNewSSRCRestartsTheReceiveSide() {
         var jitter = JitterBuffer(depth: 3)
         var out: [RTPPacket] = []

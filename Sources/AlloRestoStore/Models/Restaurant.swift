@@ -27,6 +27,10 @@ public final class Restaurant: Model, @unchecked Sendable {
     @Field(key: "default_locale") public var defaultLocale: String
     /// Import-format JSON (`{"monday": {"open": …}}`).
     @Field(key: "opening_hours") public var openingHours: String
+    /// JSON list of exceptional closures (`[{from, to, reason}]`, local days); nil = none.
+    @OptionalField(key: "closures") public var closures: String?
+    /// "Plus de commandes ce soir": no order before this instant.
+    @OptionalField(key: "orders_paused_until") public var ordersPausedUntil: Date?
     @Field(key: "ai_voice") public var aiVoice: String
     @OptionalField(key: "ai_instructions") public var aiInstructions: String?
     @OptionalField(key: "welcome_message") public var welcomeMessage: String?
