@@ -104,7 +104,10 @@ struct BackOfficePages {
         let (_, day) = today(r)
         let transitions = JSONValue.object(OrderBoardRoutes.transitions.mapValues { .array($0.sorted(by: Self.statusOrder).map(JSONValue.string)) })
         let labels = JSONValue.object(Dictionary(uniqueKeysWithValues: OrderBoardRoutes.transitions.keys.map { ($0, JSONValue.string(OrderRoutes.label($0))) }))
+        let (clock, _) = today(r)
+        let pausedUntil = r.ordersPausedUntil.flatMap { $0 > services.now() ? $0 : nil }
         return page(context, "bo-orders", r, section: "/orders", title: "Commandes", [
+            "paused": pausedUntil != nil, "pausedUntil": pausedUntil.map { clock.local($0).time.french } ?? "",
             "date": day.description, "symbol": Money.symbol(r.currency),
             "transitions": String(decoding: JSONWriter.encoded(transitions), as: UTF8.self),
             "labels": String(decoding: JSONWriter.encoded(labels), as: UTF8.self),
@@ -243,7 +246,33 @@ struct BackOfficePages {
         for key in ["deliveryEnabled", "orderStatusEnabled", "reservationEnabled", "transferEnabled", "transferAutomatic"] {
             values[key] = s[key] == .bool(true)
         }
-        values["hours"] = String(decoding: JSONWriter.encoded(s["openingHours"] ?? .object([:])), as: UTF8.self)
+        let profile = r.profile
+        values["days"] = Weekday.allCases.map { day -> [String: Any] in
+            let ranges = profile.openingHours.ranges(on: day)
+            func at(_ i: Int, _ open: Bool) -> String { i < ranges.count ? (open ? ranges[i].open : ranges[i].close).description : "" }
+            return ["key": day.key, "label": day.french.prefix(1).uppercased() + day.french.dropFirst(), "closed": ranges.isEmpty,
+                    "open": at(0, true), "close": at(0, false), "open2": at(1, true), "close2": at(1, false)]
+        }
+        values["closures"] = profile.closures.map { c -> [String: Any] in
+            ["from": c.from.description, "to": c.to.description, "reason": c.reason ?? "", "text": c.french]
+        }
+        // The planning in plain fields: what the restaurant set (empty = the engine's default, shown as placeholder).
+        let override = s["planningConfig"]?.objectValue ?? [:]
+        let defaults = PlanningConfig(avgPrepTimeMin: r.avgPrepTimeMin)
+        func setting(_ v: JSONValue?) -> String {
+            switch v { case .int(let i)?: String(i); case .double(let d)?: CheckedNumber.text(d); case .string(let t)?: t; default: "" }
+        }
+        values["plan"] = [
+            ("slotMin", "Durée d'un créneau (min)", String(defaults.slotMin)), ("maxShiftMin", "Décalage maximum proposé (min)", String(defaults.maxShiftMin)),
+            ("pickupBufferMin", "Marge avant un retrait (min)", String(defaults.pickupBufferMin)),
+            ("deliveryBufferMin", "Marge avant un départ en livraison (min)", String(defaults.deliveryBufferMin)),
+            ("deliverySpeedKmh", "Vitesse moyenne du livreur (km/h)", CheckedNumber.text(defaults.deliverySpeedKmh)),
+        ].map { key, label, placeholder -> [String: Any] in
+            ["key": key, "id": key, "label": label, "placeholder": placeholder, "value": setting(override[key])]
+        } + KitchenResource.allCases.map { res -> [String: Any] in
+            ["key": "capacity.\(res.rawValue)", "id": "capacity-\(res.rawValue)", "label": "Capacité « \(res.rawValue) » (commandes menées en même temps)",
+             "placeholder": String(defaults.capacity[res] ?? 0), "value": setting(override["capacity"]?[res.rawValue])]
+        }
         for key in ["paymentMethods", "transferCases"] {
             values[key] = (s[key]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
         }

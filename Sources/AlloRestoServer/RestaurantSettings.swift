@@ -46,6 +46,19 @@ enum RestaurantSettings {
 
     static func invalid(_ key: String, _ expected: String) -> APIError { ToolBody.invalid(key, expected) }
 
+    /// A JSON document with every text that reads as a number (`"15"`, `"2,5"`) turned into that number (a
+    /// whole one when it is whole); times and names stay text.
+    static func numbersRead(_ v: JSONValue) -> JSONValue {
+        switch v {
+        case .object(let o): return .object(o.mapValues(numbersRead))
+        case .array(let a): return .array(a.map(numbersRead))
+        case .string(let t):
+            guard let d = CheckedNumber.decimal(.string(t)) else { return v }
+            return CheckedNumber.whole(d, in: -1_000_000_000...1_000_000_000).map { Double($0) == d ? JSONValue.int($0) : .double(d) } ?? .double(d)
+        default: return v
+        }
+    }
+
     /// Exceptional closures as given: `[{from: "AAAA-MM-JJ", to?: "AAAA-MM-JJ", reason?}]` (null or [] = none);
     /// each day a real date, `to` not before `from`, at most 60 days long and ending within two years; ones already
     /// over are dropped.
@@ -177,9 +190,12 @@ enum RestaurantSettings {
             case "planningConfig":
                 if isNull { r.planningConfig = nil } else {
                     do { _ = try PlanningConfig(json: v, avgPrepTimeMin: r.avgPrepTimeMin) } catch {
-                        throw APIError(.unprocessableContent, code: "invalid_planning_config", "planningConfig.\(error.path) : \(error.message).")
+                        var refusal = APIError(.unprocessableContent, code: "invalid_planning_config", "planningConfig.\(error.path) : \(error.message).")
+                        refusal.field = "planningConfig.\(error.path)"
+                        throw refusal
                     }
-                    r.planningConfig = String(decoding: JSONWriter.encoded(v), as: UTF8.self)
+                    // Numbers typed in the form's plain fields arrive as text ("15", "2,5"): stored as numbers.
+                    r.planningConfig = String(decoding: JSONWriter.encoded(Self.numbersRead(v)), as: UTF8.self)
                 }
             case "isActive": r.isActive = try flag()
             case "closures": r.closures = try closures(v, now: now, time: RestaurantTime(identifier: r.timezone))

@@ -8,7 +8,7 @@ import Hummingbird
 /// The back office's defences on every response and every state-changing request (README "Security"):
 ///
 /// - headers: `Content-Security-Policy` (no inline script, `frame-ancestors 'none'`), `X-Frame-Options: DENY`,
-///   `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`;
+///   `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` (a page's own form posts carry its real `Origin`, which `no-referrer` would turn into `null`; nothing leaves for other sites);
 /// - CSRF: a POST/PUT/PATCH/DELETE that carries the admin session cookie (and no `Authorization`/`X-API-Key`
 ///   credential, which a foreign page cannot set) is accepted only with an `Origin` — or, without one, a `Referer` —
 ///   of the server's own origin (`ALLORESTO_PUBLIC_URL`, or the `Host` it was reached at); with neither it is
@@ -38,7 +38,7 @@ struct SecurityMiddleware: RouterMiddleware {
         response.headers[.contentSecurityPolicy] = Self.csp
         response.headers[.xFrameOptions] = "DENY"
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.referrerPolicy] = "no-referrer"
+        response.headers[.referrerPolicy] = "same-origin"
         return response
     }
 

@@ -41,8 +41,8 @@ enum Browser {
     }
 
     /// What a person sees on each page: `path → {text, title, url, labelsMissing}`.
-    static func visit(base: String, cookie: String?, paths: [String], wait: Int = 2500, tag: String) async throws -> JSONValue {
-        var args = [script, "--base", base, "--out", artifacts + "/" + tag, "--wait", String(wait)]
+    static func visit(base: String, cookie: String?, paths: [String], wait: Int = 2500, width: Int = 390, tag: String) async throws -> JSONValue {
+        var args = [script, "--base", base, "--out", artifacts + "/" + tag, "--wait", String(wait), "--width", String(width)]
         if let cookie { args += ["--cookie", cookie] }
         return try await python(args + paths)
     }
@@ -135,7 +135,7 @@ extension Browser {
             #expect(placed.1["order_number"] == .int(number))
             let pages = try await seen
 
-            for (name, page) in pages.objectValue ?? [:] {
+            for (name, page) in pages.objectValue ?? [:] where name != "dialogs" {
                 #expect(page["labelsMissing"] == 0, "unlabelled control on \(name)")
                 #expect(page["url"]?.stringValue?.hasPrefix("/login") == false, "\(name) asked to log in")
             }
@@ -167,6 +167,105 @@ extension Browser {
             let check = try await LiveHTTP.call(.GET, base + "/api/blocked-phones/check?restaurantId=\(app.id)&phone=0712345678", headers: ["Authorization": "Bearer \(app.token)"])
             #expect(check.1["blocked"] == true && check.1["reason"] == "appels répétés")
             #expect(try await Message.query(on: app.database.db).filter(\.$isRead == false).count() == 0)
+        }
+    }
+
+    /// An owner running a service on a phone (390 px): a new order rings in the title and stays highlighted until
+    /// seen, the board keeps its order and the focus, a cancel asks first; "plus de commandes ce soir" and back; the
+    /// printable ticket; the call's transcript linked to its order; hours, a closure and the planning in plain
+    /// fields (a word where a number goes is refused next to the field); a 404 page. Then the same pages on a
+    /// desktop (1280 px). Screenshots of both are kept.
+    @Test(.enabled(if: Browser.enabled)) func anOwnerRunsAServiceOnAPhoneAndADesktop() async throws {
+        try await TestApp.live { app, base in
+            let db = app.database.db
+            try await RoleMatrixTests.account("patron@luigi.test", role: .owner, of: app.restaurantId, on: db)
+            let cookie = try await Browser.login(base: base, email: "patron@luigi.test", password: "un mot de passe solide")
+            let auth = ["Authorization": "Bearer \(app.token)", "Content-Type": "application/json"]
+            let r = "/admin/r/\(app.id)"
+            // An order of the morning, already on the board when it opens (seen), and the call that left it.
+            let first = try await LiveHTTP.call(.POST, base + "/api/ai/tools/confirm-order", headers: auth, body: [
+                "restaurantId": .string(app.id), "order_type": "pickup", "items": [["id": 8, "quantity": 2]], "call_id": "matin-1",
+                "caller_phone": "0611223344", "customer_name": "Paul", "payment_method": "card",
+            ])
+            let firstNumber = try #require(first.1["order_number"]?.intValue)
+            _ = try await LiveHTTP.call(.POST, base + "/api/calls", headers: auth, body: [
+                "restaurantId": .string(app.id), "callId": "matin-1", "callerPhone": "0611223344", "durationSec": 95, "outcome": "completed",
+                "transcript": [["role": "assistant", "content": "Chez Luigi, bonjour !"], ["role": "user", "content": "Deux tiramisus à emporter, s'il vous plaît."]],
+            ])
+            let number = firstNumber + 1
+            let boardRead = FileManager.default.temporaryDirectory.appendingPathComponent("board-read-\(UUID().uuidString)")
+            async let seen = Browser.run(base: base, cookie: cookie, steps: [
+                ["go": .string(r + "/orders")], ["read": "board-before"], ["signal": .string(boardRead.path)],
+                ["waitFor": .string("Commande n° \(number)"), "timeout": 20000], ["read": "board-new"],
+                ["click": .string("#seen-\(number)")], ["sleep": 1000], ["read": "board-seen"],
+                ["press": "Enter", "on": .string("#act-\(number)-preparing")], ["waitFor": "en préparation", "timeout": 10000], ["sleep": 3500],
+                ["read": "board-after-refresh"],
+                ["click": .string("#act-\(firstNumber)-cancelled")], ["waitFor": "annulée", "timeout": 10000], ["read": "board-cancelled"],
+                ["click": "#pause"], ["waitFor": "Commandes suspendues", "timeout": 10000], ["read": "board-paused"],
+                ["click": "#resume"], ["waitFor": "Plus de commandes ce soir", "timeout": 10000],
+                ["go": .string(r + "/calls")], ["click": "details summary"], ["read": "calls"],
+                ["go": .string(r + "/settings")],
+                ["click": "#h-monday-closed"], ["fill": "#h-tuesday-open", "value": "12:00"],
+                ["click": "form:has(#h-monday-closed) button[type=submit]"], ["waitFor": "Horaires enregistrés.", "timeout": 10000],
+                ["fill": "#c-new-from", "value": "2026-12-24"], ["fill": "#c-new-to", "value": "2026-12-26"], ["fill": "#c-new-reason", "value": "Noël"],
+                ["click": "form:has(#c-new-from) button[type=submit]"], ["waitFor": "Fermé du jeudi 24 décembre au samedi 26 décembre (Noël)", "timeout": 10000],
+                ["fill": "#p-slotMin", "value": "quatre"], ["click": "form:has(#p-slotMin) button[type=submit]"],
+                ["waitFor": "un nombre est attendu", "timeout": 10000], ["read": "planning-refused"],
+                ["fill": "#p-slotMin", "value": "10"], ["fill": "#p-capacity-cuisine", "value": "8"],
+                ["click": "form:has(#p-slotMin) button[type=submit]"], ["waitFor": "Planification enregistrée.", "timeout": 10000], ["read": "settings"],
+                ["go": .string(r)], ["read": "dashboard"],
+                ["go": "/admin/page-qui-n-existe-pas"], ["read": "not-found"],
+            ], tag: "owner-phone")
+            for _ in 0..<600 where !FileManager.default.fileExists(atPath: boardRead.path) { try await Task.sleep(for: .milliseconds(100)) }
+            let placed = try await LiveHTTP.call(.POST, base + "/api/ai/tools/confirm-order", headers: auth, body: [
+                "restaurantId": .string(app.id), "order_type": "pickup", "items": [["id": 3, "quantity": 1, "selected_options": [["name": "Taille", "choice": "Grande"]]]],
+                "call_id": "midi-2", "caller_phone": "0655443322", "customer_name": "Sophie", "payment_method": "cash",
+            ])
+            #expect(placed.1["order_number"] == .int(number))
+            let pages = try await seen
+            for (name, page) in pages.objectValue ?? [:] where name != "dialogs" {
+                #expect(page["labelsMissing"] == 0, "unlabelled control on \(name)")
+            }
+            #expect(pages["board-before"]?["title"] == "Commandes — AlloResto")
+            let fresh = try #require(pages["board-new"])
+            #expect(fresh["title"] == "(1) Commandes — AlloResto", "a count in the title")
+            let freshText = fresh["text"]?.stringValue ?? ""
+            #expect(freshText.contains("Nouvelle") && freshText.contains("espèces") && freshText.contains("+33655443322"))
+            #expect(freshText.contains("dont 1 nouvelle"))
+            // Sorted by ready time: the morning's order (earlier) comes first.
+            if let a = freshText.range(of: "Commande n° \(firstNumber)"), let b = freshText.range(of: "Commande n° \(number)") { #expect(a.lowerBound < b.lowerBound) }
+            #expect(pages["board-seen"]?["title"] == "Commandes — AlloResto")
+            #expect(pages["board-seen"]?["text"]?.stringValue?.contains("Nouvelle") == false)
+            #expect(pages["board-after-refresh"]?["text"]?.stringValue?.contains("carte bancaire") == true)
+            #expect(pages["dialogs"]?.arrayValue?.compactMap(\.stringValue).contains { $0.hasPrefix("Annuler la commande n° \(firstNumber)") } == true)
+            #expect(pages["dialogs"]?.arrayValue?.compactMap(\.stringValue).contains { $0.hasPrefix("Ne plus prendre de commandes ce soir") } == true)
+            #expect(pages["board-paused"]?["text"]?.stringValue?.contains("Commandes suspendues jusqu'à") == true)
+            let calls = pages["calls"]?["text"]?.stringValue ?? ""
+            #expect(calls.contains("commande passée") && calls.contains("commande n° \(firstNumber)") && calls.contains("Deux tiramisus à emporter"))
+            #expect(calls.contains("Agent : Chez Luigi, bonjour !"))
+            #expect(pages["planning-refused"]?["text"]?.stringValue?.contains("planningConfig.slotMin : un nombre est attendu.") == true)
+            #expect(pages["dashboard"]?["text"]?.stringValue?.contains("Les sept derniers jours") == true)
+            #expect(pages["not-found"]?["title"] == "Page introuvable — AlloResto")
+
+            // What the owner's clicks left.
+            let saved = try #require(try await Restaurant.find(app.restaurantId, on: db))
+            let hours = try JSONReader.parse(Array(saved.openingHours.utf8))
+            #expect(hours["monday"] == .null && hours["tuesday"]?["open"] == "12:00" && hours["tuesday"]?["close2"] == "23:00")
+            #expect(saved.profile.closures == [Closure(from: LocalDate(iso: "2026-12-24")!, to: LocalDate(iso: "2026-12-26")!, reason: "Noël")])
+            let planning = try JSONReader.parse(Array((saved.planningConfig ?? "{}").utf8))
+            #expect(planning["slotMin"] == 10 && planning["capacity"]?["cuisine"] == 8)
+            #expect(saved.ordersPausedUntil == nil)
+            let orders: [Order] = try await Order.query(on: db).sort(\.$orderNumber).all()
+            #expect(orders.suffix(2).map(\.status) == ["cancelled", "preparing"])
+            let ticketOrder = try #require(orders.last?.id?.uuidString.lowercased())
+
+            // The ticket, and the same pages on a desktop.
+            let desktop = try await Browser.visit(base: base, cookie: cookie, paths: [
+                r, r + "/orders", r + "/orders/\(ticketOrder)/ticket", r + "/calls", r + "/settings", r + "/reservations",
+            ], width: 1280, tag: "owner-desktop")
+            for (path, page) in desktop.objectValue ?? [:] { #expect(page["labelsMissing"] == 0, "unlabelled control on \(path)") }
+            let ticket = desktop[r + "/orders/\(ticketOrder)/ticket"]?["text"]?.stringValue ?? ""
+            #expect(ticket.contains("Commande n° \(number)") && ticket.contains("Sophie") && ticket.contains("Paiement : espèces") && ticket.contains("Imprimer"))
         }
     }
 
@@ -284,7 +383,7 @@ extension Browser {
                 ["fill": "#password", "value": "le mot de passe du serveur"], ["fill": "#password2", "value": "le mot de passe du serveur"],
                 ["click": "form[action='/invite'] button[type=submit]"], ["waitFor": "Tableau de bord", "timeout": 10000], ["read": "waiter-home"],
                 ["go": .string(r + "/orders")], ["waitFor": .string("Commande n° \(number)"), "timeout": 10000],
-                ["click": .string("#order-\(number) button[data-body*='preparing']")], ["waitFor": "en préparation", "timeout": 10000], ["read": "board"],
+                ["click": .string("#act-\(number)-preparing")], ["waitFor": "en préparation", "timeout": 10000], ["read": "board"],
                 ["go": .string(r + "/reservations")], ["read": "reservations"],
                 ["click": "button[data-body*='seated']"], ["sleep": 1500], ["waitFor": "installée", "timeout": 10000], ["read": "seated"],
                 ["go": .string(r + "/settings")], ["read": "settings"],

@@ -13,7 +13,11 @@ enum LiveHTTP {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (k, v) in headers { request.headers.add(name: k, value: v) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: JSONWriter.encoded(body))) }
+        if let body {
+            // A JSON body says so, as every real client does (the server refuses an untyped body with a session).
+            if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) { request.headers.add(name: "Content-Type", value: "application/json") }
+            request.body = .bytes(ByteBuffer(bytes: JSONWriter.encoded(body)))
+        }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
         let bytes = try await response.body.collect(upTo: 8 << 20)
         let json = bytes.readableBytes == 0 ? JSONValue.null : try JSONReader.parse(Array(buffer: bytes))

@@ -257,7 +257,7 @@ import Testing
                 #expect(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self';"), "\(csp)")
                 #expect(r.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
                 #expect(r.headers[.xContentTypeOptions] == "nosniff")
-                #expect(r.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+                #expect(r.headers[HTTPField.Name("Referrer-Policy")!] == "same-origin")
             }
             let html = String(buffer: page.body)
             #expect(!html.contains("<script>") && html.contains(#"<script src="/assets/orders.js">"#))

@@ -15,6 +15,8 @@ With --steps, FILE is a JSON list run in order on one page, as a person would:
   {"sleep": MS}                      let the page work (a reload after an action)
   {"read": NAME}                     record what the page shows under NAME, with a screenshot
   {"signal": FILE}                   create FILE (the test waits for it before acting on the server)
+A confirmation the page asks (window.confirm) is accepted; its messages are returned under "dialogs".
+--width sets the window's width (390: a phone; 1280: a desktop).
 """
 import argparse, base64, json, os, shutil, subprocess, sys, tempfile, time
 
@@ -33,6 +35,7 @@ class Page:
     def __init__(self, ws_url):
         self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
         self.next_id = 0
+        self.dialogs = []
 
     def send(self, method, **params):
         self.next_id += 1
@@ -40,6 +43,12 @@ class Page:
         self.ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
         while True:
             msg = json.loads(self.ws.recv())
+            if msg.get("method") == "Page.javascriptDialogOpening":
+                # A confirmation asked by the page (window.confirm): recorded, and accepted as a person would.
+                self.dialogs.append(msg["params"].get("message", ""))
+                self.next_id += 1
+                self.ws.send(json.dumps({"id": self.next_id, "method": "Page.handleJavaScriptDialog", "params": {"accept": True}}))
+                continue
             if msg.get("id") == my_id:
                 if "error" in msg:
                     raise RuntimeError(f"{method}: {msg['error']}")
@@ -156,12 +165,15 @@ def main():
         page = Page(page_target["webSocketDebuggerUrl"])
         page.send("Network.enable")
         page.send("Page.enable")
+        # The window cannot be narrower than Chromium's minimum (about 500 px): a phone is emulated instead.
+        page.send("Emulation.setDeviceMetricsOverride", width=args.width, height=900, deviceScaleFactor=1, mobile=args.width < 600)
         if args.cookie:
             name, value = args.cookie.split("=", 1)
             page.send("Network.setCookie", name=name, value=value, url=args.base, httpOnly=True, path="/")
         results = {}
         if args.steps:
             run_steps(page, args, json.load(open(args.steps)), results)
+            results["dialogs"] = page.dialogs
             print(json.dumps(results))
             return
         for i, path in enumerate(args.paths):

@@ -14,8 +14,47 @@ function say(message, bad) {
   s.className = bad ? "error" : "ok";
 }
 function esc(v) { const d = document.createElement("div"); d.textContent = v == null ? "" : String(v); return d.innerHTML; }
+// Opening hours from the per-day fields: a day ticked "fermé", or without any time, is closed (null).
+function hoursOf(form) {
+  const out = {};
+  for (const closed of form.querySelectorAll("[data-day][data-part=closed]")) {
+    const day = closed.dataset.day;
+    const part = p => (form.querySelector(`[data-day="${day}"][data-part="${p}"]`) || {}).value || "";
+    const [o, c, o2, c2] = ["open", "close", "open2", "close2"].map(part);
+    if (closed.checked || (!o && !c && !o2 && !c2)) { out[day] = null; continue; }
+    const entry = { open: o, close: c };
+    if (o2 || c2) { entry.open2 = o2; entry.close2 = c2; }
+    out[day] = entry;
+  }
+  return out;
+}
+// Exceptional closures: the listed ones still ticked, plus the new one when its first day is given.
+function closuresOf(form) {
+  const list = [...form.querySelectorAll("input[data-closure]")].filter(c => c.checked)
+    .map(c => ({ from: c.dataset.from, to: c.dataset.to, reason: c.dataset.reason || undefined }));
+  const from = form.querySelector("[data-new=from]").value, to = form.querySelector("[data-new=to]").value;
+  const reason = form.querySelector("[data-new=reason]").value.trim();
+  if (from) list.push({ from, to: to || from, reason: reason || undefined });
+  return list;
+}
+// The kitchen planning from plain fields, on top of what the fields do not show (bands, profiles…); an empty
+// field means the engine's default for that setting.
+function planningOf(form, el) {
+  const out = el.dataset.current ? JSON.parse(el.dataset.current) : {};
+  for (const f of form.querySelectorAll("[data-plan]")) {
+    const path = f.dataset.plan.split("."), v = f.value.trim();
+    let node = out;
+    for (const k of path.slice(0, -1)) node = node[k] = (node[k] && typeof node[k] === "object") ? node[k] : {};
+    if (v === "") delete node[path[path.length - 1]]; else node[path[path.length - 1]] = v.replace(",", ".");
+  }
+  if (out.capacity && Object.keys(out.capacity).length === 0) delete out.capacity;
+  return Object.keys(out).length ? out : null;
+}
 function valueOf(el) {
   if (el.type === "checkbox") return el.checked;
+  if (el.dataset.type === "hours") return hoursOf(el.form);
+  if (el.dataset.type === "closures") return closuresOf(el.form);
+  if (el.dataset.type === "planning") return planningOf(el.form, el);
   const v = el.value.trim();
   // Numbers go as typed ("4,5", "quatre"): the server reads them or refuses them naming the field, so nothing
   // unreadable is saved as empty. Empty means "none" only where the field says so (data-optional).
@@ -31,7 +70,7 @@ function clearFieldErrors(form) {
   for (const el of form.querySelectorAll("[aria-invalid]")) { el.removeAttribute("aria-invalid"); el.removeAttribute("aria-describedby"); }
 }
 function showFieldError(form, field, message) {
-  const el = form && field ? form.querySelector(`[name="${CSS.escape(field)}"]`) : null;
+  const el = form && field ? (form.querySelector(`[name="${CSS.escape(field)}"]`) || form.querySelector(`[data-field="${CSS.escape(field)}"]`)) : null;
   if (!el) return false;
   const p = document.createElement("p");
   p.className = "error field-error";
