@@ -206,20 +206,42 @@ struct BackOfficePages {
         ])
     }
 
+    /// A dish's choice options as an owner writes them, one per line: `Taille (obligatoire) : Normale, Grande +3,00`
+    /// (`plusieurs`, `jusqu'à 3` for several choices; `+` or `-` an amount for a supplement). Options drawn from a
+    /// category or a list of dishes (formules) are not written here: they are kept as they are.
+    static func optionsText(_ options: [ItemOption], currency: String) -> String {
+        options.filter { $0.source == nil }.map { o in
+            var flags: [String] = []
+            if o.required { flags.append("obligatoire") }
+            if o.type == .multiChoice { flags.append(o.maxChoices.map { "jusqu'à \($0)" } ?? "plusieurs") }
+            let choices = o.choices.map { c in
+                c.priceModifierMinor == 0 ? c.label
+                    : "\(c.label) \(c.priceModifierMinor > 0 ? "+" : "-")\(decimalText(abs(c.priceModifierMinor), currency))"
+            }
+            return o.name + (flags.isEmpty ? "" : " (\(flags.joined(separator: ", ")))") + " : " + choices.joined(separator: ", ")
+        }.joined(separator: "\n")
+    }
+
     func menu(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .operateService)
+        let canEdit = context.manager?.allows(.manageRestaurant, on: r.id!) ?? false
         let cats: [MenuCategory] = try await MenuCategory.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).all()
         let items: [MenuItem] = try await MenuItem.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
         func item(_ i: MenuItem) -> [String: Any] {
-            ["id": i.id!.uuidString.lowercased(), "name": i.name, "description": i.description ?? "", "isAvailable": i.isAvailable,
-             "price": Self.decimalText(i.price, r.currency)]
+            let info = i.info
+            let kept = ManagementRoutes.itemJSON(i, currency: r.currency)["options"]?.arrayValue?.filter { $0["source"] != nil } ?? []
+            return ["id": i.id!.uuidString.lowercased(), "name": i.name, "description": i.description ?? "", "isAvailable": i.isAvailable,
+                    "price": Self.decimalText(i.price, r.currency), "priceText": Self.money(i.price, r.currency),
+                    "allergens": info.allergens.joined(separator: ", "), "options": Self.optionsText(info.options, currency: r.currency),
+                    "keptOptions": String(decoding: JSONWriter.encoded(JSONValue.array(kept)), as: UTF8.self), "hasKept": !kept.isEmpty,
+                    "categories": cats.map { c in ["id": c.id!.uuidString.lowercased(), "name": c.name, "selected": c.id == i.$category.id] as [String: Any] }]
         }
         var sections: [[String: Any]] = cats.map { c in
-            ["id": c.id!.uuidString.lowercased(), "name": c.name, "items": items.filter { $0.$category.id == c.id }.map(item)]
+            ["id": c.id!.uuidString.lowercased(), "name": c.name, "isCategory": true, "items": items.filter { $0.$category.id == c.id }.map(item)]
         }
         let formules = items.filter { $0.$category.id == nil }
-        if !formules.isEmpty { sections.append(["id": "formules", "name": "Formules", "items": formules.map(item)]) }
-        return page(context, "bo-menu", r, section: "/menu", title: "Carte", ["categories": sections, "currency": r.currency])
+        if !formules.isEmpty { sections.append(["id": "formules", "name": "Formules et plats sans catégorie", "isCategory": false, "items": formules.map(item)]) }
+        return page(context, "bo-menu", r, section: "/menu", title: "Carte", ["categories": sections, "currency": r.currency, "canEdit": canEdit])
     }
 
     func settings(_ request: Request, _ context: AppContext) async throws -> Response {

@@ -107,8 +107,8 @@ extension Browser {
                 ["click": .string("form:has(#answer-\(qid)) button[type=submit]")],
                 ["waitFor": "Répondues", "timeout": 5000], ["waitFor": "nous livrons Montreuil", "timeout": 10000], ["read": "faq-after"],
                 ["go": .string(r + "/menu")], ["read": "menu-before"],
-                ["click": .string("#avail-\(did)")], ["click": .string("#save-\(did)")],
-                ["waitFor": "Bruschetta enregistré.", "timeout": 10000], ["read": "menu-after"],
+                ["click": .string("#avail-\(did)")],
+                ["waitFor": "Bruschetta : indisponible, enregistré.", "timeout": 10000], ["read": "menu-after"],
                 ["go": .string(r + "/reservations")], ["read": "reservations"],
                 ["go": .string(r + "/messages")], ["read": "messages"],
                 ["click": "button[data-api='PATCH /api/messages']"], ["sleep": 2000], ["waitFor": "Rappeler Mme Durand", "timeout": 5000], ["read": "messages-read"],
@@ -193,6 +193,8 @@ extension Browser {
                 "transcript": [["role": "assistant", "content": "Chez Luigi, bonjour !"], ["role": "user", "content": "Deux tiramisus à emporter, s'il vous plaît."]],
             ])
             let number = firstNumber + 1
+            let pizzas = try #require(try await MenuCategory.query(on: db).filter(\.$name == "Pizzas").first()?.id?.uuidString.lowercased())
+            let bruschetta = try #require(try await MenuItem.query(on: db).filter(\.$name == "Bruschetta").first()?.id?.uuidString.lowercased())
             let boardRead = FileManager.default.temporaryDirectory.appendingPathComponent("board-read-\(UUID().uuidString)")
             async let seen = Browser.run(base: base, cookie: cookie, steps: [
                 ["go": .string(r + "/orders")], ["read": "board-before"], ["signal": .string(boardRead.path)],
@@ -214,6 +216,16 @@ extension Browser {
                 ["fill": "#p-slotMin", "value": "10"], ["fill": "#p-capacity-cuisine", "value": "8"],
                 ["click": "form:has(#p-slotMin) button[type=submit]"], ["waitFor": "Planification enregistrée.", "timeout": 10000], ["read": "settings"],
                 ["go": .string(r)], ["read": "dashboard"],
+                // The menu: a dish added with its allergens and options written as text (a line without ":" is
+                // refused first), another one removed.
+                ["go": .string(r + "/menu")], ["click": .string("details:has(#new-name-\(pizzas)) summary")],
+                ["fill": .string("#new-name-\(pizzas)"), "value": "Pizza Regina"], ["fill": .string("#new-price-\(pizzas)"), "value": "12,50"],
+                ["fill": .string("#new-allergens-\(pizzas)"), "value": "gluten, lait"],
+                ["fill": .string("#new-options-\(pizzas)"), "value": "Taille normale ou grande"],
+                ["click": .string("form:has(#new-name-\(pizzas)) button[type=submit]")], ["waitFor": "écrivez « Nom : choix 1", "timeout": 5000],
+                ["fill": .string("#new-options-\(pizzas)"), "value": "Taille (obligatoire) : Normale, Grande +3,00\nSuppléments (jusqu'à 2) : Œuf +1, Jambon +2,50"],
+                ["click": .string("form:has(#new-name-\(pizzas)) button[type=submit]")], ["waitFor": "Pizza Regina", "timeout": 10000],
+                ["click": .string("#item-\(bruschetta) button[data-api='DELETE /api/menu']")], ["sleep": 2500], ["read": "menu-edited"],
                 ["go": "/admin/page-qui-n-existe-pas"], ["read": "not-found"],
             ], tag: "owner-phone")
             for _ in 0..<600 where !FileManager.default.fileExists(atPath: boardRead.path) { try await Task.sleep(for: .milliseconds(100)) }
@@ -255,6 +267,14 @@ extension Browser {
             let planning = try JSONReader.parse(Array((saved.planningConfig ?? "{}").utf8))
             #expect(planning["slotMin"] == 10 && planning["capacity"]?["cuisine"] == 8)
             #expect(saved.ordersPausedUntil == nil)
+            let menuText = pages["menu-edited"]?["text"]?.stringValue ?? ""
+            #expect(menuText.contains("Pizza Regina — 12,50 €") && menuText.contains("Allergènes : gluten, lait") && !menuText.contains("Bruschetta"))
+            let regina = try #require(try await MenuItem.query(on: db).filter(\.$name == "Pizza Regina").first())
+            #expect(regina.price == 1250 && regina.info.allergens == ["gluten", "lait"])
+            #expect(regina.info.options.map(\.name) == ["Taille", "Suppléments"] && regina.info.options[0].required && regina.info.options[1].maxChoices == 2)
+            #expect(regina.info.options[0].choices == [OptionChoice(label: "Normale"), OptionChoice(label: "Grande", priceModifierMinor: 300)])
+            #expect(regina.info.options[1].choices.last == OptionChoice(label: "Jambon", priceModifierMinor: 250))
+            #expect(try await MenuItem.query(on: db).filter(\.$name == "Bruschetta").count() == 0)
             let orders: [Order] = try await Order.query(on: db).sort(\.$orderNumber).all()
             #expect(orders.suffix(2).map(\.status) == ["cancelled", "preparing"])
             let ticketOrder = try #require(orders.last?.id?.uuidString.lowercased())

@@ -50,8 +50,35 @@ function planningOf(form, el) {
   if (out.capacity && Object.keys(out.capacity).length === 0) delete out.capacity;
   return Object.keys(out).length ? out : null;
 }
+// A dish's options from the text written in its form (see BackOfficePages.optionsText), after the ones kept as
+// they were (choices drawn from a category or a list of dishes).
+function optionsOf(form, el) {
+  const out = el.dataset.current ? JSON.parse(el.dataset.current) : [];
+  const area = form.querySelector("[data-options-text]");
+  for (const raw of (area ? area.value : "").split("\n")) {
+    const line = raw.trim();
+    if (!line) continue;
+    const colon = line.indexOf(":");
+    if (colon < 0) throw new Error(`« ${line} » : écrivez « Nom : choix 1, choix 2 +1,50 ».`);
+    let head = line.slice(0, colon).trim();
+    const flagsMatch = head.match(/\(([^)]*)\)\s*$/);
+    const flags = flagsMatch ? flagsMatch[1].toLowerCase() : "";
+    head = head.replace(/\(([^)]*)\)\s*$/, "").trim();
+    const max = flags.match(/(?:jusqu'à|jusqu’à|max)\s*(\d+)/);
+    // Choices are separated by commas, but not the decimal comma of a price ("Grande +3,00").
+    const choices = line.slice(colon + 1).split(/,(?!\d)|(?<!\d),/).map(c => c.trim()).filter(Boolean).map(c => {
+      const m = c.match(/^(.*?)\s*([+-])\s*(\d+(?:[.,]\d+)?)\s*€?$/);
+      return m ? { label: m[1].trim(), price_modifier: Number((m[2] === "-" ? "-" : "") + m[3].replace(",", ".")) } : { label: c };
+    });
+    const option = { name: head, type: flags.includes("plusieurs") || max ? "multi_choice" : "single_choice", required: flags.includes("obligatoire"), choices };
+    if (max) option.max_choices = Number(max[1]);
+    out.push(option);
+  }
+  return out;
+}
 function valueOf(el) {
   if (el.type === "checkbox") return el.checked;
+  if (el.dataset.type === "options") return optionsOf(el.form, el);
   if (el.dataset.type === "hours") return hoursOf(el.form);
   if (el.dataset.type === "closures") return closuresOf(el.form);
   if (el.dataset.type === "planning") return planningOf(el.form, el);
@@ -105,6 +132,15 @@ document.addEventListener("click", e => {
   // An action that cannot be taken back asks first.
   if (b.dataset.confirm && !window.confirm(b.dataset.confirm)) return;
   act(b.dataset.api, JSON.parse(b.dataset.body || "{}"), b.dataset.done, b.dataset.reload !== undefined);
+});
+// A checkbox with data-toggle saves as soon as it is ticked (a dish's availability); the row greys out.
+document.addEventListener("change", e => {
+  const box = e.target.closest("input[data-toggle]");
+  if (!box) return;
+  const row = box.closest(".menu-item");
+  if (row) row.classList.toggle("unavailable", !box.checked);
+  act(box.dataset.toggle, { id: box.dataset.id, isAvailable: box.checked },
+      `${box.dataset.name} : ${box.checked ? "disponible" : "indisponible"}, enregistré.`, false);
 });
 document.addEventListener("submit", e => {
   const f = e.target.closest("form[data-api]");
