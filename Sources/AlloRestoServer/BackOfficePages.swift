@@ -15,7 +15,8 @@ struct BackOfficePages {
     static let sections: [(path: String, label: String, need: Permission)] = [
         ("", "Tableau de bord", .operateService), ("/orders", "Commandes", .operateService), ("/reservations", "Réservations", .operateService),
         ("/messages", "Messages", .operateService), ("/faq", "Questions", .operateService), ("/menu", "Carte", .operateService),
-        ("/settings", "Réglages", .manageRestaurant), ("/calls", "Appels", .manageRestaurant), ("/team", "Équipe", .manageStaff),
+        ("/kitchen", "Cuisine", .operateService), ("/settings", "Réglages", .manageRestaurant), ("/room", "Salle", .manageRestaurant),
+        ("/calls", "Appels", .manageRestaurant), ("/team", "Équipe", .manageStaff),
         ("/audit", "Journal", .manageRestaurant),
     ]
 
@@ -30,6 +31,8 @@ struct BackOfficePages {
         admin.get(":id/menu") { request, context in try await self.menu(request, context) }
         admin.get(":id/settings") { request, context in try await self.settings(request, context) }
         admin.get(":id/calls") { request, context in try await self.calls(request, context) }
+        admin.get(":id/kitchen") { request, context in try await self.kitchen(request, context) }
+        admin.get(":id/room") { request, context in try await self.room(request, context) }
     }
 
     var db: any Database { services.database.db }
@@ -140,6 +143,57 @@ struct BackOfficePages {
             "total": Self.money(o.total, r.currency), "payment": o.paymentMethod.map(OrderRoutes.paymentLabel) ?? "",
             "status": OrderRoutes.label(o.status),
         ]))
+    }
+
+    /// The kitchen plan of a day (`?date=`, today by default): per slot, what the planner booked of each resource
+    /// against its capacity — the reason behind every time the agent proposed — and the orders behind it.
+    func kitchen(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context, need: .operateService)
+        guard let session = try await services.sessions.session(for: r.id!) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
+        let t = session.template
+        var (clock, day) = today(r)
+        if let raw = request.uri.queryParameters["date"], let asked = LocalDate(iso: String(raw)) { day = asked }
+        let start = clock.instant(day, TimeOfDay(minutes: 0)), end = clock.instant(day.adding(days: 1), TimeOfDay(minutes: 0))
+        let kitchen = try await KitchenBook.kitchen(restaurantId: r.id!, config: t.planning, schedule: t.schedule, now: services.now(),
+                                                    window: DateInterval(start: start, end: end), on: services.database.readDB)
+        let names: [KitchenResource: String] = [.cuisine: "Cuisine", .preparation: "Préparation", .comptoir: "Comptoir", .livraison: "Livraison"]
+        let slots: [[String: Any]] = kitchen.timeline().filter { $0.start >= start && $0.start < end }
+            .filter { s in s.open || KitchenResource.allCases.contains { (s.used[$0] ?? 0) > 0 } }
+            .map { s in
+                let cells: [[String: Any]] = KitchenResource.allCases.map { res in
+                    let used = s.used[res] ?? 0, cap = s.capacity[res] ?? 0
+                    return ["text": "\(used) / \(cap)", "full": cap > 0 && used >= cap, "busy": used > 0, "label": names[res] ?? res.rawValue]
+                }
+                return ["time": clock.local(s.start).time.french, "closed": !s.open, "cells": cells]
+            }
+        let orders: [Order] = try await Order.query(on: db).filter(\.$restaurant.$id == r.id!)
+            .filter(\.$estimatedReadyAt >= start).filter(\.$estimatedReadyAt < end).filter(\.$status !~ ["cancelled"]).sort(\.$estimatedReadyAt).all()
+        let types = ["pickup": "à emporter", "delivery": "livraison", "dine_in": "sur place"]
+        func hm(_ d: Date?) -> String { d.map { clock.local($0).time.french } ?? "" }
+        return page(context, "bo-kitchen", r, section: "/kitchen", title: "Plan de la cuisine", [
+            "day": day.french, "previous": day.adding(days: -1).description, "next": day.adding(days: 1).description,
+            "resources": KitchenResource.allCases.map { names[$0] ?? $0.rawValue }, "slots": slots, "slotMin": t.planning.slotMin,
+            "orders": orders.map { o -> [String: Any] in
+                ["number": o.orderNumber, "type": types[o.orderType] ?? o.orderType, "size": o.orderSize ?? "M", "cook": hm(o.cookStartAt),
+                 "handoff": hm(o.handoffAt), "ready": hm(o.estimatedReadyAt), "status": OrderRoutes.label(o.status)]
+            },
+        ])
+    }
+
+    /// Rooms and tables (reservation capacity without dining services), with the offers kept on the settings page.
+    func room(_ request: Request, _ context: AppContext) async throws -> Response {
+        let r = try await restaurant(context, need: .manageRestaurant)
+        let rooms: [Room] = try await Room.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
+        let tables: [DiningTable] = try await DiningTable.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$label).all()
+        func roomName(_ id: UUID?) -> String { rooms.first { $0.id == id }?.name ?? "sans salle" }
+        return page(context, "bo-room", r, section: "/room", title: "Salle et tables", [
+            "rooms": rooms.map { room in ["id": room.id!.uuidString.lowercased(), "name": room.name, "tables": tables.filter { $0.$room.id == room.id }.count] as [String: Any] },
+            "tables": tables.map { t -> [String: Any] in
+                ["id": t.id!.uuidString.lowercased(), "label": t.label, "seats": t.seats, "room": roomName(t.$room.id), "isActive": t.isActive]
+            },
+            "seats": tables.filter(\.isActive).reduce(0) { $0 + $1.seats }, "hasRooms": !rooms.isEmpty,
+            "roomOptions": rooms.map { ["id": $0.id!.uuidString.lowercased(), "name": $0.name] as [String: Any] },
+        ])
     }
 
     static let flow = ["pending", "confirmed", "preparing", "ready", "delivering", "completed", "cancelled"]

@@ -226,6 +226,11 @@ extension Browser {
                 ["fill": .string("#new-options-\(pizzas)"), "value": "Taille (obligatoire) : Normale, Grande +3,00\nSuppléments (jusqu'à 2) : Œuf +1, Jambon +2,50"],
                 ["click": .string("form:has(#new-name-\(pizzas)) button[type=submit]")], ["waitFor": "Pizza Regina", "timeout": 10000],
                 ["click": .string("#item-\(bruschetta) button[data-api='DELETE /api/menu']")], ["sleep": 2500], ["read": "menu-edited"],
+                ["go": .string(r + "/room")], ["fill": "#room-name", "value": "Terrasse"], ["click": "form:has(#room-name) button[type=submit]"],
+                ["waitFor": "Terrasse (0 table(s))", "timeout": 10000],
+                ["fill": "#table-label", "value": "T12"], ["fill": "#table-seats", "value": "4"], ["click": "form:has(#table-label) button[type=submit]"],
+                ["waitFor": "T12", "timeout": 10000], ["read": "room"],
+                ["go": .string(r + "/kitchen")], ["read": "kitchen"],
                 ["go": "/admin/page-qui-n-existe-pas"], ["read": "not-found"],
             ], tag: "owner-phone")
             for _ in 0..<600 where !FileManager.default.fileExists(atPath: boardRead.path) { try await Task.sleep(for: .milliseconds(100)) }
@@ -258,6 +263,10 @@ extension Browser {
             #expect(pages["planning-refused"]?["text"]?.stringValue?.contains("planningConfig.slotMin : un nombre est attendu.") == true)
             #expect(pages["dashboard"]?["text"]?.stringValue?.contains("Les sept derniers jours") == true)
             #expect(pages["not-found"]?["title"] == "Page introuvable — AlloResto")
+            #expect(pages["room"]?["text"]?.stringValue?.contains("4 place(s) en tout") == true)
+            let kitchen = pages["kitchen"]?["text"]?.stringValue ?? ""
+            #expect(kitchen.contains("Cuisine du jeudi 26 novembre") && kitchen.contains("13h"), "\(kitchen.prefix(400))")
+            #expect(kitchen.contains("à emporter") && kitchen.contains("en préparation"))
 
             // What the owner's clicks left.
             let saved = try #require(try await Restaurant.find(app.restaurantId, on: db))

@@ -48,7 +48,9 @@ import Testing
         add(.GET, "/api/planning/timeline?restaurantId={rid}", nil, .service)
         add(.GET, "/api/planning/external-loads?restaurantId={rid}", nil, .service)
         add(.GET, "/api/planning/available-slots?restaurantId={rid}", nil, .service)
-        for p in ["", "/orders", "/reservations", "/messages", "/faq", "/menu"] { add(.GET, "/admin/r/{rid}" + p, nil, .service) }
+        for p in ["", "/orders", "/reservations", "/messages", "/faq", "/menu", "/kitchen"] { add(.GET, "/admin/r/{rid}" + p, nil, .service) }
+        // "Plus de commandes ce soir" is the service's to switch; any other setting is the owner's.
+        add(.PATCH, "/api/restaurants", ["restaurantId": "{rid}", "ordersPaused": false], .service)
         // The restaurant: owners.
         add(.GET, "/api/restaurants?restaurantId={rid}", nil, .restaurant)
         add(.PATCH, "/api/restaurants", ["restaurantId": "{rid}"], .restaurant)
@@ -72,7 +74,7 @@ import Testing
         add(.PUT, "/api/planning/config", ["restaurantId": "{rid}", "slotMin": "quatre"], .restaurant)
         add(.GET, "/api/calls?restaurantId={rid}", nil, .restaurant)
         add(.GET, "/api/audit?restaurantId={rid}", nil, .restaurant)
-        for p in ["/settings", "/calls", "/audit"] { add(.GET, "/admin/r/{rid}" + p, nil, .restaurant) }
+        for p in ["/settings", "/room", "/calls", "/audit"] { add(.GET, "/admin/r/{rid}" + p, nil, .restaurant) }
         // Its secrets.
         add(.GET, "/api/phone-lines?restaurantId={rid}", nil, .secrets)
         add(.PUT, "/api/phone-lines", ["restaurantId": "{rid}"], .secrets)
