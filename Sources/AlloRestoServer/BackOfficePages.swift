@@ -210,11 +210,33 @@ struct BackOfficePages {
     func reservations(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .operateService)
         var (time, day) = today(r)
-        // Any day (`?date=2026-12-24`), today by default; the page links to the day before and after.
+        // Any day (`?date=2026-12-24`), today by default; `?view=semaine` shows the seven days from it.
         if let raw = request.uri.queryParameters["date"], let asked = LocalDate(iso: String(raw)) { day = asked }
-        let start = time.instant(day, TimeOfDay(minutes: 0)), end = time.instant(day.adding(days: 1), TimeOfDay(minutes: 0))
+        let week = request.uri.queryParameters["view"].map(String.init) == "semaine"
+        let span = week ? 7 : 1
+        let start = time.instant(day, TimeOfDay(minutes: 0)), end = time.instant(day.adding(days: span), TimeOfDay(minutes: 0))
         let rows: [Reservation] = try await Reservation.query(on: db).filter(\.$restaurant.$id == r.id!)
             .filter(\.$reservationTime >= start).filter(\.$reservationTime < end).sort(\.$reservationTime).all()
+        let diningServices: [DiningService] = try await DiningService.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$startTime).all()
+        func serviceName(_ row: Reservation) -> String { diningServices.first { $0.id == row.serviceId }?.name ?? "Hors service" }
+        let kept = rows.filter { !["cancelled", "no_show"].contains($0.status) }
+        var names = diningServices.map(\.name)
+        if kept.contains(where: { serviceName($0) == "Hors service" }) { names.append("Hors service") }
+        if week {
+            let days: [[String: Any]] = (0..<7).map { i in
+                let d = day.adding(days: i)
+                let ofDay = kept.filter { time.localDate($0.reservationTime) == d }
+                let cells: [[String: Any]] = names.map { n in
+                    let these = ofDay.filter { serviceName($0) == n }
+                    return ["service": n, "text": these.isEmpty ? "—" : "\(these.count) résa · \(these.reduce(0) { $0 + $1.partySize }) couv."]
+                }
+                return ["iso": d.description, "label": d.french, "cells": cells, "total": "\(ofDay.reduce(0) { $0 + $1.partySize }) couv."]
+            }
+            return page(context, "bo-reservations", r, section: "/reservations", title: "Réservations", [
+                "week": true, "day": day.french, "iso": day.description, "previous": day.adding(days: -7).description, "next": day.adding(days: 7).description,
+                "serviceNames": names, "days": days,
+            ])
+        }
         let list: [[String: Any]] = rows.map { row in
             let next = ReservationBook.transitions[row.status] ?? []
             return ["time": time.local(row.reservationTime).time.description, "name": row.customerName ?? "", "party": row.partySize,
@@ -224,10 +246,13 @@ struct BackOfficePages {
                         ["status": a.status, "label": a.label, "confirm": a.confirm ?? "", "hasConfirm": a.confirm != nil] as [String: Any]
                     }]
         }
-        let kept = rows.filter { !["cancelled", "no_show"].contains($0.status) }
         return page(context, "bo-reservations", r, section: "/reservations", title: "Réservations", [
-            "day": day.french, "iso": day.description, "previous": day.adding(days: -1).description, "next": day.adding(days: 1).description,
+            "week": false, "day": day.french, "iso": day.description, "previous": day.adding(days: -1).description, "next": day.adding(days: 1).description,
             "reservations": list, "count": kept.count, "covers": kept.reduce(0) { $0 + $1.partySize },
+            "perService": names.compactMap { n -> [String: Any]? in
+                let covers = kept.filter { serviceName($0) == n }.reduce(0) { $0 + $1.partySize }
+                return covers > 0 ? ["name": n, "covers": covers] : nil
+            },
         ])
     }
 

@@ -48,8 +48,10 @@ struct ReservationRoutes {
 
     func create(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.read(request, context: context)
-        let (session, _) = try await ToolAuth.authorize(
-            token: AgentAuth.presentedToken(request), rawId: body.string("restaurantId", "restaurant_id"), services: services)
+        // The agent books for its caller; the staff book from the back office (a walk-in, a call they took), under
+        // the same rules.
+        let (session, byAgent) = try await RestaurantAccess.access(
+            request, rawId: body.string("restaurantId", "restaurant_id"), services: services, need: .operateService, agentMay: true)
         let t = session.template
         let r = t.restaurant
         let now = services.now()
@@ -76,7 +78,8 @@ struct ReservationRoutes {
         if let asked = (try? body.uuid("serviceId", "service_id")) ?? nil, let matched = slot.service?.id, asked != matched {
             services.logger.info("reservation service differs from the one matching the time; keeping the matching one")
         }
-        var req = ReservationBook.Request(restaurantId: r.id, slot: slot, partySize: party, status: slot.service?.prepaymentRequired == true ? "pending" : "confirmed")
+        var req = ReservationBook.Request(restaurantId: r.id, slot: slot, partySize: party, source: byAgent ? "phone_ai" : "dashboard",
+                                          status: slot.service?.prepaymentRequired == true ? "pending" : "confirmed")
         req.customerName = body.string("customerName", "customer_name", "name")
         req.customerPhone = phone
         req.customerId = (try? body.uuid("customerId", "customer_id")) ?? nil
@@ -131,6 +134,10 @@ struct ReservationRoutes {
         guard let id = try body.uuid("id", "reservationId", "reservation_id") else {
             throw APIError(.unprocessableContent, code: "missing_id", "Le champ id de la réservation est obligatoire.")
         }
+        // A person editing the booking's details (no status): name, phone, notes.
+        if !byAgent, body.string("status") == nil, ["customerName", "customerPhone", "notes"].contains(where: { body.fields[$0] != nil }) {
+            return try await edit(id: id, body: body, template: t, request: request)
+        }
         let status = body.string("status")?.lowercased() ?? "cancelled"
         guard ["pending", "confirmed", "seated", "completed", "cancelled", "no_show"].contains(status) else {
             throw ToolBody.invalid("status", "pending, confirmed, seated, completed, cancelled ou no_show")
@@ -156,6 +163,36 @@ struct ReservationRoutes {
                 : "La réservation est maintenant \(status)."
             return ToolResponse.value(.object(["success": true, "message": .string(message), "reservation": Self.out(row, clock: t.reservations.time, services: t.services)]))
         }
+    }
+
+    /// Changes a booking's name, phone or notes (what the back office edits; the time and party go through a new
+    /// booking, which checks the room again).
+    func edit(id: UUID, body: ToolBody, template t: SessionTemplate, request: Request) async throws -> Response {
+        guard let row = try await Reservation.query(on: services.database.db).filter(\.$id == id).filter(\.$restaurant.$id == t.restaurant.id).first() else {
+            throw APIError.notFound("reservation_not_found", "Réservation introuvable pour ce restaurant.")
+        }
+        if body.fields["customerName"] != nil {
+            let name = body.string("customerName")
+            if let name, name.count > 200 { throw ToolBody.invalid("customerName", "un nom de 200 caractères au plus") }
+            row.customerName = name
+        }
+        if body.fields["customerPhone"] != nil {
+            if let raw = body.string("customerPhone") {
+                guard let phone = PhoneNumber.normalize(raw, defaultCountry: t.restaurant.country) else { throw ToolBody.invalid("customerPhone", "un numéro de téléphone") }
+                row.customerPhone = phone
+            } else {
+                row.customerPhone = nil
+            }
+        }
+        if body.fields["notes"] != nil {
+            let notes = body.string("notes")
+            if let notes, notes.count > 1000 { throw ToolBody.invalid("notes", "une note de 1000 caractères au plus") }
+            row.notes = notes
+        }
+        try await row.save(on: services.database.db)
+        let actor = (try? await Manager.resolve(request, services: services))??.actor ?? "?"
+        await services.audit(t.restaurant.id, by: actor, "reservation.edit", "réservation de \(row.customerName ?? "?") modifiée")
+        return ToolResponse.value(.object(["success": true, "reservation": Self.out(row, clock: t.reservations.time, services: t.services)]))
     }
 
     func lookup(_ request: Request) async throws -> Response {

@@ -226,6 +226,14 @@ extension Browser {
                 ["fill": .string("#new-options-\(pizzas)"), "value": "Taille (obligatoire) : Normale, Grande +3,00\nSuppléments (jusqu'à 2) : Œuf +1, Jambon +2,50"],
                 ["click": .string("form:has(#new-name-\(pizzas)) button[type=submit]")], ["waitFor": "Pizza Regina", "timeout": 10000],
                 ["click": .string("#item-\(bruschetta) button[data-api='DELETE /api/menu']")], ["sleep": 2500], ["read": "menu-edited"],
+                // A booking taken by hand (a walk-in), then its notes edited, then the week.
+                ["go": .string(r + "/reservations")], ["fill": "#new-time", "value": "20:00"], ["fill": "#new-party", "value": "4"],
+                ["fill": "#new-name", "value": "Durand"], ["fill": "#new-phone", "value": "06 11 11 11 11"],
+                ["click": "form:has(#new-time) button[type=submit]"], ["waitFor": "Durand", "timeout": 10000],
+                ["fill": "form[data-api='PATCH /api/reservations'] [name=notes]", "value": "Anniversaire, gâteau à 21h"],
+                ["click": "form[data-api='PATCH /api/reservations'] button[type=submit]"], ["waitFor": "Anniversaire, gâteau à 21h", "timeout": 10000],
+                ["read": "reservations"],
+                ["go": .string(r + "/reservations?view=semaine&date=2026-11-26")], ["read": "reservations-week"],
                 ["go": .string(r + "/room")], ["fill": "#room-name", "value": "Terrasse"], ["click": "form:has(#room-name) button[type=submit]"],
                 ["waitFor": "Terrasse (0 table(s))", "timeout": 10000],
                 ["fill": "#table-label", "value": "T12"], ["fill": "#table-seats", "value": "4"], ["click": "form:has(#table-label) button[type=submit]"],
@@ -264,6 +272,10 @@ extension Browser {
             #expect(pages["dashboard"]?["text"]?.stringValue?.contains("Les sept derniers jours") == true)
             #expect(pages["not-found"]?["title"] == "Page introuvable — AlloResto")
             #expect(pages["room"]?["text"]?.stringValue?.contains("4 place(s) en tout") == true)
+            let booked = try #require(try await Reservation.query(on: db).filter(\.$customerName == "Durand").first())
+            #expect(booked.partySize == 4 && booked.source == "dashboard" && booked.customerPhone == "+33611111111" && booked.notes == "Anniversaire, gâteau à 21h")
+            let weekText = pages["reservations-week"]?["text"]?.stringValue ?? ""
+            #expect(weekText.contains("Semaine du jeudi 26 novembre") && weekText.contains("1 résa · 4 couv."), "\(weekText.prefix(500))")
             let kitchen = pages["kitchen"]?["text"]?.stringValue ?? ""
             #expect(kitchen.contains("Cuisine du jeudi 26 novembre") && kitchen.contains("13h"), "\(kitchen.prefix(400))")
             #expect(kitchen.contains("à emporter") && kitchen.contains("en préparation"))
