@@ -31,6 +31,13 @@ struct AccountRoutes {
             pages.html(pages.render("reset", ["title": "Nouveau mot de passe", "token": context.parameters.get("token") ?? ""]))
         }
         router.post("/password/reset") { request, context in try await self.reset(request, context: context) }
+        // The logged-in account's own page: change the password (every other session ends).
+        let anyAccount = router.group().add(middleware: AdminGuard(services: services))
+        anyAccount.get("/admin/account") { request, context in
+            let data: [String: Any] = ["title": "Mon compte", "email": context.admin?.email ?? "", "done": request.uri.queryParameters["changed"] != nil]
+            return pages.html(pages.render("account", data))
+        }
+        anyAccount.post("/admin/account/password") { request, context in try await self.changePassword(request, context: context) }
 
         let managers = router.group().add(middleware: ManagerGuard(services: services))
         managers.get("/api/members") { request, context in try await self.members(request, context: context) }
@@ -232,6 +239,49 @@ struct AccountRoutes {
         try await AuditLog.record(restaurantId: nil, actor: email, action: "account.password", detail: "mot de passe changé par lien (sessions fermées)",
                                   now: services.now(), on: db)
         return Response(status: .seeOther, headers: [.location: "/login?reset=1"])
+    }
+
+    struct ChangeForm: Decodable {
+        let _csrf: String?
+        let current: String
+        let password: String
+        let password2: String?
+    }
+
+    /// Changes the logged-in account's password: the current one checked (a session left open cannot be turned
+    /// into a new password), the form's CSRF token checked, this session kept and every other one ended.
+    func changePassword(_ request: Request, context: AppContext) async throws -> Response {
+        guard let me = context.admin else { throw APIError.forbidden("Un compte est nécessaire.") }
+        func again(_ error: String, _ status: HTTPResponse.Status) -> Response {
+            pages.html(pages.render("account", ["title": "Mon compte", "email": me.email, "error": error]), status: status)
+        }
+        guard let form = try? await URLEncodedFormDecoder().decode(ChangeForm.self, from: request, context: context) else {
+            return again("Formulaire incomplet.", .badRequest)
+        }
+        try CSRF.verifyForm(form._csrf, cookie: request.cookies[AdminAccounts.cookieName]?.value ?? "")
+        let throttle = services.loginThrottle
+        // Guessing the current password from an open session is throttled like logins.
+        if let wait = await throttle.retryAfter(email: me.email, ip: context.remoteIP, now: services.now()) {
+            var r = again("Trop d'essais : réessayez dans \(wait) s.", .tooManyRequests)
+            r.headers[.retryAfter] = String(wait)
+            return r
+        }
+        guard let user = try await AdminUser.find(me.userId, on: db),
+              let ok = try await services.passwordHasher.verify(form.current, hash: user.passwordHash) else {
+            throw APIError(.tooManyRequests, code: "busy", "Trop de demandes : réessayez dans un instant.", headers: [.retryAfter: "1"])
+        }
+        guard ok else {
+            _ = await throttle.failed(email: me.email, ip: context.remoteIP, now: services.now())
+            return again("Le mot de passe actuel n'est pas le bon.", .unprocessableContent)
+        }
+        if let problem = Self.passwordProblem(form.password, form.password2) { return again(problem, .unprocessableContent) }
+        guard let hash = try await services.passwordHasher.hash(form.password, cost: services.configuration.bcryptCost) else {
+            throw APIError(.tooManyRequests, code: "busy", "Trop de demandes : réessayez dans un instant.", headers: [.retryAfter: "1"])
+        }
+        try await Accounts.changePassword(userId: me.userId, passwordHash: hash, keepingSession: me.sessionHash, now: services.now(), on: db)
+        try await AuditLog.record(restaurantId: nil, actor: me.email, action: "account.password", detail: "mot de passe changé (autres sessions fermées)",
+                                  now: services.now(), on: db)
+        return Response(status: .seeOther, headers: [.location: "/admin/account?changed=1"])
     }
 
     // MARK: team

@@ -258,8 +258,9 @@ struct BackOfficePages {
 
     func when(_ date: Date?, _ time: RestaurantTime) -> String {
         guard let date else { return "" }
+        // As people say it: "jeudi 26 novembre à 13h05".
         let l = time.local(date)
-        return "\(l.date.description) \(l.time.description)"
+        return "\(l.date.french) à \(l.time.french)"
     }
 
     func messages(_ request: Request, _ context: AppContext) async throws -> Response {

@@ -77,6 +77,40 @@ import Testing
         }
     }
 
+    /// A logged-in account changes its own password: the current one is asked (a wrong one refused and counted),
+    /// the form token is checked, this session stays and every other one ends; the old password stops working.
+    @Test func aSignedInAccountChangesItsPassword() async throws {
+        try await TestApp.with { app, client in
+            #expect(try await AdminAccounts.createOrUpdate(email: "owner@example.com", password: Self.password, cost: 4, on: app.database.db))
+            func login(_ password: String) async throws -> String? {
+                let r = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                 body: ByteBuffer(string: "email=owner%40example.com&password=\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&next=%2Fadmin"))
+                return r.headers[.setCookie]?.split(separator: ";").first.map(String.init)
+            }
+            let here = try #require(try await login(Self.password)), elsewhere = try #require(try await login(Self.password))
+            let page = try await client.execute(uri: "/admin/account", method: .get, headers: [.cookie: here])
+            #expect(page.status == .ok && String(buffer: page.body).contains("owner@example.com"))
+            let html = String(buffer: page.body)
+            let marker = try #require(html.range(of: #"name="_csrf" value=""#))
+            let csrf = String(html[marker.upperBound...].prefix(32))
+            func change(_ fields: String, csrf token: String = csrf) async throws -> TestResponse {
+                try await client.execute(uri: "/admin/account/password", method: .post,
+                                         headers: [.cookie: here, .origin: "http://localhost:3000", .contentType: "application/x-www-form-urlencoded"],
+                                         body: ByteBuffer(string: "_csrf=\(token)&" + fields))
+            }
+            let wrong = try await change("current=pas-le-bon&password=un-nouveau-secret&password2=un-nouveau-secret")
+            #expect(wrong.status == .unprocessableContent && String(buffer: wrong.body).contains("Le mot de passe actuel n"))
+            #expect(try await change("current=\(Self.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&password=court&password2=court").status == .unprocessableContent)
+            #expect(try await change("current=x&password=un-nouveau-secret&password2=un-nouveau-secret", csrf: "forged").status == .forbidden)
+            let done = try await change("current=\(Self.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&password=un-nouveau-secret&password2=un-nouveau-secret")
+            #expect(done.status == .seeOther && done.headers[.location] == "/admin/account?changed=1")
+            #expect(try await client.execute(uri: "/api/admin/me", method: .get, headers: [.cookie: here]).status == .ok, "this session stays")
+            #expect(try await client.execute(uri: "/api/admin/me", method: .get, headers: [.cookie: elsewhere]).status == .unauthorized, "the other one ended")
+            #expect(try await login(Self.password) == nil)
+            #expect(try await login("un-nouveau-secret") != nil)
+        }
+    }
+
     @Test func sessionsExpire() async throws {
         let clock = MutableClock(TestApp.fixedNow)
         try await TestApp.with(now: { clock.now }) { app, client in
