@@ -34,8 +34,25 @@ struct AccountRoutes {
         // The logged-in account's own page: change the password (every other session ends).
         let anyAccount = router.group().add(middleware: AdminGuard(services: services))
         anyAccount.get("/admin/account") { request, context in
-            let data: [String: Any] = ["title": "Mon compte", "email": context.admin?.email ?? "", "done": request.uri.queryParameters["changed"] != nil]
+            let me = context.admin
+            var user: AdminUser?
+            if let me { user = try await AdminUser.find(me.userId, on: db) }
+            let q = request.uri.queryParameters
+            let data: [String: Any] = [
+                "title": "Mon compte", "email": me?.email ?? "", "done": q["changed"] != nil, "verified": user?.emailVerifiedAt != nil,
+                "sent": q["sent"] != nil, "mail": services.mailer != nil,
+            ]
             return pages.html(pages.render("account", data))
+        }
+        anyAccount.post("/admin/account/verify") { request, context in try await self.sendVerification(request, context: context) }
+        router.get("/verify/:token") { _, context in
+            do {
+                let email = try await Accounts.verifyEmail(context.parameters.get("token") ?? "", now: services.now(), on: db)
+                try await AuditLog.record(restaurantId: nil, actor: email, action: "account.verify", detail: "adresse e-mail vérifiée", now: services.now(), on: db)
+                return pages.html(pages.render("verified", ["title": "Adresse vérifiée", "email": email]))
+            } catch let e as Accounts.LinkError {
+                return pages.html(pages.render("verified", ["title": "Lien inutilisable", "invalid": e.description]), status: .notFound)
+            }
         }
         anyAccount.post("/admin/account/password") { request, context in try await self.changePassword(request, context: context) }
 
@@ -239,6 +256,30 @@ struct AccountRoutes {
         try await AuditLog.record(restaurantId: nil, actor: email, action: "account.password", detail: "mot de passe changé par lien (sessions fermées)",
                                   now: services.now(), on: db)
         return Response(status: .seeOther, headers: [.location: "/login?reset=1"])
+    }
+
+    struct VerifyForm: Decodable { let _csrf: String? }
+
+    /// Mails the signed-in account a link proving the address is theirs (single use, 7 days). Without SMTP there
+    /// is no mail to prove anything with: the page says so.
+    func sendVerification(_ request: Request, context: AppContext) async throws -> Response {
+        guard let me = context.admin else { throw APIError.forbidden("Un compte est nécessaire.") }
+        let form = try? await URLEncodedFormDecoder().decode(VerifyForm.self, from: request, context: context)
+        try CSRF.verifyForm(form?._csrf, cookie: request.cookies[AdminAccounts.cookieName]?.value ?? "")
+        guard let mailer = services.mailer else {
+            return pages.html(pages.render("account", ["title": "Mon compte", "email": me.email, "error": "Aucun serveur d'envoi de mails n'est configuré (SMTP_URL) : la vérification est impossible pour l'instant."]),
+                              status: .serviceUnavailable)
+        }
+        let secret = try await Accounts.issue(.verify, email: me.email, createdBy: me.email, now: services.now(), on: db)
+        let link = url("/verify/\(secret)")
+        do {
+            try await mailer.send(MailMessage(to: me.email, subject: "Vérifiez votre adresse AlloResto",
+                                              text: "Bonjour,\n\nPour confirmer que cette adresse est bien la vôtre, ouvrez ce lien (valable 7 jours, une seule fois) :\n\(link)\n\nAlloResto"))
+        } catch {
+            services.logger.error("verification mail failed", metadata: ["error": "\(error)"])
+            return pages.html(pages.render("account", ["title": "Mon compte", "email": me.email, "error": "Le mail n'a pas pu partir : réessayez plus tard."]), status: .badGateway)
+        }
+        return Response(status: .seeOther, headers: [.location: "/admin/account?sent=1"])
     }
 
     struct ChangeForm: Decodable {

@@ -140,6 +140,18 @@ public enum Accounts {
         }
     }
 
+    /// Uses a verification link: the account with the link's address is marked verified (once; the link is spent).
+    /// Returns the address.
+    public static func verifyEmail(_ secret: String, now: Date, on db: any Database) async throws -> String {
+        try await db.transaction { tx in
+            let t = try await claim(secret, kind: .verify, now: now, on: tx)
+            guard let user: AdminUser = try await AdminUser.query(on: tx).filter(\.$email == t.email).first() else { throw LinkError.unknown }
+            user.emailVerifiedAt = user.emailVerifiedAt ?? now
+            try await user.save(on: tx)
+            return t.email
+        }
+    }
+
     /// Changes an account's password (knowing the old one was checked by the caller): every *other* session ends.
     public static func changePassword(userId: UUID, passwordHash: String, keepingSession sessionHash: String?, now: Date, on db: any Database) async throws {
         try await db.transaction { tx in

@@ -44,10 +44,18 @@ struct SMTPSink {
     }
 
     /// The messages received so far, decoded (headers and the text body), oldest first.
+    /// The order a message arrived in, from its Maildir name (`<seconds>.M<µs>P<pid>Q<counter>.<host>`, Python's):
+    /// the microseconds are not zero-padded, so the names do not sort; the delivery counter does.
+    static func arrival(_ name: String) -> (Int, Int) {
+        let seconds = Int(name.prefix { $0.isNumber }) ?? 0
+        let counter = name.range(of: "Q").map { Int(name[$0.upperBound...].prefix { $0.isNumber }) ?? 0 } ?? 0
+        return (seconds, counter)
+    }
+
     func messages() -> [(to: String, subject: String, text: String)] {
         let new = maildir.appendingPathComponent("new")
         let files = ((try? FileManager.default.contentsOfDirectory(at: new, includingPropertiesForKeys: [.creationDateKey])) ?? [])
-            .sorted { ($0.lastPathComponent) < ($1.lastPathComponent) }
+            .sorted { Self.arrival($0.lastPathComponent) < Self.arrival($1.lastPathComponent) }
         return files.compactMap { file in
             guard let raw = try? String(contentsOf: file, encoding: .utf8) else { return nil }
             let parts = raw.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n")
@@ -96,6 +104,10 @@ extension Process {
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+        if method == .POST, let u = URL(string: url), let scheme = u.scheme, let host = u.host {
+            // What a browser sends with a form of the page's own origin.
+            request.headers.add(name: "Origin", value: "\(scheme)://\(host)" + (u.port.map { ":\($0)" } ?? ""))
+        }
         if method == .POST {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             let body = fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
@@ -201,6 +213,36 @@ extension Process {
 
     /// STARTTLS (RFC 3207) with the server's certificate checked against a private CA file (`?ca=`): the mail
     /// arrives; the same server without the CA is refused (no mail, the invitation answers 502, nothing half-done).
+    /// An account made by the command line (unverified) proves its address from "Mon compte": a mailed link,
+    /// single use; the form needs the session's token.
+    @Test(.enabled(if: SMTPSink.available)) func anAccountVerifiesItsAddressByMail() async throws {
+        let sink = try await SMTPSink.start()
+        defer { sink.stop() }
+        try await TestApp.live(configure: {
+            $0.bcryptCost = 4
+            $0.smtp = try? SMTPSettings.parse("smtp://127.0.0.1:\(sink.port)?tls=none&from=no-reply@alloresto.test")
+        }) { app, base in
+            _ = try await AdminAccounts.createOrUpdate(email: "chef@luigi.test", password: "un mot de passe solide", cost: 4, on: app.database.db)
+            #expect(try await Accounts.account(email: "chef@luigi.test", on: app.database.db)?.emailVerifiedAt == nil)
+            let cookie = try await Browser.login(base: base, email: "chef@luigi.test", password: "un mot de passe solide")
+            let page = try await Self.form(.GET, base + "/admin/account", [:], cookie: cookie)
+            #expect(page.0 == 200 && page.2.contains("Adresse non vérifiée"))
+            let marker = try #require(page.2.range(of: #"name="_csrf" value=""#))
+            let csrf = String(page.2[marker.upperBound...].prefix(32))
+            #expect(try await Self.form(.POST, base + "/admin/account/verify", ["_csrf": "forged"], cookie: cookie).0 == 403)
+            let sent = try await Self.form(.POST, base + "/admin/account/verify", ["_csrf": csrf], cookie: cookie)
+            #expect(sent.0 == 303 && sent.1 == "/admin/account?sent=1")
+            let mail = try #require(await sink.awaitMessages(1).last)
+            #expect(mail.to.contains("chef@luigi.test") && mail.subject == "Vérifiez votre adresse AlloResto")
+            let path = try #require(Self.link(in: mail.text, "/verify/"))
+            let done = try await Self.form(.GET, base + path, [:])
+            #expect(done.0 == 200 && done.2.contains("est vérifiée"))
+            #expect(try await Accounts.account(email: "chef@luigi.test", on: app.database.db)?.emailVerifiedAt != nil)
+            #expect(try await Self.form(.GET, base + path, [:]).0 == 404, "single use")
+            #expect(try await Self.form(.GET, base + "/admin/account", [:], cookie: cookie).2.contains("(adresse vérifiée)"))
+        }
+    }
+
     @Test(.enabled(if: SMTPSink.available)) func mailGoesOverSTARTTLSWithTheCertificateChecked() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
