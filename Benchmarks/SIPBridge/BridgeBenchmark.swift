@@ -79,7 +79,7 @@ struct BridgeRun {
                 p99 \(m.inviteToAnswerMs.p99) ms
                   CPU over the run: bridge \(String(format: "%.0f", bridgeCPU / seconds * 100)) %, sipp \(String(format: "%.0f", sippCPU / seconds * 100)) %, \
                 workers + sink \(String(format: "%.0f", selfCPU / seconds * 100)) % (of one core; 2 cores = 200 %)
-                  bridge CPU per call: \(String(format: "%.2f", coreMsPerCallSecond)) core-ms per call-second                 (\(String(format: "%.2f", bridgeCPU)) CPU s over \(String(format: "%.0f", callSeconds)) call-seconds)
+                  bridge CPU per call: \(String(format: "%.2f", coreMsPerCallSecond)) core-ms per call-second (\(String(format: "%.2f", bridgeCPU)) CPU s over \(String(format: "%.0f", callSeconds)) call-seconds)
                 """
         }
     }
