@@ -239,7 +239,8 @@ struct BackOfficePages {
         }
         let list: [[String: Any]] = rows.map { row in
             let next = ReservationBook.transitions[row.status] ?? []
-            return ["time": time.local(row.reservationTime).time.description, "name": row.customerName ?? "", "party": row.partySize,
+            return ["time": time.local(row.reservationTime).time.description, "date": time.local(row.reservationTime).date.description,
+                    "name": row.customerName ?? "", "party": row.partySize,
                     "phone": row.customerPhone ?? "", "status": Self.reservationLabels[row.status] ?? row.status, "notes": row.notes ?? "",
                     "id": row.id!.uuidString.lowercased(),
                     "actions": Self.reservationActions.filter { next.contains($0.status) }.map { a in

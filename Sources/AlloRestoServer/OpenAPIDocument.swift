@@ -139,8 +139,10 @@ enum OpenAPIDocument {
                     "reservationTime": str("ISO (from check_availability) or local HH:MM"), "reservationDate": str("With HH:MM: YYYY-MM-DD, demain, a weekday"),
                     "seatingPreference": str(""), "serviceId": str(""), "offerId": str(""), "notes": str(""),
                 ]) { $1 }, required: ["restaurantId", "partySize", "reservationTime"])),
-                "patch": op("cancel_reservation (status cancelled; the caller's own when a phone is given) or a restaurant-side status change", tag: "tools", body: obj(rid.merging([
+                "patch": op("cancel_reservation (status cancelled; the caller's own when a phone is given), a restaurant-side status change, or (restaurant side, no status) an edit: name, phone, notes, and a move to another time, date or party size checked like a new booking (refusals full, no_service, too_soon, not_movable…)", tag: "tools", body: obj(rid.merging([
                     "id": str("Reservation id"), "status": str("cancelled (default) | confirmed | seated | completed | no_show"), "callerPhone": str("Must be the reservation's"),
+                    "customerName": str("Edit"), "customerPhone": str("Edit"), "notes": str("Edit"), "partySize": int("Move: 1…100"),
+                    "reservationTime": str("Move: local HH:MM (24-hour clock) or ISO"), "reservationDate": str("Move: local YYYY-MM-DD"),
                 ]) { $1 }, required: ["id"]), security: agentOrManager),
                 "get": op("The restaurant's reservations of a local day", tag: "restaurant", params: [restaurantIdQuery, query("date", "Local YYYY-MM-DD (default today)"), query("days", "1…62"), query("status", "Comma-separated statuses")], security: restaurantSide),
             ],

@@ -65,7 +65,8 @@ struct ReservationRoutes {
         let open = t.reservations.schedule
         guard let wanted = try RequestedTime.resolve(
             time: timeText, date: body.string("reservationDate", "reservation_date", "date"), clock: t.reservations.time, now: now, grace: 0,
-            serviceable: { open.isOpen(at: $0) })
+            // A caller's "10h" may mean 22h (the hours decide); a time typed in the back office is on the 24-hour clock.
+            serviceable: byAgent ? { open.isOpen(at: $0) } : nil)
         else {
             throw APIError(.unprocessableContent, code: "missing_time", "Le champ reservationTime (heure HH:MM ou ISO) est obligatoire.")
         }
@@ -134,8 +135,8 @@ struct ReservationRoutes {
         guard let id = try body.uuid("id", "reservationId", "reservation_id") else {
             throw APIError(.unprocessableContent, code: "missing_id", "Le champ id de la réservation est obligatoire.")
         }
-        // A person editing the booking's details (no status): name, phone, notes.
-        if !byAgent, body.string("status") == nil, ["customerName", "customerPhone", "notes"].contains(where: { body.fields[$0] != nil }) {
+        // A person editing the booking (no status): name, phone, notes, and its time or party size.
+        if !byAgent, body.string("status") == nil, Self.editable.contains(where: { body.fields[$0] != nil }) {
             return try await edit(id: id, body: body, template: t, request: request)
         }
         let status = body.string("status")?.lowercased() ?? "cancelled"
@@ -165,33 +166,69 @@ struct ReservationRoutes {
         }
     }
 
-    /// Changes a booking's name, phone or notes (what the back office edits; the time and party go through a new
-    /// booking, which checks the room again).
+    /// The fields a person may change on a booking without touching its status.
+    static let editable = ["customerName", "customerPhone", "notes", "reservationTime", "reservationDate", "partySize"]
+
+    /// Changes a booking's name, phone or notes, and moves it to another time or party size under the booking
+    /// rules (service, advance, capacity without counting itself: `ReservationBook.move`). A refusal changes
+    /// nothing, the details included.
     func edit(id: UUID, body: ToolBody, template t: SessionTemplate, request: Request) async throws -> Response {
-        guard let row = try await Reservation.query(on: services.database.db).filter(\.$id == id).filter(\.$restaurant.$id == t.restaurant.id).first() else {
+        guard var row = try await Reservation.query(on: services.database.db).filter(\.$id == id).filter(\.$restaurant.$id == t.restaurant.id).first() else {
             throw APIError.notFound("reservation_not_found", "Réservation introuvable pour ce restaurant.")
         }
+        // The details first: a refused one changes nothing, the time included.
+        var name = row.customerName, phone = row.customerPhone, notes = row.notes
         if body.fields["customerName"] != nil {
-            let name = body.string("customerName")
+            name = body.string("customerName")
             if let name, name.count > 200 { throw ToolBody.invalid("customerName", "un nom de 200 caractères au plus") }
-            row.customerName = name
         }
         if body.fields["customerPhone"] != nil {
+            phone = nil
             if let raw = body.string("customerPhone") {
-                guard let phone = PhoneNumber.normalize(raw, defaultCountry: t.restaurant.country) else { throw ToolBody.invalid("customerPhone", "un numéro de téléphone") }
-                row.customerPhone = phone
-            } else {
-                row.customerPhone = nil
+                guard let normalized = PhoneNumber.normalize(raw, defaultCountry: t.restaurant.country) else { throw ToolBody.invalid("customerPhone", "un numéro de téléphone") }
+                phone = normalized
             }
         }
         if body.fields["notes"] != nil {
-            let notes = body.string("notes")
+            notes = body.string("notes")
             if let notes, notes.count > 1000 { throw ToolBody.invalid("notes", "une note de 1000 caractères au plus") }
-            row.notes = notes
         }
+        let before = (time: row.reservationTime, party: row.partySize)
+        let party = try body.int("partySize", in: 0...100_000) ?? row.partySize
+        let now = services.now()
+        let clock = t.reservations.time
+        // The form sends the time and date it shows: unchanged, they are not read again (a booking of an hour
+        // ago keeps its time when only its notes change).
+        let current = clock.local(row.reservationTime)
+        let timeText = body.string("reservationTime") ?? current.time.description
+        let dateText = body.string("reservationDate") ?? current.date.description
+        var wanted = row.reservationTime
+        if timeText != current.time.description || dateText != current.date.description {
+            // Typed by a person on the 24-hour clock: "10:00" is ten in the morning, not read as 22h.
+            wanted = try RequestedTime.resolve(time: timeText, date: dateText, clock: clock, now: now, grace: 0) ?? row.reservationTime
+        }
+        if wanted != before.time || party != before.party {
+            let slot: ReservationSlot
+            switch t.reservations.slot(at: wanted, partySize: party, now: now) {
+            case .failure(let refusal): return try ToolResponse.refusal(refusal)
+            case .success(let s): slot = s
+            }
+            switch try await ReservationBook.move(id: id, restaurantId: t.restaurant.id, to: slot, partySize: party, now: now, on: services.database.db) {
+            case .failure(let refusal): return try ToolResponse.refusal(refusal)
+            case .success(let moved): row = moved
+            }
+        }
+        row.customerName = name
+        row.customerPhone = phone
+        row.notes = notes
         try await row.save(on: services.database.db)
         let actor = (try? await Manager.resolve(request, services: services))??.actor ?? "?"
-        await services.audit(t.restaurant.id, by: actor, "reservation.edit", "réservation de \(row.customerName ?? "?") modifiée")
+        var what = "réservation de \(row.customerName ?? "?") modifiée"
+        if row.reservationTime != before.time || row.partySize != before.party {
+            let was = clock.local(before.time), now = clock.local(row.reservationTime)
+            what += " : \(was.date.french) \(was.time.french), \(before.party) pers. → \(now.date.french) \(now.time.french), \(row.partySize) pers."
+        }
+        await services.audit(t.restaurant.id, by: actor, "reservation.edit", what)
         return ToolResponse.value(.object(["success": true, "reservation": Self.out(row, clock: t.reservations.time, services: t.services)]))
     }
 

@@ -81,6 +81,38 @@ public enum ReservationBook {
         return .success(row)
     }
 
+    /// Moves a booking still to come (`pending` or `confirmed`) to another slot or party size, if the seats are
+    /// there without counting the booking itself: the restaurant is locked, the seats counted and the row updated
+    /// in one transaction, as `create` does. Refusals: `reservation_not_found`, `not_movable` (seated, over,
+    /// cancelled), `full`.
+    public static func move(
+        id: UUID, restaurantId: UUID, to slot: ReservationSlot, partySize: Int, now: Date, on db: any Database
+    ) async throws -> Result<Reservation, Refusal> {
+        try await db.transaction { tx in
+            try await RestaurantLock.lock(restaurantId, on: tx)
+            guard let row = try await Reservation.query(on: tx).filter(\.$id == id).filter(\.$restaurant.$id == restaurantId).first() else {
+                return .failure(Refusal("reservation_not_found", "Réservation introuvable pour ce restaurant."))
+            }
+            guard ["pending", "confirmed"].contains(row.status) else {
+                return .failure(Refusal("not_movable", "Une réservation \(row.status) ne peut plus changer d'heure ni de couverts."))
+            }
+            let others = try await seatsTaken(restaurantId: restaurantId, start: slot.start, end: slot.end, on: tx)
+            let overlapsItself = row.reservationTime < slot.end && row.endTime > slot.start
+            let left = max(0, slot.capacity - (others - (overlapsItself ? row.partySize : 0)))
+            guard partySize <= left else {
+                return .failure(Refusal("full", left == 0
+                    ? "C'est complet à cette heure-là."
+                    : "Il ne reste que \(left) place\(left > 1 ? "s" : "") à cette heure-là, pas assez pour \(partySize) personnes."))
+            }
+            row.reservationTime = slot.start
+            row.endTime = slot.end
+            row.partySize = partySize
+            row.serviceId = slot.service?.id
+            try await row.save(on: tx)
+            return .success(row)
+        }
+    }
+
     /// Status moves that make sense; `cancelled`, `completed` and `no_show` are final.
     public static let transitions: [String: Set<String>] = [
         "pending": ["confirmed", "seated", "cancelled", "no_show"],

@@ -231,6 +231,8 @@ extension Browser {
                 ["fill": "#new-name", "value": "Durand"], ["fill": "#new-phone", "value": "06 11 11 11 11"],
                 ["click": "form:has(#new-time) button[type=submit]"], ["waitFor": "Durand", "timeout": 10000],
                 ["fill": "form[data-api='PATCH /api/reservations'] [name=notes]", "value": "Anniversaire, gâteau à 21h"],
+                ["fill": "form[data-api='PATCH /api/reservations'] [name=reservationTime]", "value": "20:30"],
+                ["fill": "form[data-api='PATCH /api/reservations'] [name=partySize]", "value": "5"],
                 ["click": "form[data-api='PATCH /api/reservations'] button[type=submit]"], ["waitFor": "Anniversaire, gâteau à 21h", "timeout": 10000],
                 ["read": "reservations"],
                 ["go": .string(r + "/reservations?view=semaine&date=2026-11-26")], ["read": "reservations-week"],
@@ -273,9 +275,10 @@ extension Browser {
             #expect(pages["not-found"]?["title"] == "Page introuvable — AlloResto")
             #expect(pages["room"]?["text"]?.stringValue?.contains("4 place(s) en tout") == true)
             let booked = try #require(try await Reservation.query(on: db).filter(\.$customerName == "Durand").first())
-            #expect(booked.partySize == 4 && booked.source == "dashboard" && booked.customerPhone == "+33611111111" && booked.notes == "Anniversaire, gâteau à 21h")
+            #expect(booked.partySize == 5 && booked.source == "dashboard" && booked.customerPhone == "+33611111111" && booked.notes == "Anniversaire, gâteau à 21h")
+            #expect(RestaurantTime(identifier: "Europe/Paris").local(booked.reservationTime).time.description == "20:30")
             let weekText = pages["reservations-week"]?["text"]?.stringValue ?? ""
-            #expect(weekText.contains("Semaine du jeudi 26 novembre") && weekText.contains("1 résa · 4 couv."), "\(weekText.prefix(500))")
+            #expect(weekText.contains("Semaine du jeudi 26 novembre") && weekText.contains("1 résa · 5 couv."), "\(weekText.prefix(500))")
             let kitchen = pages["kitchen"]?["text"]?.stringValue ?? ""
             #expect(kitchen.contains("Cuisine du jeudi 26 novembre") && kitchen.contains("13h"), "\(kitchen.prefix(400))")
             #expect(kitchen.contains("à emporter") && kitchen.contains("en préparation"))

@@ -117,6 +117,76 @@ import Testing
         }
     }
 
+    /// The restaurant moves a booking (time, party size) under the booking rules, counting the seats without the
+    /// booking itself; a refusal changes nothing (the details sent with it included); a booking of an hour ago keeps
+    /// its time when only its notes change; a seated one does not move; the audit log says from what to what.
+    @Test(arguments: TestDatabases.kinds)
+    func aBookingIsMovedUnderTheSameRules(_ kind: String) async throws {
+        try await TestApp.with(kind) { app, client throws in
+            func managed(_ method: HTTPRequest.Method, _ fields: JSONValue) async throws -> TestResponse {
+                var body = fields.objectValue ?? [:]
+                body["restaurantId"] = .string(app.id)
+                return try await client.execute(uri: "/api/reservations", method: method, headers: app.manager + [.contentType: "application/json"],
+                                                body: ByteBuffer(bytes: JSONWriter.encoded(JSONValue.object(body))))
+            }
+            let clock = RestaurantTime(identifier: "Europe/Paris")
+            func at(_ date: String, _ time: String) -> Date { clock.instant(LocalDate(iso: date)!, TimeOfDay(parsing: time)!) }
+            func insert(_ size: Int, _ start: Date, status: String = "confirmed") async throws -> String {
+                let r = Reservation()
+                r.$restaurant.id = app.restaurantId
+                r.partySize = size
+                r.reservationTime = start
+                r.endTime = start.addingTimeInterval(105 * 60)
+                r.status = status
+                r.source = "dashboard"
+                try await r.create(on: app.database.db)
+                return r.id!.uuidString.lowercased()
+            }
+            // Dinner at 20:00: 44 covers booked by others, Marie's 4 by the restaurant (48 of 50).
+            for size in [10, 10, 10, 10, 4] { _ = try await insert(size, at("2026-11-26", "20:00")) }
+            let created = try await managed(.post, ["partySize": 4, "reservationTime": "20:00", "customerName": "Marie"])
+            #expect(created.status == .created)
+            let id = try #require(try created.json()["reservation"]?["id"])
+
+            // 6 fits (the 4 already hers are counted once), 7 does not.
+            let six = try await managed(.patch, ["id": id, "partySize": 6, "reservationTime": "20:00", "reservationDate": "2026-11-26"]).json()
+            #expect(six["success"] == true && six["reservation"]?["partySize"] == 6, "\(six)")
+            let seven = try await managed(.patch, ["id": id, "partySize": 7, "notes": "anniversaire"]).json()
+            #expect(seven["success"] == false && seven["code"] == "full", "\(seven)")
+            #expect(seven["error"] == "Il ne reste que 6 places à cette heure-là, pas assez pour 7 personnes.")
+            // Later the same evening, where it still overlaps itself: moved, with a new end.
+            let later = try await managed(.patch, ["id": id, "reservationTime": "21:30", "reservationDate": "2026-11-26"]).json()
+            #expect(later["success"] == true && later["reservation"]?["time"] == "21:30" && later["reservation"]?["partySize"] == 6, "\(later)")
+            #expect(later["reservation"]?["endTime"] == .string(at("2026-11-26", "21:30").addingTimeInterval(105 * 60).formatted(.iso8601)))
+            // Between services, or in the past: refused, and the name sent along is not saved either.
+            let between = try await managed(.patch, ["id": id, "reservationTime": "16:00", "customerName": "Marie-Claire"]).json()
+            #expect(between["code"] == "no_service", "\(between)")
+            let past = try await managed(.patch, ["id": id, "reservationTime": "10:00", "reservationDate": "2026-11-26"])
+            let pastBody = try past.json()
+            #expect(past.status == .unprocessableContent && pastBody["code"] == "time_past", "\(pastBody)")
+            let found: Reservation? = try await Reservation.query(on: app.database.db).filter(\.$id == UUID(uuidString: id.stringValue!)!).first()
+            let row = try #require(found)
+            #expect(row.customerName == "Marie" && row.partySize == 6 && row.reservationTime == at("2026-11-26", "21:30") && row.notes == nil, "\(row.customerName ?? "") \(row.partySize) \(row.reservationTime)")
+            // Tomorrow's lunch, by the date field alone (the time kept): Friday has a lunch service.
+            let friday = try await managed(.patch, ["id": id, "reservationDate": "2026-11-27", "reservationTime": "12:30"]).json()
+            #expect(friday["success"] == true && friday["reservation"]?["date"] == "2026-11-27" && friday["reservation"]?["serviceName"] == "Déjeuner", "\(friday)")
+
+            // Lunch of an hour ago, its notes changed from the form (which sends the time it shows): kept as is.
+            let noon = try await insert(2, at("2026-11-26", "12:00"))
+            let notes = try await managed(.patch, ["id": .string(noon), "reservationTime": "12:00", "reservationDate": "2026-11-26", "partySize": 2,
+                                                   "notes": "table 4"]).json()
+            #expect(notes["success"] == true && notes["reservation"]?["notes"] == "table 4" && notes["reservation"]?["time"] == "12:00", "\(notes)")
+            // Seated: no longer moved.
+            let seated = try await insert(2, at("2026-11-26", "20:00"), status: "seated")
+            let moveSeated = try await managed(.patch, ["id": .string(seated), "partySize": 3]).json()
+            #expect(moveSeated["code"] == "not_movable", "\(moveSeated)")
+
+            let audit: [AuditEntry] = try await AuditEntry.query(on: app.database.db).filter(\.$action == "reservation.edit").all()
+            #expect(audit.contains { $0.detail.contains("jeudi 26 novembre 20h, 4 pers. → jeudi 26 novembre 20h, 6 pers.") }, "\(audit.map(\.detail))")
+            #expect(audit.contains { $0.detail.contains("→ vendredi 27 novembre 12h30, 6 pers.") })
+        }
+    }
+
     /// 50 callers at once for the last 4 seats: exactly two parties of 2 get them, never more.
     @Test(arguments: TestDatabases.kinds)
     func fiftyConcurrentRequestsForTheLastSeatsNeverOverbook(_ kind: String) async throws {
