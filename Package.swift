@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "alloresto", targets: ["alloresto"]),
+        .library(name: "WireFormats", targets: ["WireFormats"]),
         .library(name: "AlloRestoCore", targets: ["AlloRestoCore"]),
         .library(name: "AlloRestoStore", targets: ["AlloRestoStore"]),
         .library(name: "AlloRestoServer", targets: ["AlloRestoServer"]),
@@ -31,7 +32,9 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        .target(name: "AlloRestoCore"),
+        // JSON reader/writer, checked numbers and phone numbers: shared by the restaurant domain and the SIP bridge.
+        .target(name: "WireFormats"),
+        .target(name: "AlloRestoCore", dependencies: ["WireFormats"]),
         .target(
             name: "AlloRestoStore",
             dependencies: [
@@ -93,7 +96,7 @@ let package = Package(
         .target(
             name: "SIPBridge",
             dependencies: [
-                "SIPCore", "RedisClient", "AlloRestoCore",
+                "SIPCore", "RedisClient", "WireFormats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -162,7 +165,7 @@ let package = Package(
         .executableTarget(
             name: "SIPBridgeBenchmark",
             dependencies: [
-                "SIPBridge", "SIPCore", "RedisClient", "AlloRestoCore", "AlloRestoTestSupport",
+                "SIPBridge", "SIPCore", "RedisClient", "WireFormats", "AlloRestoTestSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,4 +1,4 @@
-import AlloRestoCore
+import WireFormats
 import AlloRestoTestSupport
 import AsyncHTTPClient
 @preconcurrency import Benchmark

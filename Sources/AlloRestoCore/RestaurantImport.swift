@@ -186,6 +186,17 @@ private struct Reader {
         number(o, key, path, min: min, max: max).flatMap { Money.minor(fromDecimal: $0, currency: currency) }
     }
 
+    /// The same readers with a setting's domain (`SettingLimits`).
+    mutating func number(_ o: [String: JSONValue], _ key: String, _ path: String, _ range: ClosedRange<Double>) -> Double? {
+        number(o, key, path, min: range.lowerBound, max: range.upperBound)
+    }
+    mutating func integer(_ o: [String: JSONValue], _ key: String, _ path: String, _ range: ClosedRange<Int>) -> Int? {
+        integer(o, key, path, min: range.lowerBound, max: range.upperBound)
+    }
+    mutating func money(_ o: [String: JSONValue], _ key: String, _ path: String, _ range: ClosedRange<Double>, currency: String) -> Int? {
+        money(o, key, path, min: range.lowerBound, max: range.upperBound, currency: currency)
+    }
+
     mutating func bool(_ o: [String: JSONValue], _ key: String, _ path: String) -> Bool? {
         switch o[key] {
         case nil, .null?: return nil
@@ -285,11 +296,11 @@ private struct Reader {
         if let d = object(r, "delivery", p) {
             let dp = "\(p).delivery"
             profile.deliveryEnabled = bool(d, "enabled", dp) ?? false
-            profile.deliveryRadiusKm = number(d, "radius_km", dp, min: 0, max: 200)
-            profile.deliveryFeeMinor = money(d, "fee", dp, min: 0, max: 1000, currency: currency) ?? 0
-            profile.deliveryFreeAboveMinor = money(d, "free_above", dp, min: 0, max: 100_000, currency: currency)
-            profile.minOrderAmountMinor = money(d, "min_order", dp, min: 0, max: 100_000, currency: currency) ?? 0
-            profile.avgPrepTimeMin = integer(d, "avg_prep_time_min", dp, min: 1, max: 240) ?? profile.avgPrepTimeMin
+            profile.deliveryRadiusKm = number(d, "radius_km", dp, SettingLimits.deliveryRadiusKm)
+            profile.deliveryFeeMinor = money(d, "fee", dp, SettingLimits.deliveryFee, currency: currency) ?? 0
+            profile.deliveryFreeAboveMinor = money(d, "free_above", dp, SettingLimits.orderAmount, currency: currency)
+            profile.minOrderAmountMinor = money(d, "min_order", dp, SettingLimits.orderAmount, currency: currency) ?? 0
+            profile.avgPrepTimeMin = integer(d, "avg_prep_time_min", dp, SettingLimits.avgPrepTimeMin) ?? profile.avgPrepTimeMin
             _ = integer(d, "estimated_delivery_min", dp, min: 0, max: 240)
             if profile.deliveryEnabled && profile.deliveryRadiusKm == nil {
                 fail("\(dp).radius_km", "is required when delivery is enabled")
@@ -318,10 +329,10 @@ private struct Reader {
         if let res = object(r, "reservation", p) {
             let rp = "\(p).reservation"
             profile.reservationEnabled = bool(res, "enabled", rp) ?? false
-            profile.totalSeats = integer(res, "total_seats", rp, min: 1, max: 5000)
-            profile.avgMealDurationMin = integer(res, "avg_meal_duration_min", rp, min: 15, max: 600) ?? profile.avgMealDurationMin
-            profile.minReservationAdvanceMin = integer(res, "min_advance_min", rp, min: 0, max: 10080) ?? profile.minReservationAdvanceMin
-            profile.maxReservationAdvanceDays = integer(res, "max_advance_days", rp, min: 0, max: 365) ?? profile.maxReservationAdvanceDays
+            profile.totalSeats = integer(res, "total_seats", rp, SettingLimits.totalSeats)
+            profile.avgMealDurationMin = integer(res, "avg_meal_duration_min", rp, SettingLimits.avgMealDurationMin) ?? profile.avgMealDurationMin
+            profile.minReservationAdvanceMin = integer(res, "min_advance_min", rp, SettingLimits.minReservationAdvanceMin) ?? profile.minReservationAdvanceMin
+            profile.maxReservationAdvanceDays = integer(res, "max_advance_days", rp, SettingLimits.maxReservationAdvanceDays) ?? profile.maxReservationAdvanceDays
         }
         if let t = object(r, "transfer", p) {
             let tp = "\(p).transfer"

@@ -196,8 +196,7 @@ struct BackOfficePages {
         ])
     }
 
-    static let flow = ["pending", "confirmed", "preparing", "ready", "delivering", "completed", "cancelled"]
-    static func statusOrder(_ a: String, _ b: String) -> Bool { (flow.firstIndex(of: a) ?? 99) < (flow.firstIndex(of: b) ?? 99) }
+    static func statusOrder(_ a: String, _ b: String) -> Bool { OrderStatus.precedes(a, b) }
 
     static let reservationLabels = ["pending": "en attente", "confirmed": "confirmée", "seated": "installée", "completed": "terminée", "cancelled": "annulée", "no_show": "absent"]
 

@@ -50,9 +50,9 @@ struct FaqRoutes {
         let phone = body.string("callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
         let now = services.now()
         let keys = IdempotencyLedger.keys(
-            callId: body.string("callId", "call_id"), restaurantId: r.id, phone: phone, tool: "log_new_faq",
+            callId: body.string("callId", "call_id"), restaurantId: r.id, phone: phone, tool: ToolName.logNewFaq.rawValue,
             digest: IdempotencyLedger.digest(Data(key.utf8)), now: now)
-        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: "log_new_faq", on: services.database.db) { tx in
+        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: ToolName.logNewFaq.rawValue, on: services.database.db) { tx in
             let existing = try await Faq.query(on: tx).filter(\.$restaurant.$id == r.id).filter(\.$questionKey == key).first()
             let faq = existing ?? Faq()
             if existing == nil {

@@ -55,9 +55,9 @@ struct MessageRoutes {
         let name = body.string("callerName", "caller_name")
         let category = body.string("category")?.lowercased()
         let keys = IdempotencyLedger.keys(
-            callId: callId, restaurantId: r.id, phone: phone, tool: "leave_message",
+            callId: callId, restaurantId: r.id, phone: phone, tool: ToolName.leaveMessage.rawValue,
             digest: IdempotencyLedger.digest(Data(content.utf8)), now: services.now())
-        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: "leave_message", on: services.database.db) { tx in
+        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: ToolName.leaveMessage.rawValue, on: services.database.db) { tx in
             let m = Message()
             m.$restaurant.id = r.id
             m.callerPhone = phone

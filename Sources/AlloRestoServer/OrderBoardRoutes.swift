@@ -13,16 +13,10 @@ struct OrderBoardRoutes {
         router.patch("/api/orders") { request, context in try await self.update(request, context: context) }
     }
 
-    /// Allowed moves: forward through the kitchen, or cancellation before completion; never back from an end state.
-    static let transitions: [String: Set<String>] = [
-        "pending": ["confirmed", "preparing", "cancelled"],
-        "confirmed": ["preparing", "ready", "cancelled"],
-        "preparing": ["ready", "delivering", "completed", "cancelled"],
-        "ready": ["delivering", "completed", "cancelled"],
-        "delivering": ["completed"],
-        "completed": [],
-        "cancelled": [],
-    ]
+    /// Allowed moves by stored status (`OrderStatus.next`).
+    static let transitions: [String: Set<String>] = Dictionary(uniqueKeysWithValues: OrderStatus.allCases.map { s in
+        (s.rawValue, Set(s.next.map(\.rawValue)))
+    })
 
     struct LineOut: Encodable {
         let name: String
@@ -104,7 +98,7 @@ struct OrderBoardRoutes {
         var query = Order.query(on: services.database.db).filter(\.$restaurant.$id == r.id)
         if let s = q["status"].map(String.init) {
             let statuses = s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-            for st in statuses where Self.transitions[st] == nil { throw ToolBody.invalid("status", "un statut de commande (pending, confirmed, …)") }
+            for st in statuses where OrderStatus(rawValue: st) == nil { throw ToolBody.invalid("status", "un statut de commande (pending, confirmed, …)") }
             query = query.filter(\.$status ~~ statuses)
         }
         if let t = q["orderType"].map(String.init) {
@@ -118,7 +112,7 @@ struct OrderBoardRoutes {
             // today, tomorrow or later) and today's finished ones.
             let midnight = time.instant(today, TimeOfDay(minutes: 0)), yesterday = time.instant(today.adding(days: -1), TimeOfDay(minutes: 0))
             query = query.group(.or) { any in
-                any.group(.and) { open in open.filter(\.$status !~ ["completed", "cancelled"]).filter(\.$createdAt >= yesterday) }
+                any.group(.and) { open in open.filter(\.$status ~~ OrderStatus.active).filter(\.$createdAt >= yesterday) }
                 any.filter(\.$createdAt >= midnight)
             }
         }
@@ -156,9 +150,9 @@ struct OrderBoardRoutes {
         guard let target = body.string("status")?.lowercased() else {
             throw APIError(.unprocessableContent, code: "missing_status", "Le champ status est obligatoire.")
         }
-        guard let allowed = Self.transitions[order.status], Self.transitions[target] != nil else { throw ToolBody.invalid("status", "un statut de commande") }
-        if target != order.status {
-            guard allowed.contains(target), !(target == "delivering" && order.orderType != "delivery") else {
+        guard let current = OrderStatus(rawValue: order.status), let wanted = OrderStatus(rawValue: target) else { throw ToolBody.invalid("status", "un statut de commande") }
+        if wanted != current {
+            guard current.mayMove(to: wanted, delivery: order.orderType == OrderType.delivery.rawValue) else {
                 throw APIError(.conflict, code: "transition_refused", "Une commande « \(OrderRoutes.label(order.status)) » ne peut pas passer à « \(OrderRoutes.label(target)) ».")
             }
             let from = order.status

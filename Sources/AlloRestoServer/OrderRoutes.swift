@@ -126,7 +126,7 @@ struct OrderRoutes {
         // order reworded within a call is one order; a repeat gets its first answer, even if the menu changed since.
         let measured = check?.string("customerAddressFormatted", "customer_address_formatted")
         let digest = IdempotencyLedger.digest(Self.meaning(draft, template: session.template, address: draft.orderType == .delivery ? measured : nil))
-        let keys = IdempotencyLedger.keys(callId: callId, restaurantId: r.id, phone: phone, tool: "confirm_order", digest: digest, now: now)
+        let keys = IdempotencyLedger.keys(callId: callId, restaurantId: r.id, phone: phone, tool: ToolName.confirmOrder.rawValue, digest: digest, now: now)
         if let previous = try await IdempotencyLedger.stored(keys, on: services.database.readDB) { return ToolResponse.raw(previous) }
 
         let priced: PricedOrder
@@ -290,18 +290,7 @@ struct OrderRoutes {
         }
     }
 
-    static func label(_ status: String) -> String {
-        switch status {
-        case "pending": "en attente de confirmation"
-        case "confirmed": "confirmée"
-        case "preparing": "en préparation"
-        case "ready": "prête"
-        case "delivering": "en cours de livraison"
-        case "completed": "remise"
-        case "cancelled": "annulée"
-        default: status
-        }
-    }
+    static func label(_ status: String) -> String { OrderStatus.label(status) }
 
     func status(_ request: Request, context: AppContext) async throws -> Response {
         let q = request.uri.queryParameters

@@ -89,13 +89,13 @@ struct ReservationRoutes {
         req.notes = body.string("notes")
         req.callId = body.string("callId", "call_id")
         let keys = IdempotencyLedger.keys(
-            callId: req.callId, restaurantId: r.id, phone: phone, tool: "confirm_reservation",
+            callId: req.callId, restaurantId: r.id, phone: phone, tool: ToolName.confirmReservation.rawValue,
             digest: IdempotencyLedger.digest(Self.meaning(party: party, at: slot.start, seating: req.seatingPreference, offer: req.offerId)), now: now)
         let clock = t.reservations.time
         let serviceList = t.services
         let schedule = t.reservations.schedule
         let request = req
-        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: "confirm_reservation", on: services.database.db) { tx in
+        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: ToolName.confirmReservation.rawValue, on: services.database.db) { tx in
             switch try await ReservationBook.create(request, on: tx) {
             case .failure(let refusal):
                 return (try ToolResponse.encodeString(ToolResponse.RefusalBody(error: refusal.message, code: refusal.code)), false)

@@ -110,8 +110,8 @@ enum RestaurantSettings {
             func number(_ range: ClosedRange<Double>) throws -> Double? {
                 try body.double(key, in: range)
             }
-            func money(required: Bool) throws -> Int? {
-                guard let minor = try body.money(key, currency: r.currency, maxMinor: 10_000_000) else {
+            func money(_ range: ClosedRange<Double>, required: Bool) throws -> Int? {
+                guard let minor = try body.money(key, currency: r.currency, maxMinor: SettingLimits.maxMinor(range, currency: r.currency)) else {
                     if required { throw invalid(key, "un montant") }
                     return nil
                 }
@@ -171,22 +171,22 @@ enum RestaurantSettings {
             case "welcomeMessage": r.welcomeMessage = try text(max: 500)
             case "paymentMethods": r.paymentMethods = try list()
             case "deliveryEnabled": r.deliveryEnabled = try flag()
-            case "deliveryRadiusKm": r.deliveryRadiusKm = try number(0...200)
-            case "deliveryFee": r.deliveryFee = try money(required: true)!
-            case "deliveryFreeAbove": r.deliveryFreeAbove = try money(required: false)
-            case "minOrderAmount": r.minOrderAmount = try money(required: true)!
-            case "avgPrepTimeMin": r.avgPrepTimeMin = try requiredInt(1...240)
+            case "deliveryRadiusKm": r.deliveryRadiusKm = try number(SettingLimits.deliveryRadiusKm)
+            case "deliveryFee": r.deliveryFee = try money(SettingLimits.deliveryFee, required: true)!
+            case "deliveryFreeAbove": r.deliveryFreeAbove = try money(SettingLimits.orderAmount, required: false)
+            case "minOrderAmount": r.minOrderAmount = try money(SettingLimits.orderAmount, required: true)!
+            case "avgPrepTimeMin": r.avgPrepTimeMin = try requiredInt(SettingLimits.avgPrepTimeMin)
             case "reservationEnabled": r.reservationEnabled = try flag()
-            case "totalSeats": r.totalSeats = try int(0...10_000)
-            case "avgMealDurationMin": r.avgMealDurationMin = try requiredInt(15...600)
-            case "minReservationAdvanceMin": r.minReservationAdvanceMin = try requiredInt(0...10_080)
-            case "maxReservationAdvanceDays": r.maxReservationAdvanceDays = try requiredInt(0...365)
+            case "totalSeats": r.totalSeats = try int(SettingLimits.totalSeats)
+            case "avgMealDurationMin": r.avgMealDurationMin = try requiredInt(SettingLimits.avgMealDurationMin)
+            case "minReservationAdvanceMin": r.minReservationAdvanceMin = try requiredInt(SettingLimits.minReservationAdvanceMin)
+            case "maxReservationAdvanceDays": r.maxReservationAdvanceDays = try requiredInt(SettingLimits.maxReservationAdvanceDays)
             case "orderStatusEnabled": r.orderStatusEnabled = try flag()
             case "transferEnabled": r.transferEnabled = try flag()
             case "transferPhoneNumber": r.transferPhoneNumber = try phone()
             case "transferAutomatic": r.transferAutomatic = try flag()
             case "transferCases": r.transferCases = try list()
-            case "aiCostMarginPct": r.aiCostMarginPct = try number(0...500)
+            case "aiCostMarginPct": r.aiCostMarginPct = try number(SettingLimits.aiCostMarginPct)
             case "planningConfig":
                 if isNull { r.planningConfig = nil } else {
                     do { _ = try PlanningConfig(json: v, avgPrepTimeMin: r.avgPrepTimeMin) } catch {

@@ -7,7 +7,7 @@ import SQLKit
 /// thousand identical orders cost one row) and the external loads, over a window.
 public enum KitchenBook {
     /// Statuses whose kitchen, counter or rider use still lies ahead.
-    public static let activeStatuses = ["pending", "confirmed", "preparing", "ready", "delivering"]
+    public static let activeStatuses = OrderStatus.active
     /// The longest a booking can run past its promised time (a rider coming back).
     static let tail: TimeInterval = 4 * 3600
 

@@ -419,11 +419,14 @@ struct CreateKitchenBookings: AsyncMigration {
         try await sql.raw("CREATE INDEX IF NOT EXISTS idx_kitchen_bookings_restaurant_cook ON kitchen_bookings (restaurant_id, cook_start_at)").run()
         // Nothing scans orders by cook start any more: one index less to write per order.
         try await sql.raw("DROP INDEX IF EXISTS idx_orders_restaurant_cook").run()
-        // The orders already in the kitchen.
+        // The orders already in the kitchen. Written out as they were when this migration was made (a migration
+        // never reads live code: changing the kitchen's Store code later must not rewrite history).
         try await sql.raw("""
-            INSERT INTO kitchen_bookings (\(unsafeRaw: KitchenBook.columns))
-            SELECT \(unsafeRaw: KitchenBook.orderValues) FROM orders
-            WHERE status IN (\(binds: KitchenBook.activeStatuses)) AND cook_start_at IS NOT NULL
+            INSERT INTO kitchen_bookings (restaurant_id, order_type, order_size, cook_start_at, handoff_at, ready_at, n)
+            SELECT restaurant_id, order_type, COALESCE(order_size, 'M'), cook_start_at,
+                   COALESCE(handoff_at, estimated_ready_at, cook_start_at), COALESCE(estimated_ready_at, cook_start_at), COUNT(*)
+            FROM orders
+            WHERE status IN ('pending', 'confirmed', 'preparing', 'ready', 'delivering') AND cook_start_at IS NOT NULL
             GROUP BY 1, 2, 3, 4, 5, 6
             """).run()
     }

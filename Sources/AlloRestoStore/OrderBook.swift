@@ -3,7 +3,7 @@ import FluentKit
 import Foundation
 import SQLKit
 
-/// Stores orders: numbering, lines, the customer's totals — all in the caller's transaction.
+/// Orders once placed (`OrderWriter` places them): what a placement carries, cancellation, status changes.
 public enum OrderBook {
     public struct Placement: Sendable {
         public var restaurantId: UUID
@@ -42,73 +42,6 @@ public enum OrderBook {
         public var readyAt: Date
     }
 
-    /// The next order number of a restaurant, taken with one atomic UPDATE in the current transaction: numbers
-    /// are unique and gap-free (a rolled-back order gives its number back).
-    static func nextOrderNumber(_ restaurantId: UUID, on db: any Database) async throws -> Int {
-        guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("order numbering needs an SQL database") }
-        let row = try await sql.raw("""
-            UPDATE restaurants SET last_order_number = last_order_number + 1 WHERE id = \(bind: restaurantId)
-            RETURNING last_order_number
-            """).first()
-        guard let row else { throw StoreError.notFound("restaurant \(restaurantId)") }
-        return try row.decode(column: "last_order_number", as: Int.self)
-    }
-
-    /// Places an order inside `tx` (the caller's transaction): number, order, lines, customer upsert and totals.
-    public static func place(_ p: Placement, on tx: any Database) async throws -> Placed {
-        let number = try await nextOrderNumber(p.restaurantId, on: tx)
-        var customerId: UUID?
-        if let phone = p.customerPhone {
-            let customer = try await Customer.findOrNew(restaurantId: p.restaurantId, phone: phone, on: tx)
-            if let name = p.customerName, (customer.firstName ?? "").isEmpty { customer.firstName = name }
-            customer.totalOrders += 1
-            customer.totalSpent += p.order.totalMinor
-            customer.lastOrderAt = p.placedAt
-            try await customer.save(on: tx)
-            customerId = customer.id
-        }
-        let o = Order()
-        o.id = UUID()
-        o.$restaurant.id = p.restaurantId
-        o.$customer.id = customerId
-        o.orderNumber = number
-        o.status = p.status
-        o.orderType = p.order.orderType.rawValue
-        o.subtotal = p.order.subtotalMinor
-        o.deliveryFee = p.order.deliveryFeeMinor
-        o.total = p.order.totalMinor
-        o.customerName = p.customerName
-        o.customerPhone = p.customerPhone
-        o.deliveryAddress = p.deliveryAddress
-        o.deliveryLat = p.deliveryLat
-        o.deliveryLng = p.deliveryLng
-        o.deliveryDistanceKm = p.deliveryDistanceKm
-        o.paymentMethod = p.paymentMethod
-        o.notes = p.notes
-        o.source = p.source
-        o.callId = p.callId
-        o.estimatedReadyAt = p.readyAt
-        o.cookStartAt = p.cookStartAt
-        o.handoffAt = p.handoffAt
-        o.orderSize = p.order.size.rawValue
-        o.createdAt = p.placedAt
-        try await o.create(on: tx)
-        if p.cookStartAt != nil, let sql = tx as? any SQLDatabase { try await KitchenBook.add(orderIds: [o.id!], on: sql) }
-        for line in p.order.lines {
-            let l = OrderItem()
-            l.$order.id = o.id!
-            l.menuItemId = line.menuItemId
-            l.name = line.name
-            l.quantity = line.quantity
-            l.unitPrice = line.unitPriceMinor
-            l.totalPrice = line.totalPriceMinor
-            l.selectedOptions = JSONText.encode(line.options)
-            l.notes = line.notes
-            try await l.create(on: tx)
-        }
-        return Placed(orderId: o.id!, orderNumber: number, customerId: customerId, readyAt: p.readyAt)
-    }
-
     /// Cancels a caller's own order when it is still `pending` or `confirmed` (one conditional UPDATE, so a
     /// kitchen that starts it at the same moment wins cleanly). Returns the refusal sentence otherwise.
     public static func cancel(restaurantId: UUID, orderNumber: Int, phone: String, on db: any Database) async throws -> Result<Order, Refusal> {
@@ -117,14 +50,14 @@ public enum OrderBook {
         else {
             return .failure(Refusal("order_not_found", "Je ne trouve pas de commande numéro \(orderNumber) à votre numéro de téléphone."))
         }
-        switch order.status {
-        case "cancelled": return .failure(Refusal("already_cancelled", "La commande numéro \(orderNumber) est déjà annulée."))
-        case "pending", "confirmed": break
-        case "completed": return .failure(Refusal("order_completed", "La commande numéro \(orderNumber) a déjà été remise : elle ne peut plus être annulée."))
+        switch OrderStatus(rawValue: order.status) {
+        case .cancelled: return .failure(Refusal("already_cancelled", "La commande numéro \(orderNumber) est déjà annulée."))
+        case let s? where s.callerMayCancel: break
+        case .completed: return .failure(Refusal("order_completed", "La commande numéro \(orderNumber) a déjà été remise : elle ne peut plus être annulée."))
         default:
             return .failure(Refusal("order_in_progress", "La commande numéro \(orderNumber) est déjà en préparation : elle ne peut plus être annulée. Je peux vous passer le restaurant ou laisser un message."))
         }
-        guard try await transition(order, from: ["pending", "confirmed"], to: "cancelled", on: db) else {
+        guard try await transition(order, from: OrderStatus.callerCancellable, to: OrderStatus.cancelled.rawValue, on: db) else {
             return .failure(Refusal("order_in_progress", "La commande numéro \(orderNumber) vient de passer en préparation : elle ne peut plus être annulée."))
         }
         order.status = "cancelled"

@@ -125,7 +125,7 @@ public actor OrderWriter {
             for w in batch {
                 do {
                     let job = w.job
-                    let outcome = try await IdempotencyLedger.once(keys: job.keys, restaurantId: job.placement.restaurantId, tool: "confirm_order", on: database.db) { tx in
+                    let outcome = try await IdempotencyLedger.once(keys: job.keys, restaurantId: job.placement.restaurantId, tool: ToolName.confirmOrder.rawValue, on: database.db) { tx in
                         let answer = try await Self.writeBatch([job], on: tx, record: false)[0]
                         return (answer.response, answer.recorded)
                     }
@@ -275,7 +275,7 @@ public actor OrderWriter {
         for ((job, p), index) in zip(zip(jobs, placed), accepted) {
             let response = try job.respond(p)
             answers[index] = Answer(response: response, recorded: true)
-            records.values([TimeOrderedID.make(at: job.placement.placedAt), job.placement.restaurantId, job.keys[0], "confirm_order", response, job.placement.placedAt] as [any Encodable & Sendable])
+            records.values([TimeOrderedID.make(at: job.placement.placedAt), job.placement.restaurantId, job.keys[0], ToolName.confirmOrder.rawValue, response, job.placement.placedAt] as [any Encodable & Sendable])
         }
         if record { try await records.run() }
         return answers

@@ -1,4 +1,4 @@
-import AlloRestoCore
+import WireFormats
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket

@@ -1,4 +1,4 @@
-import AlloRestoCore
+import WireFormats
 import AsyncHTTPClient
 import Foundation
 import Logging

@@ -1,6 +1,4 @@
-import AlloRestoCore
-
-typealias JSONValueLite = JSONValue
+import WireFormats
 
 extension JSONValue {
     /// Compact JSON text.

@@ -1,4 +1,4 @@
-import AlloRestoCore
+import WireFormats
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -429,18 +429,18 @@ public final class MediaSession: Sendable {
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
     }
 
-    func event(_ name: String, _ fields: [String: JSONValueLite], sequence: Int? = nil) -> String {
+    func event(_ name: String, _ fields: [String: JSONValue], sequence: Int? = nil) -> String {
         var o = fields
         o["event"] = .string(name)
         o["streamSid"] = .string(streamSid)
         if let sequence { o["sequenceNumber"] = .string(String(sequence)) }
-        return JSONValueLite.object(o).text
+        return JSONValue.object(o).text
     }
 
     /// The worker's WebSocket is there: `connected` and `start` go out, then media.
     func attachWorker(customParameters: [String: String], onGone: @escaping @Sendable () -> Void) -> AsyncStream<String> {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(Self.earlyFrames + 1000))
-        var custom: [String: JSONValueLite] = [:]
+        var custom: [String: JSONValue] = [:]
         for (k, v) in customParameters { custom[k] = .string(v) }
         // One lock section: no frame from the caller can slip in before `start`, nor between the early ones.
         let previous: AsyncStream<String>.Continuation? = state.withLockedValue { s in
@@ -448,7 +448,7 @@ public final class MediaSession: Sendable {
             s.worker = continuation
             s.started = true
             s.onWorkerGone = onGone
-            continuation.yield(JSONValueLite.object(["event": "connected", "protocol": "Call", "version": "1.0.0"]).text)
+            continuation.yield(JSONValue.object(["event": "connected", "protocol": "Call", "version": "1.0.0"]).text)
             s.sequence += 1
             continuation.yield(event("start", ["start": [
                 "streamSid": .string(streamSid), "callSid": .string(callId), "accountSid": "AlloResto", "tracks": ["inbound"],
@@ -506,7 +506,7 @@ public final class MediaSession: Sendable {
             state.withLockedValue { s in s.outbound.append(contentsOf: audio) }
             return
         }
-        guard let message = JSONValueLite.parse(text), let kind = message["event"]?.string else { return }
+        guard let message = JSONValue.parse(text), let kind = message["event"]?.string else { return }
         switch kind {
         case "media":
             guard let b64 = message["media"]?["payload"]?.string, let data = Data(base64Encoded: b64) else { return }

@@ -63,22 +63,7 @@ public struct SIPMessage: Sendable, Hashable {
         return headers.filter { $0.name == n }.map(\.value)
     }
 
-    public mutating func set(_ name: String, _ value: String) {
-        let n = SIPMessage.canonical(name)
-        if let i = headers.firstIndex(where: { $0.name == n }) {
-            headers[i].value = value
-            headers.removeAll { $0.name == n && $0.value != value }
-            if !headers.contains(where: { $0.name == n }) { headers.append((n, value)) }
-        } else {
-            headers.append((n, value))
-        }
-    }
-
-    public mutating func remove(_ name: String) {
-        let n = SIPMessage.canonical(name)
-        headers.removeAll { $0.name == n }
-    }
-
+    /// Appends a header field (its name in canonical form), after any of the same name.
     public mutating func add(_ name: String, _ value: String) { headers.append((SIPMessage.canonical(name), value)) }
 
     /// CSeq number and method.

@@ -105,6 +105,8 @@ final class RTPListener: Sendable {
     init(port: Int = 0) async throws {
         let box = payloads, from = source, raw = datagrams
         channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            // A few seconds of audio may wait here while a loaded machine starves this event loop.
+            .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 4 << 20)
             .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Collector(box: box, from: from, raw: raw)) } }
             .bind(host: "127.0.0.1", port: port).get()
     }

@@ -33,8 +33,8 @@ import Testing
 
         // A caller that waits for the bridge's BYE; its call stays up (no worker, a long worker timeout) during the fuzz.
         let listener = try await RTPListener()
-        async let caller = Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(listener.port), #"timeout="15000""#: #"timeout="120000""#],
-                                 bridgePort: sipPort, timeout: 120)
+        async let caller = Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(listener.port), #"timeout="15000""#: #"timeout="600000""#],
+                                 bridgePort: sipPort, timeout: 600)
         for _ in 0..<250 where listener.source.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
         let media = try #require(listener.source.withLockedValue { $0 }, "the answered call's RTP")
         let sip = try SocketAddress(ipAddress: "127.0.0.1", port: sipPort)

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+/// The rules of ARCHITECTURE.md that a grep can check, so the shape cannot drift silently.
+@Suite struct LayoutRulesTests {
+    static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Sources")
+
+    static func files(under folder: String) -> [(name: String, text: String)] {
+        let root = sources.appendingPathComponent(folder)
+        let urls = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" } ?? []
+        return urls.compactMap { url in (try? String(contentsOf: url, encoding: .utf8)).map { (url.lastPathComponent, $0) } }
+    }
+
+    /// The bridge knows SIP, media and JSON, not restaurants.
+    @Test func theBridgeDoesNotImportTheRestaurantDomain() {
+        let bridge = Self.files(under: "SIPBridge") + Self.files(under: "SIPCore") + Self.files(under: "RedisClient")
+        #expect(bridge.count > 20)
+        let offenders = bridge.filter { $0.text.contains("import AlloRestoCore") || $0.text.contains("import AlloRestoStore") }.map(\.name)
+        #expect(offenders.isEmpty, "\(offenders)")
+        #expect(Self.files(under: "WireFormats").allSatisfy { !$0.text.contains("import Allo") })
+    }
+
+    /// A migration is history: it never reads live code (a model, a book's constants, a Core rule).
+    @Test func migrationsAreSelfContained() throws {
+        let migrations = try #require(Self.files(under: "AlloRestoStore").first { $0.name == "Migrations.swift" })
+        let imports = migrations.text.split(separator: "\n").filter { $0.hasPrefix("import ") }.map(String.init)
+        #expect(Set(imports) == ["import FluentKit", "import SQLKit"], "\(imports)")
+        for live in ["KitchenBook.", "OrderBook.", "ReservationBook.", "OrderStatus.", "SettingLimits.", ".schema)", " Restaurant.", " Order."] {
+            #expect(!migrations.text.contains(live), "Migrations.swift reads \(live)")
+        }
+    }
+
+    /// The order statuses are listed in one place (`OrderStatus`): no other Swift source spells their list.
+    @Test func orderStatusesHaveOneDefinition() {
+        let all = ["AlloRestoCore", "AlloRestoStore", "AlloRestoServer", "alloresto"].flatMap(Self.files(under:))
+        let offenders = all.filter { $0.name != "OrderStatus.swift" && $0.name != "Migrations.swift" && $0.text.contains(#""pending", "confirmed", "preparing""#) }.map(\.name)
+        #expect(offenders.isEmpty, "\(offenders)")
+    }
+}
