@@ -120,29 +120,11 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "alloresto")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let services = try AppServices(configuration: config, database: database, logger: logger)
-        let app = try await buildApplication(services: services)
+        // The provisioning catch-up, exchange rates and housekeeping run in the application's service group.
+        let app = try await buildApplication(services: services, background: backgroundServices(services))
         logger.info("AlloResto listening", metadata: ["address": "http://\(config.host):\(config.port)", "database": "\(config.database)"])
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                if let queue = services.provisioning {
-                    // Restaurants whose agent is missing or differs from what was last sent (created or changed while
-                    // sip-agent-server was down) are caught up at start and every 5 minutes, beside the server; the
-                    // check is against the database, so replicas agree and only one sends (a lease per restaurant).
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try? await queue.catchUp()
-                            try? await Task.sleep(for: .seconds(300))
-                        }
-                    }
-                }
-                if let url = config.exchangeRateURL {
-                    // Refreshed beside the server, never on a request's path.
-                    let every = config.exchangeRateRefresh, log = logger
-                    group.addTask { await services.exchangeRates.keepRefreshed(from: url, every: every, logger: log) }
-                }
-                try await app.runService()
-                group.cancelAll()
-            }
+            try await app.runService()
         } catch {
             await database.close()
             throw fail("cannot serve on \(config.host):\(config.port): \(error)")

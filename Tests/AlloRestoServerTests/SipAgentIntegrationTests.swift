@@ -303,7 +303,7 @@ import Testing
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("SipAgentServerDouble")
         let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).filter { $0.pathExtension == "swift" }
         #expect(files.count >= 4)
-        let product = ["AlloRestoCore", "AlloRestoStore", "AlloRestoServer", "AlloRestoTestSupport", "SIPCore", "SIPBridge", "RedisClient", "alloresto"]
+        let product = ["WireFormats", "AlloRestoCore", "AlloRestoStore", "AlloRestoServer", "AlloRestoTestSupport", "SIPCore", "SIPBridge", "RedisClient", "alloresto"]
         for file in files {
             let imports = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("import ") || $0.hasPrefix("@testable import ") }
             for line in imports { #expect(!product.contains { line.hasSuffix(" " + $0) }, "\(file.lastPathComponent): \(line)") }

@@ -62,12 +62,4 @@ public final class ExchangeRateBook: Sendable {
         logger.warning("exchange rates not refreshed; keeping the current table", metadata: ["problem": "\(problem)"])
         return problem
     }
-
-    /// Refreshes now and then every `interval` until the task is cancelled.
-    public func keepRefreshed(from url: String, every interval: Duration, logger: Logger) async {
-        while !Task.isCancelled {
-            await refresh(from: url, logger: logger)
-            try? await Task.sleep(for: interval)
-        }
-    }
 }

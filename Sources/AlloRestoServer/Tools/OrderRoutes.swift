@@ -89,7 +89,7 @@ struct OrderRoutes {
     static func draft(_ body: ToolBody) throws -> OrderDraft {
         guard let type = try body.choice(["order_type", "orderType", "mode"], OrderType.self, synonyms: orderTypes,
                                          choices: "à emporter, en livraison ou sur place") else {
-            throw RequestedTime.refusal("order_type", "missing_order_type", "La commande est-elle à emporter ou en livraison ?")
+            throw APIError.field("order_type", "missing_order_type", "La commande est-elle à emporter ou en livraison ?")
         }
         var lines: [OrderDraft.Line] = []
         for (i, raw) in (body.array("items") ?? []).enumerated() {

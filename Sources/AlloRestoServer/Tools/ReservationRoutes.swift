@@ -56,7 +56,7 @@ struct ReservationRoutes {
         let r = t.restaurant
         let now = services.now()
         guard let party = try body.int("partySize", "party_size", "guests", "covers", in: 0...100_000) else {
-            throw RequestedTime.refusal("partySize", "missing_party_size", "Pour combien de personnes ?")
+            throw APIError.field("partySize", "missing_party_size", "Pour combien de personnes ?")
         }
         var timeText = body.string("reservationTime", "reservation_time", "requestedTime", "time")
         if timeText == nil, let check = body.object("last_availability_check", "lastAvailabilityCheck") {

@@ -4,127 +4,6 @@ import FluentKit
 import Foundation
 import Hummingbird
 
-/// A time the caller asked for, in the restaurant's local time (`SpokenTime`, `SpokenDate`).
-enum RequestedTime {
-    /// A refusal the agent can say, naming the field.
-    static func refusal(_ field: String, _ code: String, _ sentence: String) -> APIError {
-        var e = APIError(.unprocessableContent, code: code, sentence)
-        e.field = field
-        return e
-    }
-
-    /// `nil` for "as soon as possible". A time of day without a date is its next occurrence the service can meet
-    /// (`serviceable`); within `grace` a time just past means now (a caller asking for "12h" at 12h02). A time
-    /// that is past, or not understood, is refused with a sentence.
-    static func resolve(time: String?, date: String?, clock: RestaurantTime, now: Date, grace: TimeInterval = 600,
-                        serviceable: ((Date) -> Bool)? = nil) throws -> Date? {
-        guard let text = time?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
-            if let date, !date.trimmingCharacters(in: .whitespaces).isEmpty {
-                throw refusal("requestedTime", "missing_time", "À quelle heure, le \(date) ?")
-            }
-            return nil
-        }
-        guard let spoken = SpokenTime.parse(text) else {
-            throw refusal("requestedTime", "time_not_understood", "Je n'ai pas compris l'heure « \(text) » : pouvez-vous la redire, par exemple 19h30 ?")
-        }
-        var day: LocalDate?
-        if let date, !date.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let d = SpokenDate.parse(date, today: clock.localDate(now)) else {
-                throw refusal("requestedDate", "date_not_understood", "Je n'ai pas compris le jour « \(date) » : pouvez-vous le redire, par exemple samedi ou le 5 décembre ?")
-            }
-            guard d >= clock.localDate(now) else { throw refusal("requestedDate", "date_past", "Le \(d.french) est déjà passé : pour quel jour souhaitez-vous ?") }
-            day = d
-        }
-        guard let instant = spoken.resolve(clock: clock, now: now, day: day, grace: grace, serviceable: serviceable) else { return nil }
-        if instant < now.addingTimeInterval(-max(grace, 60)) {
-            let local = clock.local(instant)
-            throw refusal("requestedTime", "time_past", "\(local.date == clock.localDate(now) ? local.time.french : "Le \(local.date.french) à \(local.time.french)") est déjà passé : à quelle heure souhaitez-vous ?")
-        }
-        return instant
-    }
-}
-
-/// Distance, duration and fee of a delivery, from the best location available.
-struct DeliveryQuote: Sendable {
-    var roadKm: Double?
-    var travelMin: Int
-    var point: GeoPoint?
-    var formattedAddress: String?
-
-    static func km(_ d: Double) -> String {
-        let rounded = (d * 10).rounded() / 10
-        return (rounded == rounded.rounded() ? CheckedNumber.text(rounded) : String(format: "%.1f", rounded)).replacingOccurrences(of: ".", with: ",")
-    }
-
-    /// Where the customer is. With an address: the saved coordinates when it is the caller's saved address, else
-    /// the address geocoded; without a geocoder, given coordinates only when they are not the saved address's (the
-    /// call context carries the saved ones: a new address is never measured there) — else a question. Without an
-    /// address: the saved address and its coordinates, else given coordinates that are not the saved ones (those
-    /// of an address measured earlier in the call). Outside the radius, unknown address or a geocoder down → a sentence.
-    static func quote(
-        restaurant r: RestaurantProfile, config: PlanningConfig, lat: Double?, lng: Double?, address: String?, phone: String?,
-        services: AppServices
-    ) async throws -> Result<DeliveryQuote, Refusal> {
-        let given = GeoPoint(lat: lat, lng: lng)
-        var saved: Customer?
-        if let phone {
-            saved = try await Customer.query(on: services.database.readDB).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first()
-        }
-        let savedPoint = GeoPoint(lat: saved?.deliveryLat, lng: saved?.deliveryLng)
-        let savedAddress = saved?.deliveryAddress.map { [$0, saved?.deliveryPostalCode, saved?.deliveryCity].compactMap { $0 }.joined(separator: " ") }
-        var point: GeoPoint?
-        var formatted = address
-        if let address {
-            if let savedPoint, let street = saved?.deliveryAddress, Self.same(address, street) {
-                point = savedPoint
-                formatted = savedAddress
-            } else if let geocoder = services.geocoder {
-                do {
-                    guard let found = try await geocoder.geocode(address) else {
-                        return .failure(Refusal("address_not_found", "Je ne trouve pas cette adresse. Pouvez-vous me redonner le numéro, la rue et la ville ?"))
-                    }
-                    point = found.point
-                    formatted = found.formatted
-                } catch {
-                    services.logger.warning("geocoder failed", metadata: ["error": "\(error)"])
-                    return .failure(Refusal("geocoder_unavailable", "Je ne peux pas vérifier l'adresse pour le moment. Je peux vous proposer de venir chercher la commande, ou laisser un message au restaurant."))
-                }
-            } else if let given, given != savedPoint {
-                point = given
-            } else {
-                return .failure(Refusal("address_not_found", "Je ne peux pas situer cette nouvelle adresse : pouvez-vous me donner le code postal et la ville ?"))
-            }
-        } else if let given, given != savedPoint {
-            point = given
-        } else if let savedPoint {
-            point = savedPoint
-            formatted = savedAddress
-        } else {
-            return .failure(Refusal("address_missing", "Quelle est l'adresse de livraison ?"))
-        }
-        return measure(restaurant: r, config: config, to: point, formattedAddress: formatted)
-    }
-
-    /// The road distance and trip time to a point, refused beyond the radius. Without restaurant coordinates no
-    /// radius check is possible and the slowest usual trip (20 min) is assumed.
-    static func measure(restaurant r: RestaurantProfile, config: PlanningConfig, to point: GeoPoint?, formattedAddress: String?) -> Result<DeliveryQuote, Refusal> {
-        guard let origin = GeoPoint(lat: r.lat, lng: r.lng), let point else {
-            return .success(DeliveryQuote(roadKm: nil, travelMin: 20, point: point, formattedAddress: formattedAddress))
-        }
-        let road = origin.distanceKm(to: point) * config.roadFactor
-        if let radius = r.deliveryRadiusKm, road > radius {
-            return .failure(Refusal("out_of_range", "Désolé, cette adresse est à \(km(road)) km du restaurant : nous livrons jusqu'à \(km(radius)) km."))
-        }
-        return .success(DeliveryQuote(roadKm: (road * 10).rounded() / 10, travelMin: config.travelMinutes(roadKm: road), point: point, formattedAddress: formattedAddress))
-    }
-
-    static func same(_ a: String, _ b: String) -> Bool {
-        func n(_ s: String) -> String { s.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).filter { $0.isLetter || $0.isNumber } }
-        let x = n(a), y = n(b)
-        return !x.isEmpty && (x == y || x.hasPrefix(y) || y.hasPrefix(x))
-    }
-}
-
 /// `check_availability`: pickup and delivery through the kitchen planner, reservations through the booking rules.
 struct AvailabilityRoutes {
     let services: AppServices
@@ -154,7 +33,7 @@ struct AvailabilityRoutes {
         for (k, v) in OrderRoutes.orderTypes where v != .dineIn { modes[k] = v == .pickup ? .pickup : .delivery }
         guard let mode = try body.choice(["mode", "type", "orderType", "order_type"], Mode.self, synonyms: modes,
                                          choices: "à emporter, en livraison ou une réservation de table") else {
-            throw RequestedTime.refusal("mode", "missing_mode", "Est-ce pour emporter, en livraison, ou pour réserver une table ?")
+            throw APIError.field("mode", "missing_mode", "Est-ce pour emporter, en livraison, ou pour réserver une table ?")
         }
         let schedule0 = t.schedule
         let wanted = try RequestedTime.resolve(
@@ -267,7 +146,7 @@ struct AvailabilityRoutes {
     func reservation(_ body: ToolBody, template t: SessionTemplate, wanted: Date?, now: Date) async throws -> Response {
         guard let wanted else { throw APIError(.unprocessableContent, code: "missing_time", "Pour une réservation, l'heure souhaitée (requestedTime) est obligatoire.") }
         guard let party = try body.int("partySize", "party_size", "guests", "covers", in: 1...100_000) else {
-            throw RequestedTime.refusal("partySize", "missing_party_size", "Pour combien de personnes ?")
+            throw APIError.field("partySize", "missing_party_size", "Pour combien de personnes ?")
         }
         var fields: [String: JSONValue] = ["success": true, "mode": "reservation", "partySize": .int(party)]
         let rules = t.reservations

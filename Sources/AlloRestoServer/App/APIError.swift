@@ -1,3 +1,4 @@
+import AlloRestoCore
 import AlloRestoStore
 import Foundation
 import Hummingbird
@@ -19,6 +20,18 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         self.code = code
         self.message = message
         self.headers = headers
+    }
+
+    /// 422 naming the field at fault, with a sentence the agent can say.
+    public static func field(_ field: String, _ code: String, _ message: String) -> APIError {
+        var e = APIError(.unprocessableContent, code: code, message)
+        e.field = field
+        return e
+    }
+
+    /// A Core refusal of an outside value (`FieldRefusal`) on the wire: 422 naming the field.
+    public init(_ refusal: FieldRefusal) {
+        self = .field(refusal.field, refusal.code, refusal.message)
     }
 
     public static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message) }
@@ -57,6 +70,8 @@ struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let e as APIError {
             return try shaped(e, request, context)
+        } catch let e as FieldRefusal {
+            return try shaped(APIError(e), request, context)
         } catch let e as HTTPError {
             let code = e.status == .notFound ? "not_found" : e.status.code < 500 ? "bad_request" : "internal_error"
             let message = e.status == .notFound ? "Ressource introuvable." : (e.body ?? e.status.reasonPhrase)

@@ -4,9 +4,11 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import ServiceLifecycle
 
-/// The composition root: builds the HTTP application from the services.
-public func buildApplication(services: AppServices) async throws -> some ApplicationProtocol {
+/// The composition root: builds the HTTP application from the services, with `background` services
+/// (`backgroundServices(_:)` for `serve`; none in tests) run in its service group.
+public func buildApplication(services: AppServices, background: [any Service] = []) async throws -> some ApplicationProtocol {
     let router = try await buildRouter(services: services)
     let edge = services.configuration.edge
     return Application(
@@ -15,6 +17,7 @@ public func buildApplication(services: AppServices) async throws -> some Applica
         configuration: .init(
             address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "AlloResto",
             backlog: 1024, availableConnectionsDelegate: MaximumAvailableConnections(edge.maxConnections, logger: services.logger)),
+        services: background,
         logger: services.logger)
 }
 

@@ -1,0 +1,58 @@
+import AlloRestoStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The work `serve` does beside answering requests, as swift-service-lifecycle services run by the application's
+/// service group (started with the server, stopped on SIGTERM/SIGINT with it): the provisioning catch-up, the
+/// exchange-rate refresh and the housekeeping sweep. Each never touches a request's path.
+public func backgroundServices(_ services: AppServices) -> [any Service] {
+    var list: [any Service] = [HousekeepingService(services: services, every: .seconds(3600))]
+    if let queue = services.provisioning { list.append(ProvisioningCatchUp(queue: queue, every: .seconds(300))) }
+    if let url = services.configuration.exchangeRateURL {
+        list.append(ExchangeRateRefresh(book: services.exchangeRates, url: url, every: services.configuration.exchangeRateRefresh, logger: services.logger))
+    }
+    return list
+}
+
+/// Runs `body` now and then every `interval` until the service group shuts down; a failure waits for the next turn.
+func repeatUntilShutdown(every interval: Duration, _ body: () async throws -> Void) async {
+    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        try? await body()
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+    }
+}
+
+/// Restaurants whose agent is missing or differs from what was last sent (created or changed while
+/// sip-agent-server was down) are caught up at start and every `every`; the check is against the database, so
+/// replicas agree and only one sends (a lease per restaurant).
+struct ProvisioningCatchUp: Service {
+    let queue: ProvisioningQueue
+    let every: Duration
+    func run() async throws { await repeatUntilShutdown(every: every) { try await queue.catchUp() } }
+}
+
+/// The USD → local currency table `/api/ai` reports, refreshed from `url` (a failure keeps the current table).
+struct ExchangeRateRefresh: Service {
+    let book: ExchangeRateBook
+    let url: String
+    let every: Duration
+    let logger: Logger
+    func run() async throws { await repeatUntilShutdown(every: every) { _ = await book.refresh(from: url, logger: logger) } }
+}
+
+/// `Housekeeping.sweep` at start and every `every`, logged when it deleted something.
+struct HousekeepingService: Service {
+    let services: AppServices
+    let every: Duration
+    func run() async throws {
+        await repeatUntilShutdown(every: every) {
+            let swept = try await Housekeeping.sweep(now: services.now(), on: services.database.db)
+            if swept.total > 0 {
+                services.logger.info("housekeeping", metadata: [
+                    "idempotencyAnswers": "\(swept.idempotencyAnswers)", "sessions": "\(swept.sessions)", "links": "\(swept.links)",
+                ])
+            }
+        }
+    }
+}
