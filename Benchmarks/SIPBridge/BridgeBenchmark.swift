@@ -1,6 +1,7 @@
-import WireFormats
 import AlloRestoTestSupport
 import AsyncHTTPClient
+import WireFormats
+
 @preconcurrency import Benchmark
 import Foundation
 import HummingbirdWSClient

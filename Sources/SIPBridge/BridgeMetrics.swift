@@ -9,7 +9,7 @@ public struct BridgeMetrics: Sendable, Codable {
         public var p99: Int
         public var max: Int
 
-        init(_ h: Histogram, divisor: Int = 1) {
+        init(_ h: LatencyHistogram, divisor: Int = 1) {
             count = h.count
             p50 = h.percentile(0.5) / divisor
             p99 = h.percentile(0.99) / divisor
@@ -41,10 +41,10 @@ struct MetricTotals {
     var sent = 0
     var silence = 0
     var skipped = 0
-    var sendLateness = Histogram(bucketUs: 100, buckets: 200)
+    var sendLateness = LatencyHistogram()
     /// Set-up times in 1 ms buckets up to 2 s.
-    var inviteToQueued = Histogram(bucketUs: 1000, buckets: 2000)
-    var inviteToAnswer = Histogram(bucketUs: 1000, buckets: 2000)
+    var inviteToQueued = LatencyHistogram()
+    var inviteToAnswer = LatencyHistogram()
 
     mutating func add(_ s: MediaSession.Stats) {
         received += s.received

@@ -1,9 +1,9 @@
-import WireFormats
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import WireFormats
 
 /// The bridge's HTTP side: `/health`, `/api/lines`, `/api/calls` (list, hang up) and the per-call media
 /// WebSocket `/media/{sid}` the worker connects to (Twilio Media Streams protocol).

@@ -1,9 +1,9 @@
-import WireFormats
 import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOConcurrencyHelpers
 import RedisClient
+import WireFormats
 
 /// How a call reaches a voice worker (SPEC §10): one protocol, two ways — the Redis queue the workers pop
 /// (`RedisQueueHandOff`), or the bridge dialling the worker's WebSocket itself (`WebSocketPushHandOff`, `--ws-target`).

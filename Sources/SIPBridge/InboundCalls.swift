@@ -1,9 +1,9 @@
-import WireFormats
 import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
 import SIPCore
+import WireFormats
 
 /// Calls from the lines: INVITE (with an offer, or without one — delayed offer), the hand-off, 180 and the 200;
 /// ACK, CANCEL, BYE, re-INVITE and UPDATE (hold, resume, new address, codec change), OPTIONS and INFO; our BYE

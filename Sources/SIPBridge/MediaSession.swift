@@ -1,10 +1,11 @@
-import WireFormats
+import DequeModule
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SIPCore
+import WireFormats
 
 /// Gains on a call's audio as µ-law → µ-law tables (nil: 0 dB, the audio untouched): `rx` on what the caller
 /// sends before the worker gets it, `tx` on what the worker sends before the caller hears it.
@@ -28,7 +29,7 @@ public final class MediaSession: Sendable {
         /// Caller frames (or keys) dropped because no worker came within 10 s of them.
         public var earlyDropped = 0
         /// How late each send was against its ideal instant (start + n × 20 ms), 100 µs buckets up to 20 ms.
-        public var sendLateness = Histogram(bucketUs: 100, buckets: 200)
+        public var sendLateness = LatencyHistogram()
         /// RTCP compound packets sent (SR + SDES, then BYE) and received from the far end (RFC 3550 §6).
         public var rtcpSent = 0
         public var rtcpReceived = 0
@@ -43,7 +44,7 @@ public final class MediaSession: Sendable {
         var outbound: [UInt8] = []
         var outboundOffset = 0
         /// Marks waiting for the audio queued before them to be played: (bytes still to play, name).
-        var marks: [(at: Int, name: String)] = []
+        var marks = Deque<(at: Int, name: String)>()
         var played = 0
         var worker: AsyncStream<String>.Continuation?
         var seq: UInt16 = UInt16.random(in: 0...UInt16.max)
@@ -58,7 +59,7 @@ public final class MediaSession: Sendable {
         var deadline: NIODeadline?
         var closed = false
         /// What the caller sent before the worker attached.
-        var early: [MediaSession.Early] = []
+        var early = Deque<MediaSession.Early>()
         /// Caller audio not yet a whole 20 ms frame (packets of 10, 30, 40, 60 ms are re-framed to 20 ms).
         var partial: [UInt8] = []
         /// False while the far end holds the call (our direction recvonly/inactive): nothing is sent.
@@ -462,7 +463,7 @@ public final class MediaSession: Sendable {
                 case .digit(let digit): continuation.yield(dtmfEvent(&s, digit: digit))
                 }
             }
-            s.early = []
+            s.early.removeAll()
             return old
         }
         previous?.finish()

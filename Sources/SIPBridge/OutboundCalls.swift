@@ -1,8 +1,8 @@
-import WireFormats
 import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SIPCore
+import WireFormats
 
 /// Calls placed by the bridge (`POST /api/calls`): INVITE through the line's proxy, answering 401/407 digest
 /// challenges, ringing, the callee's answer, then the same hand-off to a voice worker as an inbound call.

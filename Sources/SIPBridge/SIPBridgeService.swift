@@ -1,4 +1,3 @@
-import WireFormats
 import Foundation
 import Logging
 import NIOCore
@@ -6,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import RedisClient
 import SIPCore
+import WireFormats
 
 /// The bridge: registers the lines, answers calls, hands each answered call to a voice worker (Redis queue or
 /// WebSocket push), and hangs up. One actor owns the SIP state and carries out what the SIPCore machines

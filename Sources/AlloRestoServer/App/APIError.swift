@@ -52,10 +52,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(Body(error: message, code: code, field: field))
-        var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        try ToolResponse.json(Body(error: message, code: code, field: field), status: status, headers: headers)
     }
 }
 

@@ -28,10 +28,7 @@ public func buildRouter(services: AppServices) async throws -> Router<AppContext
     router.add(middleware: SecurityMiddleware(publicURL: services.configuration.publicURL))
     router.add(middleware: ErrorShapeMiddleware(pages: pages))
     pages.register(on: router)
-    router.get("/health") { _, _ -> Response in
-        let body = #"{"status":"ok"}"#
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
-    }
+    router.get("/health") { _, _ -> Response in ToolResponse.raw(#"{"status":"ok"}"#) }
     router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/admin"]) }
     SessionRoutes(services: services).register(on: router)
     OrderRoutes(services: services).register(on: router)

@@ -261,7 +261,7 @@ enum OpenAPIDocument {
     static func register(on router: Router<AppContext>) {
         let bytes = JSONWriter.encoded(document)
         router.get("/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            ToolResponse.bytes(bytes)
         }
     }
 }

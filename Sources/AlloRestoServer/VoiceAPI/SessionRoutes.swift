@@ -34,9 +34,6 @@ struct SessionRoutes {
             now: services.now(), caller: caller, credentials: credentials,
             marginPct: r.aiCostMarginPct ?? session.platformMarginPct ?? services.configuration.defaultMarginPct,
             exchangeRate: services.exchangeRates.rate(to: r.currency))
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return ToolResponse.bytes(body)
     }
 }
