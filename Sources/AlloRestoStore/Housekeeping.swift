@@ -19,19 +19,31 @@ public enum Housekeeping {
         public var total: Int { idempotencyAnswers + sessions + links }
     }
 
+    /// Rows deleted per statement: a first sweep of a database that ran for months never holds the writer (SQLite's
+    /// only one) for long; the rest goes in the next batches.
+    public static let batch = 2000
+
     /// Deletes, as of `now`: idempotency answers older than `idempotencyRetention`, sessions past their expiry,
-    /// e-mail links expired or used more than `linkRetention` ago. Each table in one statement.
-    public static func sweep(now: Date, on db: any Database) async throws -> Swept {
+    /// e-mail links expired or used more than `linkRetention` ago — in batches of `batch` rows (at least 1).
+    /// `sweep` stops early when its task is cancelled.
+    public static func sweep(now: Date, batch: Int = Housekeeping.batch, on db: any Database) async throws -> Swept {
         guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("housekeeping needs an SQL database") }
+        let size = max(1, batch)
+        func drain(_ table: String, _ condition: SQLQueryString) async throws -> Int {
+            var total = 0
+            while true {
+                let deleted = try await sql.raw("""
+                    DELETE FROM \(unsafeRaw: table) WHERE id IN (SELECT id FROM \(unsafeRaw: table) WHERE \(condition) LIMIT \(unsafeRaw: String(size))) RETURNING id
+                    """).all().count
+                total += deleted
+                if deleted < size || Task.isCancelled { return total }
+            }
+        }
         var swept = Swept()
-        swept.idempotencyAnswers = try await sql.raw("""
-            DELETE FROM idempotency_keys WHERE created_at < \(bind: now.addingTimeInterval(-idempotencyRetention)) RETURNING id
-            """).all().count
-        swept.sessions = try await sql.raw("DELETE FROM admin_sessions WHERE expires_at < \(bind: now) RETURNING id").all().count
+        swept.idempotencyAnswers = try await drain("idempotency_keys", "created_at < \(bind: now.addingTimeInterval(-idempotencyRetention))")
+        swept.sessions = try await drain("admin_sessions", "expires_at < \(bind: now)")
         let old = now.addingTimeInterval(-linkRetention)
-        swept.links = try await sql.raw("""
-            DELETE FROM account_tokens WHERE expires_at < \(bind: old) OR used_at < \(bind: old) RETURNING id
-            """).all().count
+        swept.links = try await drain("account_tokens", "expires_at < \(bind: old) OR used_at < \(bind: old)")
         return swept
     }
 }

@@ -42,6 +42,50 @@ public enum OrderBook {
         public var readyAt: Date
     }
 
+    /// A caller's orders placed since `since`, newest first, with their lines (`check_order_status`).
+    public static func placed(by phone: String, restaurantId: UUID, since: Date, on db: any Database) async throws -> [Order] {
+        try await Order.query(on: db)
+            .filter(\.$restaurant.$id == restaurantId).filter(\.$customerPhone == phone).filter(\.$createdAt >= since)
+            .sort(\.$createdAt, .descending).with(\.$items).all()
+    }
+
+    /// Which of a restaurant's orders to list (the restaurant's side: board, history, a customer's orders).
+    public struct Filter: Sendable {
+        /// Stored statuses (`OrderStatus` raw values); empty for all.
+        public var statuses: [String] = []
+        public var orderType: String?
+        /// The service board: every order still open placed since `openSince`, and every order placed since `placedSince`.
+        public var board: (openSince: Date, placedSince: Date)?
+        /// Placed within `[start, end)`.
+        public var placed: (start: Date, end: Date)?
+        public var customerPhone: String?
+        public var limit = 100
+        public init() {}
+    }
+
+    /// The orders matching `filter`, newest first, with their lines.
+    public static func list(restaurantId: UUID, _ filter: Filter, on db: any Database) async throws -> [Order] {
+        var query = Order.query(on: db).filter(\.$restaurant.$id == restaurantId)
+        if !filter.statuses.isEmpty { query = query.filter(\.$status ~~ filter.statuses) }
+        if let t = filter.orderType { query = query.filter(\.$orderType == t) }
+        if let board = filter.board {
+            query = query.group(.or) { any in
+                any.group(.and) { open in open.filter(\.$status ~~ OrderStatus.active).filter(\.$createdAt >= board.openSince) }
+                any.filter(\.$createdAt >= board.placedSince)
+            }
+        }
+        if let placed = filter.placed { query = query.filter(\.$createdAt >= placed.start).filter(\.$createdAt < placed.end) }
+        if let phone = filter.customerPhone { query = query.filter(\.$customerPhone == phone) }
+        return try await query.sort(\.$createdAt, .descending).limit(filter.limit).with(\.$items).all()
+    }
+
+    /// One of the restaurant's orders, by id or by number, with its lines.
+    public static func find(restaurantId: UUID, id: UUID?, number: Int?, on db: any Database) async throws -> Order? {
+        var query = Order.query(on: db).filter(\.$restaurant.$id == restaurantId)
+        if let id { query = query.filter(\.$id == id) } else if let number { query = query.filter(\.$orderNumber == number) } else { return nil }
+        return try await query.with(\.$items).first()
+    }
+
     /// Cancels a caller's own order when it is still `pending` or `confirmed` (one conditional UPDATE, so a
     /// kitchen that starts it at the same moment wins cleanly). Returns the refusal sentence otherwise.
     public static func cancel(restaurantId: UUID, orderNumber: Int, phone: String, on db: any Database) async throws -> Result<Order, Refusal> {

@@ -81,6 +81,22 @@ public enum ReservationBook {
         return .success(row)
     }
 
+    /// One of the restaurant's reservations.
+    public static func find(id: UUID, restaurantId: UUID, on db: any Database) async throws -> Reservation? {
+        try await Reservation.query(on: db).filter(\.$id == id).filter(\.$restaurant.$id == restaurantId).first()
+    }
+
+    /// Saves a reservation's details (name, phone, notes) as edited by the restaurant.
+    public static func saveDetails(_ r: Reservation, on db: any Database) async throws { try await r.save(on: db) }
+
+    /// Statuses of a booking still to come, which may change time or party size.
+    public static let movableStatuses = ["pending", "confirmed"]
+
+    /// The refusal of a move for a booking in `status`.
+    public static func notMovable(_ status: String) -> Refusal {
+        Refusal("not_movable", "Une réservation \(status) ne peut plus changer d'heure ni de couverts.")
+    }
+
     /// Moves a booking still to come (`pending` or `confirmed`) to another slot or party size, if the seats are
     /// there without counting the booking itself: the restaurant is locked, the seats counted and the row updated
     /// in one transaction, as `create` does. Refusals: `reservation_not_found`, `not_movable` (seated, over,
@@ -93,9 +109,7 @@ public enum ReservationBook {
             guard let row = try await Reservation.query(on: tx).filter(\.$id == id).filter(\.$restaurant.$id == restaurantId).first() else {
                 return .failure(Refusal("reservation_not_found", "Réservation introuvable pour ce restaurant."))
             }
-            guard ["pending", "confirmed"].contains(row.status) else {
-                return .failure(Refusal("not_movable", "Une réservation \(row.status) ne peut plus changer d'heure ni de couverts."))
-            }
+            guard movableStatuses.contains(row.status) else { return .failure(notMovable(row.status)) }
             let others = try await seatsTaken(restaurantId: restaurantId, start: slot.start, end: slot.end, on: tx)
             let overlapsItself = row.reservationTime < slot.end && row.endTime > slot.start
             let left = max(0, slot.capacity - (others - (overlapsItself ? row.partySize : 0)))

@@ -42,7 +42,7 @@ struct MetricTotals {
     var silence = 0
     var skipped = 0
     var sendLateness = LatencyHistogram()
-    /// Set-up times in 1 ms buckets up to 2 s.
+    /// Set-up times, µs.
     var inviteToQueued = LatencyHistogram()
     var inviteToAnswer = LatencyHistogram()
 

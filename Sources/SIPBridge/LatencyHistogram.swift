@@ -1,11 +1,12 @@
 import Histogram
 
 /// Durations in microseconds in an HdrHistogram (two significant digits: 1 % precision from 1 µs to 60 s; values
-/// beyond are counted at 60 s): cheap to record on the media hot path, mergeable across calls, a few kB each.
+/// beyond are counted at 60 s): cheap to record on the media hot path, mergeable across calls, about 20 kB each;
+/// 64-bit counts, so a bridge's lifetime totals never wrap.
 public struct LatencyHistogram: Sendable {
     /// The largest value told apart, µs (a minute).
     public static let highestUs: UInt64 = 60_000_000
-    var recorded = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: highestUs, numberOfSignificantValueDigits: .two)
+    var recorded = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highestUs, numberOfSignificantValueDigits: .two)
 
     public init() {}
 
@@ -21,7 +22,7 @@ public struct LatencyHistogram: Sendable {
     public var count: Int { Int(clamping: recorded.totalCount) }
 
     /// The largest value recorded, µs (0 when empty).
-    public var maxUs: Int { count == 0 ? 0 : Int(clamping: recorded.max) }
+    public var maxUs: Int { count == 0 ? 0 : Int(clamping: recorded.maxRecorded) }
 
     /// The `p` quantile (0...1) in µs, within the histogram's precision; 0 when empty.
     public func percentile(_ p: Double) -> Int {

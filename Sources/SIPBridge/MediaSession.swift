@@ -28,7 +28,7 @@ public final class MediaSession: Sendable {
         public var skipped = 0
         /// Caller frames (or keys) dropped because no worker came within 10 s of them.
         public var earlyDropped = 0
-        /// How late each send was against its ideal instant (start + n × 20 ms), 100 µs buckets up to 20 ms.
+        /// How late each send was against its ideal instant (start + n × 20 ms), µs.
         public var sendLateness = LatencyHistogram()
         /// RTCP compound packets sent (SR + SDES, then BYE) and received from the far end (RFC 3550 §6).
         public var rtcpSent = 0

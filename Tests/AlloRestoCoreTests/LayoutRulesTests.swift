@@ -31,6 +31,18 @@ import Testing
         }
     }
 
+    /// The Store is the only door to the database: the voice path (the HTTP edge, `/api/ai`, the tools) asks it
+    /// by intention and writes no query. (The back office's folders still have some: ARCHITECTURE.md, "Not there
+    /// yet".)
+    @Test func theVoicePathAsksTheStore() {
+        let files = ["AlloRestoServer/App", "AlloRestoServer/VoiceAPI", "AlloRestoServer/Tools"].flatMap(Self.files(under:))
+        #expect(files.count >= 15)
+        let offenders = files.filter { f in
+            ["import FluentKit", "import SQLKit", ".query(on:", "sql.raw(", ".save(on:", ".create(on:", ".delete(on:"].contains { f.text.contains($0) }
+        }.map(\.name)
+        #expect(offenders.isEmpty, "\(offenders)")
+    }
+
     /// The order statuses are listed in one place (`OrderStatus`): no other Swift source spells their list.
     @Test func orderStatusesHaveOneDefinition() {
         let all = ["AlloRestoCore", "AlloRestoStore", "AlloRestoServer", "alloresto"].flatMap(Self.files(under:))

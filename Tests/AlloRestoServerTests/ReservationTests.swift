@@ -163,7 +163,7 @@ import Testing
             #expect(between["code"] == "no_service", "\(between)")
             let past = try await managed(.patch, ["id": id, "reservationTime": "10:00", "reservationDate": "2026-11-26"])
             let pastBody = try past.json()
-            #expect(past.status == .unprocessableContent && pastBody["code"] == "time_past", "\(pastBody)")
+            #expect(past.status == .unprocessableContent && pastBody["code"] == "time_past" && pastBody["field"] == "reservationTime", "\(pastBody)")
             let found: Reservation? = try await Reservation.query(on: app.database.db).filter(\.$id == UUID(uuidString: id.stringValue!)!).first()
             let row = try #require(found)
             #expect(row.customerName == "Marie" && row.partySize == 6 && row.reservationTime == at("2026-11-26", "21:30") && row.notes == nil, "\(row.customerName ?? "") \(row.partySize) \(row.reservationTime)")
@@ -180,6 +180,10 @@ import Testing
             let seated = try await insert(2, at("2026-11-26", "20:00"), status: "seated")
             let moveSeated = try await managed(.patch, ["id": .string(seated), "partySize": 3]).json()
             #expect(moveSeated["code"] == "not_movable", "\(moveSeated)")
+            // Seated an hour ago: still "no longer movable", not "that time is past".
+            let lunchSeated = try await insert(2, at("2026-11-26", "12:00"), status: "seated")
+            let moveLunch = try await managed(.patch, ["id": .string(lunchSeated), "reservationTime": "12:30", "reservationDate": "2026-11-26"]).json()
+            #expect(moveLunch["code"] == "not_movable", "\(moveLunch)")
 
             let audit: [AuditEntry] = try await AuditEntry.query(on: app.database.db).filter(\.$action == "reservation.edit").all()
             #expect(audit.contains { $0.detail.contains("jeudi 26 novembre 20h, 4 pers. → jeudi 26 novembre 20h, 6 pers.") }, "\(audit.map(\.detail))")

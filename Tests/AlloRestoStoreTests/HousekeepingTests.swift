@@ -18,8 +18,8 @@ import Testing
             let now = Date(timeIntervalSince1970: 1_795_700_000)
             let day: TimeInterval = 86_400
 
-            // Idempotency answers: 8 days old (gone), 6 days old (kept).
-            for (key, age) in [("old", 8 * day), ("recent", 6 * day)] {
+            // Idempotency answers: three 8 days old (gone, two statements in batches of 2), one 6 days old (kept).
+            for (key, age) in [("old", 8 * day), ("old-2", 9 * day), ("old-3", 30 * day), ("recent", 6 * day)] {
                 let r = IdempotencyRecord()
                 r.$restaurant.id = rid
                 r.key = key
@@ -54,8 +54,8 @@ import Testing
                 try await t.create(on: db)
             }
 
-            let swept = try await Housekeeping.sweep(now: now, on: db)
-            #expect(swept == Housekeeping.Swept(idempotencyAnswers: 1, sessions: 1, links: 2))
+            let swept = try await Housekeeping.sweep(now: now, batch: 2, on: db)
+            #expect(swept == Housekeeping.Swept(idempotencyAnswers: 3, sessions: 1, links: 2))
             #expect(try await IdempotencyRecord.query(on: db).all().map(\.key) == ["recent"])
             #expect(try await AdminSession.query(on: db).all().map(\.tokenHash) == ["valid"])
             #expect(Set(try await AccountToken.query(on: db).all().map(\.tokenHash)) == ["expired-recently", "pending"])

@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -95,15 +94,15 @@ struct OrderBoardRoutes {
         let q = request.uri.queryParameters
         let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .operateService)
         let r = session.template.restaurant
-        var query = Order.query(on: services.database.db).filter(\.$restaurant.$id == r.id)
+        var filter = OrderBook.Filter()
         if let s = q["status"].map(String.init) {
             let statuses = s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
             for st in statuses where OrderStatus(rawValue: st) == nil { throw ToolBody.invalid("status", "un statut de commande (pending, confirmed, …)") }
-            query = query.filter(\.$status ~~ statuses)
+            filter.statuses = statuses
         }
         if let t = q["orderType"].map(String.init) {
             guard OrderType(rawValue: t) != nil else { throw ToolBody.invalid("orderType", "pickup, delivery ou dine_in") }
-            query = query.filter(\.$orderType == t)
+            filter.orderType = t
         }
         let time = RestaurantTime(identifier: r.timezone)
         let today = time.localDate(services.now())
@@ -111,10 +110,7 @@ struct OrderBoardRoutes {
             // The service board follows the current day: every order still open (placed since yesterday, ready
             // today, tomorrow or later) and today's finished ones.
             let midnight = time.instant(today, TimeOfDay(minutes: 0)), yesterday = time.instant(today.adding(days: -1), TimeOfDay(minutes: 0))
-            query = query.group(.or) { any in
-                any.group(.and) { open in open.filter(\.$status ~~ OrderStatus.active).filter(\.$createdAt >= yesterday) }
-                any.filter(\.$createdAt >= midnight)
-            }
+            filter.board = (openSince: yesterday, placedSince: midnight)
         }
         if let day = q["date"].map(String.init) {
             // A local calendar day of the restaurant.
@@ -124,13 +120,13 @@ struct OrderBoardRoutes {
             guard parts.count == 3, let start = cal.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
                   let end = cal.date(byAdding: .day, value: 1, to: start)
             else { throw ToolBody.invalid("date", "une date AAAA-MM-JJ") }
-            query = query.filter(\.$createdAt >= start).filter(\.$createdAt < end)
+            filter.placed = (start: start, end: end)
         }
         if let raw = q["phone"].map(String.init), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) {
-            query = query.filter(\.$customerPhone == phone)
+            filter.customerPhone = phone
         }
-        let limit = try ToolBody.queryInt(request, "limit", in: 1...500) ?? 100
-        let rows = try await query.sort(\.$createdAt, .descending).limit(limit).with(\.$items).all()
+        filter.limit = try ToolBody.queryInt(request, "limit", in: 1...500) ?? 100
+        let rows = try await OrderBook.list(restaurantId: r.id, filter, on: services.database.db)
         struct List: Encodable { let success = true; let orders: [OrderOut] }
         return try ToolResponse.json(List(orders: rows.map { OrderOut($0, currency: r.currency, time: time, today: today) }))
     }
@@ -140,13 +136,12 @@ struct OrderBoardRoutes {
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId", "restaurant_id"), services: services, need: .operateService)
         let r = session.template.restaurant
         let db = services.database.db
-        var query = Order.query(on: db).filter(\.$restaurant.$id == r.id)
-        if let id = try body.uuid("id") { query = query.filter(\.$id == id) } else if let n = try body.int("orderNumber", "order_number", in: 1...100_000_000) {
-            query = query.filter(\.$orderNumber == n)
-        } else {
+        let id = try body.uuid("id")
+        let number = id == nil ? try body.int("orderNumber", "order_number", in: 1...100_000_000) : nil
+        guard id != nil || number != nil else {
             throw APIError(.unprocessableContent, code: "missing_order", "Indiquez id ou orderNumber.")
         }
-        guard let order = try await query.with(\.$items).first() else { throw APIError.notFound("order_not_found", "Commande introuvable pour ce restaurant.") }
+        guard let order = try await OrderBook.find(restaurantId: r.id, id: id, number: number, on: db) else { throw APIError.notFound("order_not_found", "Commande introuvable pour ce restaurant.") }
         guard let target = body.string("status")?.lowercased() else {
             throw APIError(.unprocessableContent, code: "missing_status", "Le champ status est obligatoire.")
         }

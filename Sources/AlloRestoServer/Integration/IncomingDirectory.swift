@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 
 /// Who answers which dialed number, for the bridge's incoming-call hook (`POST /api/sip/incoming`): every
@@ -28,8 +27,8 @@ actor IncomingDirectory {
 
     /// The restaurant a dialed number belongs to: an active one before a switched-off one, a line's username
     /// before a published phone, then the lowest id (the same answer every time); nil for a number nobody has.
-    func restaurant(dialed: String, now: Date, db: any Database) async throws -> Entry? {
-        if loadedAt.map({ now.timeIntervalSince($0) >= Self.lifetime || now < $0 }) ?? true { try await reload(now: now, db: db) }
+    func restaurant(dialed: String, now: Date, database: AlloRestoDatabase) async throws -> Entry? {
+        if loadedAt.map({ now.timeIntervalSince($0) >= Self.lifetime || now < $0 }) ?? true { try await reload(now: now, database: database) }
         var keys: Set<String> = [dialed.lowercased()]
         for country in countries { if let e164 = PhoneNumber.normalize(dialed, defaultCountry: country) { keys.insert(e164) } }
         let found = keys.flatMap { byNumber[$0] ?? [] }
@@ -41,17 +40,16 @@ actor IncomingDirectory {
     }
 
     /// One load at a time: calls arriving meanwhile wait for it rather than scanning again.
-    private func reload(now: Date, db: any Database) async throws {
+    private func reload(now: Date, database: AlloRestoDatabase) async throws {
         if let loading { return try await loading.value }
-        let task = Task { try await self.load(now: now, db: db) }
+        let task = Task { try await self.load(now: now, database: database) }
         loading = task
         defer { loading = nil }
         try await task.value
     }
 
-    private func load(now: Date, db: any Database) async throws {
-        let restaurants: [Restaurant] = try await Restaurant.query(on: db).all()
-        let lines: [PhoneLine] = try await PhoneLine.query(on: db).filter(\.$isActive == true).all()
+    private func load(now: Date, database: AlloRestoDatabase) async throws {
+        let (restaurants, lines) = try await Reports.restaurantsAndActiveLines(on: database.readDB)
         var map: [String: [Entry]] = [:]
         var seen: Set<String> = []
         let byId = Dictionary(restaurants.compactMap { r in r.id.map { ($0, r) } }, uniquingKeysWith: { a, _ in a })

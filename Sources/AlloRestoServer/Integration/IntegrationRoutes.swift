@@ -165,7 +165,7 @@ struct IntegrationRoutes {
             throw ToolBody.invalid("to", "le numéro appelé")
         }
         let caller = body.string("from").map(Self.sipUser) ?? ""
-        guard let restaurant = try await services.incomingDirectory.restaurant(dialed: dialed, now: services.now(), db: services.database.readDB) else {
+        guard let restaurant = try await services.incomingDirectory.restaurant(dialed: dialed, now: services.now(), database: services.database) else {
             return ToolResponse.value(["action": "accept", "reason": "unknown number"])
         }
         let id = restaurant.restaurantId

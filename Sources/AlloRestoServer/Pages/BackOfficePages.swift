@@ -93,7 +93,7 @@ struct BackOfficePages {
             hourly.append(row)
         }
         // Revenue is for those who run the restaurant (the same rule as `/api/stats`); staff see the activity.
-        let week = try await WeekChart.load(r, endingOn: day, on: db)
+        let week = try await WeekChart.load(r, endingOn: day, database: services.database)
         return page(context, "bo-dashboard", r, section: "", title: "Tableau de bord", [
             "charts": week.svgs(currency: r.currency, revenue: seesRevenue), "seesRevenue": seesRevenue,
             "day": day.french, "calls": stats["calls"]?.intValue ?? 0, "orders": stats["orders"]?.intValue ?? 0,

@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 
 /// A restaurant's last seven days drawn on the server as inline SVG (no script, no external host): calls and orders
@@ -19,14 +18,13 @@ struct WeekChart {
     var hours: [(calls: Int, orders: Int)]
 
     /// The seven days ending with `last` (local days of the restaurant).
-    static func load(_ r: Restaurant, endingOn last: LocalDate, on db: any Database) async throws -> WeekChart {
+    static func load(_ r: Restaurant, endingOn last: LocalDate, database: AlloRestoDatabase) async throws -> WeekChart {
         let time = RestaurantTime(identifier: r.timezone)
         let first = last.adding(days: -6)
         let start = time.instant(first, TimeOfDay(minutes: 0)), end = time.instant(last.adding(days: 1), TimeOfDay(minutes: 0))
-        let orders: [Order] = try await Order.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$createdAt >= start).filter(\.$createdAt < end).all()
-        let calls: [CallRecord] = try await CallRecord.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$createdAt >= start).filter(\.$createdAt < end).all()
-        return tally(first: first, time: time, calls: calls.compactMap(\.createdAt),
-                     orders: orders.filter { $0.status != "cancelled" }.compactMap { o in o.createdAt.map { ($0, o.total) } })
+        guard let id = r.id else { return tally(first: first, time: time, calls: [], orders: []) }
+        let activity = try await Reports.activity(restaurantId: id, start: start, end: end, on: database.db)
+        return tally(first: first, time: time, calls: activity.calls, orders: activity.orders.map { ($0.placed, $0.totalMinor) })
     }
 
     /// Counts the instants into local days and hours (pure: what `load` read, laid out).

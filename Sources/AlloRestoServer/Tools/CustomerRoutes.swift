@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -63,7 +62,7 @@ struct CustomerRoutes {
         var point: GeoPoint?
         var forget = false
         if let address {
-            let existing = try await Customer.query(on: db).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first()
+            let existing = try await CustomerBook.byPhone(restaurantId: r.id, phone: phone, on: db)
             let savedPoint = GeoPoint(lat: existing?.deliveryLat, lng: existing?.deliveryLng)
             if let street = existing?.deliveryAddress, DeliveryQuote.same(address, street) {
                 point = savedPoint
@@ -77,25 +76,13 @@ struct CustomerRoutes {
                 }
             }
         }
-        let (newPoint, clear) = (point, forget)
-        let saved: Customer = try await db.transaction { tx in
-            let c = try await Customer.findOrNew(restaurantId: r.id, phone: phone, on: tx)
-            // Only what the caller said is written: an omitted field keeps its saved value.
-            if let v = body.string("firstName", "first_name", "customer_name") { c.firstName = v }
-            if let v = body.string("deliveryAddress", "delivery_address") { c.deliveryAddress = v }
-            if let v = body.string("deliveryCity", "delivery_city") { c.deliveryCity = v }
-            if let v = body.string("deliveryPostalCode", "delivery_postal_code") { c.deliveryPostalCode = v }
-            if let v = body.string("deliveryNotes", "delivery_notes") { c.deliveryNotes = v }
-            if let newPoint {
-                c.deliveryLat = newPoint.lat
-                c.deliveryLng = newPoint.lng
-            } else if clear {
-                c.deliveryLat = nil
-                c.deliveryLng = nil
-            }
-            try await c.save(on: tx)
-            return c
-        }
+        // Only what the caller said is written: an omitted field keeps its saved value.
+        let details = CustomerBook.Details(
+            firstName: body.string("firstName", "first_name", "customer_name"), deliveryAddress: body.string("deliveryAddress", "delivery_address"),
+            deliveryCity: body.string("deliveryCity", "delivery_city"), deliveryPostalCode: body.string("deliveryPostalCode", "delivery_postal_code"),
+            deliveryNotes: body.string("deliveryNotes", "delivery_notes"))
+        let coordinates: CustomerBook.Coordinates = point.map { .set($0) } ?? (forget ? .clear : .keep)
+        let saved = try await CustomerBook.save(restaurantId: r.id, phone: phone, details: details, coordinates: coordinates, on: db)
         struct Saved: Encodable {
             let success = true
             let message: String
@@ -112,12 +99,9 @@ struct CustomerRoutes {
         let q = request.uri.queryParameters
         let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .operateService)
         let r = session.template.restaurant
-        var query = Customer.query(on: services.database.db).filter(\.$restaurant.$id == r.id)
-        if let raw = q["phone"].map(String.init), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) {
-            query = query.filter(\.$phone == phone)
-        }
+        let phone = q["phone"].map(String.init).flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
         let limit = try ToolBody.queryInt(request, "limit", in: 1...500) ?? 100
-        let rows = try await query.sort(\.$lastOrderAt, .descending).limit(limit).all()
+        let rows = try await CustomerBook.list(restaurantId: r.id, phone: phone, limit: limit, on: services.database.db)
         struct List: Encodable { let success = true; let customers: [CustomerOut] }
         return try ToolResponse.json(List(customers: rows.map { CustomerOut($0, currency: r.currency) }))
     }

@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -19,7 +18,7 @@ extension DeliveryQuote {
         let given = GeoPoint(lat: lat, lng: lng)
         var saved: Customer?
         if let phone {
-            saved = try await Customer.query(on: services.database.readDB).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first()
+            saved = try await CustomerBook.byPhone(restaurantId: r.id, phone: phone, on: services.database.readDB)
         }
         let savedPoint = GeoPoint(lat: saved?.deliveryLat, lng: saved?.deliveryLng)
         let savedAddress = saved?.deliveryAddress.map { [$0, saved?.deliveryPostalCode, saved?.deliveryCity].compactMap { $0 }.joined(separator: " ") }

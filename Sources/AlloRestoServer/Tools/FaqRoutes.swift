@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -53,19 +52,7 @@ struct FaqRoutes {
             callId: body.string("callId", "call_id"), restaurantId: r.id, phone: phone, tool: ToolName.logNewFaq.rawValue,
             digest: IdempotencyLedger.digest(Data(key.utf8)), now: now)
         let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: ToolName.logNewFaq.rawValue, on: services.database.db) { tx in
-            let existing = try await Faq.query(on: tx).filter(\.$restaurant.$id == r.id).filter(\.$questionKey == key).first()
-            let faq = existing ?? Faq()
-            if existing == nil {
-                faq.$restaurant.id = r.id
-                faq.question = question
-                faq.questionKey = key
-                faq.category = category
-                faq.status = "pending"
-                faq.askCount = 0
-            }
-            faq.askCount += 1
-            faq.lastAskedAt = now
-            try await faq.save(on: tx)
+            let faq = try await CommunicationBook.ask(restaurantId: r.id, question: question, key: key, category: category, now: now, on: tx)
             struct Logged: Encodable { let success = true; let message: String; let answer: String?; let askCount: Int }
             let answered = faq.status == "answered" ? faq.answer : nil
             let message = answered.map { "Le restaurant a déjà répondu : \($0)" }
@@ -78,18 +65,15 @@ struct FaqRoutes {
     func list(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
         let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .operateService)
-        var query = Faq.query(on: services.database.db).filter(\.$restaurant.$id == session.template.restaurant.id)
-        if let status = q["status"].map(String.init) {
-            guard ["pending", "answered", "ignored"].contains(status) else { throw ToolBody.invalid("status", "pending, answered ou ignored") }
-            query = query.filter(\.$status == status)
-        }
-        let rows = try await query.sort(\.$askCount, .descending).sort(\.$lastAskedAt, .descending).all()
+        let status = q["status"].map(String.init)
+        if let status, !["pending", "answered", "ignored"].contains(status) { throw ToolBody.invalid("status", "pending, answered ou ignored") }
+        let rows = try await CommunicationBook.questions(restaurantId: session.template.restaurant.id, status: status, on: services.database.db)
         struct List: Encodable { let success = true; let faqs: [FaqOut] }
         return try ToolResponse.json(List(faqs: rows.map(FaqOut.init)))
     }
 
     func find(_ id: UUID?, restaurantId: UUID) async throws -> Faq {
-        guard let row = try await Faq.find(id, ownedBy: restaurantId, on: services.database.db) else {
+        guard let row = try await CommunicationBook.question(id, restaurantId: restaurantId, on: services.database.db) else {
             throw APIError.notFound("faq_not_found", "Question introuvable pour ce restaurant.")
         }
         return row
@@ -116,15 +100,8 @@ struct FaqRoutes {
             faq.status = s
         }
         if let c = body.string("category") { faq.category = c.lowercased() }
-        let db = services.database.db
-        do {
-            try await db.transaction { tx in
-                try await faq.save(on: tx)
-                // Answered questions are part of the prompt: the next call on any replica must see the change.
-                try await RestaurantVersion.bump(rid, on: tx)
-            }
-        } catch {
-            guard (error as? any DatabaseError)?.isConstraintFailure == true else { throw error }
+        // Answered questions are part of the prompt: the next call on any replica must see the change.
+        guard try await CommunicationBook.saveQuestion(faq, restaurantId: rid, on: services.database.db) else {
             throw APIError(.conflict, code: "duplicate_question", "Une question de même sens existe déjà.")
         }
         struct Updated: Encodable { let success = true; let faq: FaqOut }
@@ -138,10 +115,7 @@ struct FaqRoutes {
         let rid = session.template.restaurant.id
         let idText = body.string("id") ?? q["id"].map(String.init)
         let faq = try await find(idText.flatMap(UUID.init(uuidString:)), restaurantId: rid)
-        try await services.database.db.transaction { tx in
-            try await faq.delete(on: tx)
-            try await RestaurantVersion.bump(rid, on: tx)
-        }
+        try await CommunicationBook.deleteQuestion(faq, restaurantId: rid, on: services.database.db)
         struct Deleted: Encodable { let success = true }
         return try ToolResponse.json(Deleted())
     }

@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -58,16 +57,8 @@ struct MessageRoutes {
             callId: callId, restaurantId: r.id, phone: phone, tool: ToolName.leaveMessage.rawValue,
             digest: IdempotencyLedger.digest(Data(content.utf8)), now: services.now())
         let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: ToolName.leaveMessage.rawValue, on: services.database.db) { tx in
-            let m = Message()
-            m.$restaurant.id = r.id
-            m.callerPhone = phone
-            m.callerName = name
-            m.content = content
-            m.category = category
-            m.isUrgent = urgent
-            m.isRead = false
-            m.callId = callId
-            try await m.create(on: tx)
+            let m = try await CommunicationBook.leave(
+                .init(content: content, callerPhone: phone, callerName: name, category: category, isUrgent: urgent, callId: callId), restaurantId: r.id, on: tx)
             struct Left: Encodable { let success = true; let message: String; let id: String }
             let sentence = urgent ? "Votre message est transmis en urgence à l'équipe." : "Votre message est bien transmis à l'équipe."
             return (try ToolResponse.encodeString(Left(message: sentence, id: m.id!.uuidString.lowercased())), true)
@@ -78,15 +69,14 @@ struct MessageRoutes {
     func list(_ request: Request) async throws -> Response {
         let q = request.uri.queryParameters
         let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .operateService)
-        var query = Message.query(on: services.database.db).filter(\.$restaurant.$id == session.template.restaurant.id)
-        if let unread = q["unread"].map(String.init), ["1", "true", "oui"].contains(unread.lowercased()) { query = query.filter(\.$isRead == false) }
-        let rows = try await query.sort(\.$isRead).sort(\.$isUrgent, .descending).sort(\.$createdAt, .descending).limit(500).all()
+        let unreadOnly = q["unread"].map { ["1", "true", "oui"].contains(String($0).lowercased()) } ?? false
+        let rows = try await CommunicationBook.messages(restaurantId: session.template.restaurant.id, unreadOnly: unreadOnly, on: services.database.db)
         struct List: Encodable { let success = true; let unread: Int; let messages: [MessageOut] }
         return try ToolResponse.json(List(unread: rows.filter { !$0.isRead }.count, messages: rows.map(MessageOut.init)))
     }
 
     func find(_ id: UUID?, restaurantId: UUID) async throws -> Message {
-        guard let row = try await Message.find(id, ownedBy: restaurantId, on: services.database.db) else {
+        guard let row = try await CommunicationBook.message(id, restaurantId: restaurantId, on: services.database.db) else {
             throw APIError.notFound("message_not_found", "Message introuvable pour ce restaurant.")
         }
         return row
@@ -98,7 +88,7 @@ struct MessageRoutes {
         let m = try await find(try body.uuid("id"), restaurantId: session.template.restaurant.id)
         if let read = try body.bool("isRead", "is_read") { m.isRead = read }
         if let urgent = try body.bool("isUrgent", "is_urgent") { m.isUrgent = urgent }
-        try await m.save(on: services.database.db)
+        try await CommunicationBook.saveMessage(m, on: services.database.db)
         struct Updated: Encodable { let success = true; let message: MessageOut }
         return try ToolResponse.json(Updated(message: MessageOut(m)))
     }
@@ -109,7 +99,7 @@ struct MessageRoutes {
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"].map(String.init), services: services, need: .operateService)
         let idText = body.string("id") ?? q["id"].map(String.init)
         let m = try await find(idText.flatMap(UUID.init(uuidString:)), restaurantId: session.template.restaurant.id)
-        try await m.delete(on: services.database.db)
+        try await CommunicationBook.deleteMessage(m, on: services.database.db)
         struct Deleted: Encodable { let success = true }
         return try ToolResponse.json(Deleted())
     }

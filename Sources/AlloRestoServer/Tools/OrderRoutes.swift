@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -154,7 +153,7 @@ struct OrderRoutes {
                 // No availability check measured an address: the caller's saved address and its coordinates, or a
                 // question — never a trip made up, never another address's coordinates.
                 var saved: Customer?
-                if let phone { saved = try await Customer.query(on: services.database.readDB).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first() }
+                if let phone { saved = try await CustomerBook.byPhone(restaurantId: r.id, phone: phone, on: services.database.readDB) }
                 guard let saved, let street = saved.deliveryAddress, let point = GeoPoint(lat: saved.deliveryLat, lng: saved.deliveryLng) else {
                     return try ToolResponse.refusal(Refusal("address_missing", "Quelle est l'adresse de livraison ? Je dois d'abord vérifier qu'elle est dans notre zone."))
                 }
@@ -301,9 +300,7 @@ struct OrderRoutes {
             return try ToolResponse.refusal(Refusal("caller_unknown", "Je n'ai pas votre numéro : je ne peux donner le suivi d'une commande qu'au numéro qui l'a passée."))
         }
         let since = services.now().addingTimeInterval(-24 * 3600)
-        let orders: [Order] = try await Order.query(on: services.database.db)
-            .filter(\.$restaurant.$id == r.id).filter(\.$customerPhone == phone).filter(\.$createdAt >= since)
-            .sort(\.$createdAt, .descending).with(\.$items).all()
+        let orders = try await OrderBook.placed(by: phone, restaurantId: r.id, since: since, on: services.database.db)
         let time = RestaurantTime(identifier: r.timezone)
         let lines = orders.map { o in
             StatusLine(

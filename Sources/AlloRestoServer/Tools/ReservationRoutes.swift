@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -63,8 +62,8 @@ struct ReservationRoutes {
             timeText = ToolBody(fields: check).string("estimatedTimeISO")
         }
         let open = t.reservations.schedule
-        guard let wanted = try RequestedTime.resolve(
-            time: timeText, date: body.string("reservationDate", "reservation_date", "date"), clock: t.reservations.time, now: now, grace: 0,
+        guard let wanted = try Self.resolve(
+            time: timeText, date: body.string("reservationDate", "reservation_date", "date"), clock: t.reservations.time, now: now,
             // A caller's "10h" may mean 22h (the hours decide); a time typed in the back office is on the 24-hour clock.
             serviceable: byAgent ? { open.isOpen(at: $0) } : nil)
         else {
@@ -166,6 +165,16 @@ struct ReservationRoutes {
         }
     }
 
+    /// A booking's time (`RequestedTime`, no grace), its refusals naming this route's fields (`reservationTime`,
+    /// `reservationDate`) so a form shows them next to the right input.
+    static func resolve(time: String?, date: String?, clock: RestaurantTime, now: Date, serviceable: ((Date) -> Bool)?) throws -> Date? {
+        do {
+            return try RequestedTime.resolve(time: time, date: date, clock: clock, now: now, grace: 0, serviceable: serviceable)
+        } catch {
+            throw APIError.field(error.field == "requestedDate" ? "reservationDate" : "reservationTime", error.code, error.message)
+        }
+    }
+
     /// The fields a person may change on a booking without touching its status.
     static let editable = ["customerName", "customerPhone", "notes", "reservationTime", "reservationDate", "partySize"]
 
@@ -173,7 +182,7 @@ struct ReservationRoutes {
     /// rules (service, advance, capacity without counting itself: `ReservationBook.move`). A refusal changes
     /// nothing, the details included.
     func edit(id: UUID, body: ToolBody, template t: SessionTemplate, request: Request) async throws -> Response {
-        guard var row = try await Reservation.query(on: services.database.db).filter(\.$id == id).filter(\.$restaurant.$id == t.restaurant.id).first() else {
+        guard var row = try await ReservationBook.find(id: id, restaurantId: t.restaurant.id, on: services.database.db) else {
             throw APIError.notFound("reservation_not_found", "Réservation introuvable pour ce restaurant.")
         }
         // The details first: a refused one changes nothing, the time included.
@@ -202,10 +211,15 @@ struct ReservationRoutes {
         let current = clock.local(row.reservationTime)
         let timeText = body.string("reservationTime") ?? current.time.description
         let dateText = body.string("reservationDate") ?? current.date.description
+        let timeChanged = timeText != current.time.description || dateText != current.date.description
+        if timeChanged || party != before.party, !ReservationBook.movableStatuses.contains(row.status) {
+            // Checked first: a seated table of an hour ago is "no longer movable", not "that time is past".
+            return try ToolResponse.refusal(ReservationBook.notMovable(row.status))
+        }
         var wanted = row.reservationTime
-        if timeText != current.time.description || dateText != current.date.description {
+        if timeChanged {
             // Typed by a person on the 24-hour clock: "10:00" is ten in the morning, not read as 22h.
-            wanted = try RequestedTime.resolve(time: timeText, date: dateText, clock: clock, now: now, grace: 0) ?? row.reservationTime
+            wanted = try Self.resolve(time: timeText, date: dateText, clock: clock, now: now, serviceable: nil) ?? row.reservationTime
         }
         if wanted != before.time || party != before.party {
             let slot: ReservationSlot
@@ -221,7 +235,7 @@ struct ReservationRoutes {
         row.customerName = name
         row.customerPhone = phone
         row.notes = notes
-        try await row.save(on: services.database.db)
+        try await ReservationBook.saveDetails(row, on: services.database.db)
         let actor = (try? await Manager.resolve(request, services: services))??.actor ?? "?"
         var what = "réservation de \(row.customerName ?? "?") modifiée"
         if row.reservationTime != before.time || row.partySize != before.party {
