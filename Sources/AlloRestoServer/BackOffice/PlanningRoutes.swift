@@ -1,9 +1,7 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
-import SQLKit
 
 /// The kitchen planner seen from the restaurant: timeline, available slots, external loads, settings.
 struct PlanningRoutes {
@@ -121,9 +119,7 @@ struct PlanningRoutes {
         let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"], services: services, need: .operateService)
         let t = session.template
         let span = try span(q.merging(q["date"] == nil && q["from"] == nil ? ["hours": q["hours"] ?? "48"] : [:]) { $1 }, clock: t.schedule.time, now: services.now())
-        let rows = try await ExternalLoad.query(on: services.database.db)
-            .filter(\.$restaurant.$id == t.restaurant.id).filter(\.$endsAt > span.start).filter(\.$startsAt < span.end)
-            .sort(\.$startsAt).limit(500).all()
+        let rows = try await PlanningBook.loads(restaurantId: t.restaurant.id, overlapping: span.start, span.end, on: services.database.db)
         return ToolResponse.value(.object(["success": true, "loads": .array(rows.map { Self.loadOut($0, clock: t.schedule.time) })]))
     }
 
@@ -186,12 +182,12 @@ struct PlanningRoutes {
         let row = ExternalLoad()
         row.$restaurant.id = t.restaurant.id
         try apply(body, to: row, clock: t.schedule.time, now: services.now(), creating: true)
-        try await row.create(on: services.database.db)
+        try await PlanningBook.save(row, on: services.database.db)
         return ToolResponse.value(.object(["success": true, "load": Self.loadOut(row, clock: t.schedule.time)]), status: .created)
     }
 
     func findLoad(_ id: UUID?, restaurantId: UUID) async throws -> ExternalLoad {
-        guard let row = try await ExternalLoad.find(id, ownedBy: restaurantId, on: services.database.db) else {
+        guard let row = try await PlanningBook.load(id, restaurantId: restaurantId, on: services.database.db) else {
             throw APIError.notFound("load_not_found", "Charge introuvable pour ce restaurant.")
         }
         return row
@@ -203,7 +199,7 @@ struct PlanningRoutes {
         let t = session.template
         let row = try await findLoad(try body.uuid("id"), restaurantId: t.restaurant.id)
         try apply(body, to: row, clock: t.schedule.time, now: services.now(), creating: false)
-        try await row.save(on: services.database.db)
+        try await PlanningBook.save(row, on: services.database.db)
         return ToolResponse.value(.object(["success": true, "load": Self.loadOut(row, clock: t.schedule.time)]))
     }
 
@@ -212,7 +208,7 @@ struct PlanningRoutes {
         let body = try await ToolBody.readManaged(request, context: context)
         let session = try await RestaurantAccess.authorize(request, rawId: body.string("restaurantId") ?? q["restaurantId"], services: services, need: .manageRestaurant)
         let row = try await findLoad((body.string("id") ?? q["id"]).flatMap(UUID.init(uuidString:)), restaurantId: session.template.restaurant.id)
-        try await row.delete(on: services.database.db)
+        try await PlanningBook.delete(row, on: services.database.db)
         return ToolResponse.value(.object(["success": true]))
     }
 
@@ -240,12 +236,7 @@ struct PlanningRoutes {
             }
         }
         let text: String? = raw == .null ? nil : String(decoding: JSONWriter.encoded(raw), as: UTF8.self)
-        let rid = r.id
-        try await services.database.db.transaction { tx in
-            guard let sql = tx as? any SQLDatabase else { return }
-            try await sql.raw("UPDATE restaurants SET planning_config = \(bind: text) WHERE id = \(bind: rid)").run()
-            try await RestaurantVersion.bump(rid, on: tx)
-        }
+        try await PlanningBook.setOverride(text, restaurantId: r.id, on: services.database.db)
         return ToolResponse.value(.object(["success": true, "config": effective.json]))
     }
 }

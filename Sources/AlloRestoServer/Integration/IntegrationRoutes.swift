@@ -1,7 +1,6 @@
 import AlloRestoCore
 import AlloRestoStore
 import Crypto
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -75,18 +74,9 @@ struct IntegrationRoutes {
         row.payload = String(decoding: JSONWriter.encoded(JSONValue.object(body.fields)), as: UTF8.self)
         guard row.payload.utf8.count <= 512 * 1024 else { throw ToolBody.invalid("payload", "un enregistrement de 512 Ko au plus") }
         // Idempotent by callId: a resent record is acknowledged, the first one kept.
-        if let existing = try await CallRecord.query(on: services.database.db).filter(\.$callId == callId).first() {
-            return ToolResponse.value(["success": true, "ok": true, "id": .string(existing.id!.uuidString.lowercased()), "duplicate": true])
-        }
-        do {
-            try await row.create(on: services.database.db)
-        } catch {
-            if let existing = try await CallRecord.query(on: services.database.db).filter(\.$callId == callId).first() {
-                return ToolResponse.value(["success": true, "ok": true, "id": .string(existing.id!.uuidString.lowercased()), "duplicate": true])
-            }
-            throw error
-        }
-        return ToolResponse.value(["success": true, "ok": true, "id": .string(row.id!.uuidString.lowercased()), "duplicate": false], status: .created)
+        let kept = try await CallLog.record(row, on: services.database.db)
+        return ToolResponse.value(["success": true, "ok": true, "id": .string(kept.id.uuidString.lowercased()), "duplicate": .bool(kept.duplicate)],
+                                  status: kept.duplicate ? .ok : .created)
     }
 
     static func callOut(_ c: CallRecord) -> JSONValue {
@@ -109,8 +99,7 @@ struct IntegrationRoutes {
         let q = request.uri.queryParameters
         let session = try await RestaurantAccess.authorize(request, rawId: q["restaurantId"].map(String.init), services: services, need: .manageRestaurant)
         let limit = try ToolBody.queryInt(request, "limit", in: 1...500) ?? 100
-        let rows = try await CallRecord.query(on: services.database.db).filter(\.$restaurant.$id == session.template.restaurant.id)
-            .sort(\.$createdAt, .descending).limit(limit).all()
+        let rows = try await CallLog.recent(restaurantId: session.template.restaurant.id, limit: limit, on: services.database.db)
         return ToolResponse.value(["success": true, "calls": .array(rows.map(Self.callOut))])
     }
 
@@ -129,12 +118,8 @@ struct IntegrationRoutes {
 
     func sipAgents(_ request: Request) async throws -> Response {
         try authorizeService(request)
-        let restaurants: [Restaurant] = try await Restaurant.query(on: services.database.db).filter(\.$isActive == true).sort(\.$name).all()
         var out: [JSONValue] = []
-        for r in restaurants {
-            guard let line = try await PhoneLine.query(on: services.database.db).filter(\.$restaurant.$id == r.id!).filter(\.$isActive == true)
-                .sort(\.$createdAt, .descending).first()
-            else { continue }
+        for (r, line) in try await CallLog.activeLines(on: services.database.db) {
             let password: String
             do { password = try services.cipher.decrypt(line.sipPassword, lineId: line.id!.uuidString.lowercased()) } catch {
                 services.logger.error("phone line cannot be decrypted; not exposed to the bridge", metadata: ["restaurant": "\(r.id!)"])
@@ -175,7 +160,7 @@ struct IntegrationRoutes {
             return ToolResponse.value(["action": "reject", "statusCode": 480, "reason": "restaurant inactive", "restaurantId": .string(rid)])
         }
         if let phone = PhoneNumber.normalize(caller, defaultCountry: restaurant.country),
-           try await BlockedPhone.query(on: services.database.readDB).filter(\.$restaurant.$id == id).filter(\.$phone == phone).first() != nil {
+           try await CallLog.isBlocked(restaurantId: id, phone: phone, on: services.database.readDB) {
             services.logger.info("incoming call refused: blocked number", metadata: ["restaurant": "\(rid)"])
             return ToolResponse.value(["action": "reject", "statusCode": 603, "reason": "blocked", "restaurantId": .string(rid)])
         }
@@ -219,11 +204,7 @@ struct IntegrationRoutes {
         let a = try? await agents
         let online = w != nil || a != nil
         let names: [String: String]
-        if let rows: [Restaurant] = try? await Restaurant.query(on: services.database.db).all() {
-            names = Dictionary(rows.map { ($0.id!.uuidString.lowercased(), $0.name) }, uniquingKeysWith: { a, _ in a })
-        } else {
-            names = [:]
-        }
+        names = (try? await CallLog.restaurantNames(on: services.database.db)) ?? [:]
         let workerList: [JSONValue] = w.map(SipAgentServerClient.list)?.map { v in
             .object([
                 "id": v["id"] ?? .null, "name": v["name"] ?? v["id"] ?? .null,
