@@ -166,6 +166,24 @@ public enum Accounts {
     }
 
     /// The account with this address (any case), if there is one.
+    /// An account by id.
+    public static func user(_ id: UUID, on db: any Database) async throws -> AdminUser? { try await AdminUser.find(id, on: db) }
+
+    /// Invitations to a restaurant not used and not expired at `now`.
+    public static func pendingInvitations(restaurantId: UUID, now: Date, on db: any Database) async throws -> [AccountToken] {
+        try await AccountToken.query(on: db).filter(\.$kind == TokenKind.invite.rawValue).filter(\.$restaurantId == restaurantId)
+            .filter(\.$usedAt == nil).filter(\.$expiresAt > now).all()
+    }
+
+    /// A restaurant (the one an invitation or a member is for).
+    public static func restaurant(_ id: UUID, on db: any Database) async throws -> Restaurant? { try await Restaurant.find(id, on: db) }
+
+    /// Every restaurant's name by id (the audit log across restaurants).
+    public static func restaurantNames(on db: any Database) async throws -> [UUID: String] {
+        let rows: [Restaurant] = try await Restaurant.query(on: db).all()
+        return Dictionary(rows.compactMap { r in r.id.map { ($0, r.name) } }, uniquingKeysWith: { a, _ in a })
+    }
+
     public static func account(email: String, on db: any Database) async throws -> AdminUser? {
         guard let address = normalizedEmail(email) else { return nil }
         return try await AdminUser.query(on: db).filter(\.$email == address).first()

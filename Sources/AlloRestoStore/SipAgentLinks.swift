@@ -33,6 +33,33 @@ public final class SipAgentLink: Model, @unchecked Sendable {
     }
 }
 
+/// What provisioning reads and writes of a restaurant besides its link: the restaurants to provision, the newest
+/// phone line, the agent id sip-agent-server gave.
+public enum ProvisioningBook {
+    /// Saves a restaurant's link to its sip-agent-server entities (each step as soon as it is done).
+    public static func save(_ link: SipAgentLink, on db: any Database) async throws { try await link.save(on: db) }
+
+    /// One restaurant.
+    public static func restaurant(_ id: UUID, on db: any Database) async throws -> Restaurant? { try await Restaurant.find(id, on: db) }
+
+    /// Every restaurant (or the one `only`), in name order.
+    public static func restaurants(only: UUID? = nil, on db: any Database) async throws -> [Restaurant] {
+        var query = Restaurant.query(on: db).sort(\.$name)
+        if let only { query = query.filter(\.$id == only) }
+        return try await query.all()
+    }
+
+    /// The restaurant's newest phone line (active or not: what sip-agent-server is told).
+    public static func newestLine(restaurantId: UUID, on db: any Database) async throws -> PhoneLine? {
+        try await PhoneLine.query(on: db).filter(\.$restaurant.$id == restaurantId).sort(\.$createdAt, .descending).first()
+    }
+
+    /// Records the agent id sip-agent-server gave the restaurant's agent.
+    public static func setAgentId(_ agentId: String, restaurantId: UUID, on db: any Database) async throws {
+        try await Restaurant.query(on: db).filter(\.$id == restaurantId).set(\.$agentId, to: agentId).update()
+    }
+}
+
 /// A named, expiring claim held by one process: what lets one replica at a time do a job (provisioning a
 /// restaurant, creating the sip-agent-server account) without any lock in memory (SPEC §12).
 public final class Lease: Model, @unchecked Sendable {

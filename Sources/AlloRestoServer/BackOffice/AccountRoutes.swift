@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -36,7 +35,7 @@ struct AccountRoutes {
         anyAccount.get("/admin/account") { request, context in
             let me = context.admin
             var user: AdminUser?
-            if let me { user = try await AdminUser.find(me.userId, on: db) }
+            if let me { user = try await Accounts.user(me.userId, on: services.database.db) }
             let q = request.uri.queryParameters
             let data: [String: Any] = [
                 "title": "Mon compte", "email": me?.email ?? "", "done": q["changed"] != nil, "verified": user?.emailVerifiedAt != nil,
@@ -47,8 +46,8 @@ struct AccountRoutes {
         anyAccount.post("/admin/account/verify") { request, context in try await self.sendVerification(request, context: context) }
         router.get("/verify/:token") { _, context in
             do {
-                let email = try await Accounts.verifyEmail(context.parameters.get("token") ?? "", now: services.now(), on: db)
-                try await AuditLog.record(restaurantId: nil, actor: email, action: "account.verify", detail: "adresse e-mail vérifiée", now: services.now(), on: db)
+                let email = try await Accounts.verifyEmail(context.parameters.get("token") ?? "", now: services.now(), on: database.db)
+                try await AuditLog.record(restaurantId: nil, actor: email, action: "account.verify", detail: "adresse e-mail vérifiée", now: services.now(), on: database.db)
                 return pages.html(pages.render("verified", ["title": "Adresse vérifiée", "email": email]))
             } catch let e as Accounts.LinkError {
                 return pages.html(pages.render("verified", ["title": "Lien inutilisable", "invalid": e.description]), status: .notFound)
@@ -69,7 +68,7 @@ struct AccountRoutes {
         signedIn.get(":id/audit") { _, context in try await self.auditPage(context) }
     }
 
-    var db: any Database { services.database.db }
+    var database: AlloRestoDatabase { services.database }
 
     // MARK: links
 
@@ -114,9 +113,9 @@ struct AccountRoutes {
     func invitePage(_ context: AppContext) async throws -> Response {
         let secret = context.parameters.get("token") ?? ""
         do {
-            let link = try await Accounts.link(secret, kind: .invite, now: services.now(), on: db)
-            let exists = try await AdminUser.query(on: db).filter(\.$email == link.email).first() != nil
-            let restaurant = try await link.restaurantId.asyncMap { try await Restaurant.find($0, on: db)?.name }
+            let link = try await Accounts.link(secret, kind: .invite, now: services.now(), on: database.db)
+            let exists = try await Accounts.account(email: link.email, on: database.db) != nil
+            let restaurant = try await link.restaurantId.asyncMap { try await Accounts.restaurant($0, on: database.db)?.name }
             return pages.html(pages.render("invite", [
                 "title": "Invitation", "token": secret, "email": link.email, "restaurant": (restaurant ?? nil) ?? "la plateforme",
                 "role": link.role.flatMap(MemberRole.init(rawValue:))?.label ?? "administrateur", "exists": exists,
@@ -143,13 +142,13 @@ struct AccountRoutes {
         }
         let now = services.now()
         let link: AccountToken
-        do { link = try await Accounts.link(form.token, kind: .invite, now: now, on: db) } catch let e as Accounts.LinkError {
+        do { link = try await Accounts.link(form.token, kind: .invite, now: now, on: database.db) } catch let e as Accounts.LinkError {
             return pages.html(pages.render("invite", ["title": "Invitation", "invalid": e.description]), status: .notFound)
         }
         func again(_ problem: String, exists: Bool, status: HTTPResponse.Status) -> Response {
             pages.html(pages.render("invite", ["title": "Invitation", "token": form.token, "email": link.email, "error": problem, "exists": exists]), status: status)
         }
-        let existing = try await Accounts.account(email: link.email, on: db)
+        let existing = try await Accounts.account(email: link.email, on: database.db)
         var hash: String?
         if let existing {
             guard let current = form.current, !current.isEmpty else { return again("Saisissez le mot de passe de votre compte.", exists: true, status: .unprocessableContent) }
@@ -173,14 +172,14 @@ struct AccountRoutes {
         }
         let joined: Accounts.Joined
         do {
-            joined = try await Accounts.acceptInvitation(form.token, passwordHash: hash, existingAccountVerified: existing != nil, now: now, on: db)
+            joined = try await Accounts.acceptInvitation(form.token, passwordHash: hash, existingAccountVerified: existing != nil, now: now, on: database.db)
         } catch let e as Accounts.LinkError {
             return pages.html(pages.render("invite", ["title": "Invitation", "invalid": e.description]), status: .notFound)
         }
         await services.audit(joined.restaurantId, by: joined.email, "member.join",
                              joined.role.map { "a rejoint l'équipe (\($0.label))" } ?? "est devenu administrateur de la plateforme")
         // Signed in at once: a fresh session.
-        let secret = try await AdminAccounts.startSession(userId: joined.userId, now: now, on: db)
+        let secret = try await AdminAccounts.startSession(userId: joined.userId, now: now, on: database.db)
         var response = Response(status: .seeOther, headers: [.location: "/admin"])
         response.setCookie(AdminAccounts.cookie(secret, secure: services.configuration.publicURL.hasPrefix("https://")))
         return response
@@ -205,8 +204,8 @@ struct AccountRoutes {
         _ = await throttle.failed(email: bucket, ip: context.remoteIP, now: services.now())
         // The lookup and the mail happen after the answer, off the request: its timing says nothing about accounts.
         if let mailer = services.mailer, let email = form.flatMap({ Accounts.normalizedEmail($0.email) }) {
-            let services = services, db = db, url = url("/password/reset/")
-            Task.detached { await Self.mailReset(to: email, mailer: mailer, base: url, services: services, db: db) }
+            let services = services, url = url("/password/reset/")
+            Task.detached { await Self.mailReset(to: email, mailer: mailer, base: url, services: services) }
         }
         return pages.html(pages.render("forgot", [
             "title": "Mot de passe oublié", "sent": true, "mail": services.mailer != nil,
@@ -214,10 +213,11 @@ struct AccountRoutes {
     }
 
     /// Sends a reset link if the address has an account (nothing otherwise).
-    static func mailReset(to email: String, mailer: any Mailer, base: String, services: AppServices, db: any Database) async {
+    static func mailReset(to email: String, mailer: any Mailer, base: String, services: AppServices) async {
+        let database = services.database
         do {
-            guard try await Accounts.account(email: email, on: db) != nil else { return }
-            let secret = try await Accounts.issue(.reset, email: email, createdBy: nil, now: services.now(), on: db)
+            guard try await Accounts.account(email: email, on: database.db) != nil else { return }
+            let secret = try await Accounts.issue(.reset, email: email, createdBy: nil, now: services.now(), on: database.db)
             let text = """
                 Bonjour,
 
@@ -245,16 +245,16 @@ struct AccountRoutes {
         if let problem = Self.passwordProblem(form.password, form.password2) {
             return pages.html(pages.render("reset", ["title": "Nouveau mot de passe", "token": form.token, "error": problem]), status: .unprocessableContent)
         }
-        do { _ = try await Accounts.link(form.token, kind: .reset, now: services.now(), on: db) } catch let e as Accounts.LinkError {
+        do { _ = try await Accounts.link(form.token, kind: .reset, now: services.now(), on: database.db) } catch let e as Accounts.LinkError {
             return pages.html(pages.render("reset", ["title": "Nouveau mot de passe", "invalid": e.description]), status: .notFound)
         }
         guard let hash = try await services.passwordHasher.hash(form.password, cost: services.configuration.bcryptCost) else {
             throw APIError(.tooManyRequests, code: "busy", "Trop de demandes : réessayez dans un instant.", headers: [.retryAfter: "1"])
         }
-        let userId = try await Accounts.resetPassword(form.token, passwordHash: hash, now: services.now(), on: db)
-        let email = try await AdminUser.find(userId, on: db)?.email ?? "?"
+        let userId = try await Accounts.resetPassword(form.token, passwordHash: hash, now: services.now(), on: database.db)
+        let email = try await Accounts.user(userId, on: database.db)?.email ?? "?"
         try await AuditLog.record(restaurantId: nil, actor: email, action: "account.password", detail: "mot de passe changé par lien (sessions fermées)",
-                                  now: services.now(), on: db)
+                                  now: services.now(), on: database.db)
         return Response(status: .seeOther, headers: [.location: "/login?reset=1"])
     }
 
@@ -270,7 +270,7 @@ struct AccountRoutes {
             return pages.html(pages.render("account", ["title": "Mon compte", "email": me.email, "error": "Aucun serveur d'envoi de mails n'est configuré (SMTP_URL) : la vérification est impossible pour l'instant."]),
                               status: .serviceUnavailable)
         }
-        let secret = try await Accounts.issue(.verify, email: me.email, createdBy: me.email, now: services.now(), on: db)
+        let secret = try await Accounts.issue(.verify, email: me.email, createdBy: me.email, now: services.now(), on: database.db)
         let link = url("/verify/\(secret)")
         do {
             try await mailer.send(MailMessage(to: me.email, subject: "Vérifiez votre adresse AlloResto",
@@ -307,7 +307,7 @@ struct AccountRoutes {
             r.headers[.retryAfter] = String(wait)
             return r
         }
-        guard let user = try await AdminUser.find(me.userId, on: db),
+        guard let user = try await Accounts.user(me.userId, on: database.db),
               let ok = try await services.passwordHasher.verify(form.current, hash: user.passwordHash) else {
             throw APIError(.tooManyRequests, code: "busy", "Trop de demandes : réessayez dans un instant.", headers: [.retryAfter: "1"])
         }
@@ -319,9 +319,9 @@ struct AccountRoutes {
         guard let hash = try await services.passwordHasher.hash(form.password, cost: services.configuration.bcryptCost) else {
             throw APIError(.tooManyRequests, code: "busy", "Trop de demandes : réessayez dans un instant.", headers: [.retryAfter: "1"])
         }
-        try await Accounts.changePassword(userId: me.userId, passwordHash: hash, keepingSession: me.sessionHash, now: services.now(), on: db)
+        try await Accounts.changePassword(userId: me.userId, passwordHash: hash, keepingSession: me.sessionHash, now: services.now(), on: database.db)
         try await AuditLog.record(restaurantId: nil, actor: me.email, action: "account.password", detail: "mot de passe changé (autres sessions fermées)",
-                                  now: services.now(), on: db)
+                                  now: services.now(), on: database.db)
         return Response(status: .seeOther, headers: [.location: "/admin/account?changed=1"])
     }
 
@@ -329,9 +329,8 @@ struct AccountRoutes {
 
     func members(_ request: Request, context: AppContext) async throws -> Response {
         let id = try restaurantId(request.uri.queryParameters["restaurantId"].map(String.init), context, need: .manageStaff)
-        let list = try await Accounts.members(restaurantId: id, on: db)
-        let pending: [AccountToken] = try await AccountToken.query(on: db).filter(\.$kind == "invite").filter(\.$restaurantId == id)
-            .filter(\.$usedAt == nil).all().filter { $0.expiresAt > services.now() }
+        let list = try await Accounts.members(restaurantId: id, on: database.db)
+        let pending = try await Accounts.pendingInvitations(restaurantId: id, now: services.now(), on: database.db)
         return ToolResponse.value(.object([
             "success": true,
             "members": .array(list.map { ["userId": .string($0.userId.uuidString.lowercased()), "email": .string($0.email), "role": .string($0.role.rawValue)] }),
@@ -353,14 +352,14 @@ struct AccountRoutes {
         if role == .owner, context.manager?.allows(.platform, on: id) != true {
             throw APIError(.forbidden, code: "role_not_allowed", "Seul un administrateur de la plateforme peut inviter un propriétaire.")
         }
-        guard let r = try await Restaurant.find(id, on: db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
-        if try await Accounts.members(restaurantId: id, on: db).contains(where: { $0.email == email }) {
+        guard let r = try await Accounts.restaurant(id, on: database.db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
+        if try await Accounts.members(restaurantId: id, on: database.db).contains(where: { $0.email == email }) {
             throw APIError(.conflict, code: "already_member", "\(email) fait déjà partie de l'équipe de ce restaurant.")
         }
         let actor = context.manager?.actor ?? "?"
-        let secret = try await Accounts.issue(.invite, email: email, restaurantId: id, role: role, createdBy: actor, now: services.now(), on: db)
+        let secret = try await Accounts.issue(.invite, email: email, restaurantId: id, role: role, createdBy: actor, now: services.now(), on: database.db)
         let (mailed, link) = try await deliverInvitation(to: email, secret: secret, restaurant: r.name, role: role, by: actor)
-        try await AuditLog.record(restaurantId: id, actor: actor, action: "member.invite", detail: "a invité \(email) (\(role.label))", now: services.now(), on: db)
+        try await AuditLog.record(restaurantId: id, actor: actor, action: "member.invite", detail: "a invité \(email) (\(role.label))", now: services.now(), on: database.db)
         var out: [String: JSONValue] = ["success": true, "email": .string(email), "role": .string(role.rawValue), "mailed": .bool(mailed)]
         if let link { out["link"] = .string(link) }
         return ToolResponse.value(.object(out), status: .created)
@@ -370,7 +369,7 @@ struct AccountRoutes {
         let body = try await ToolBody.readManaged(request, context: context)
         let id = try restaurantId(body.string("restaurantId", "restaurant_id"), context, need: .manageStaff)
         guard let userId = try body.uuid("userId", "user_id") else { throw ToolBody.invalid("userId", "l'identifiant du membre") }
-        let list = try await Accounts.members(restaurantId: id, on: db)
+        let list = try await Accounts.members(restaurantId: id, on: database.db)
         guard let member = list.first(where: { $0.userId == userId }) else { throw APIError.notFound("member_not_found", "Ce compte n'est pas membre de ce restaurant.") }
         if member.role == .owner {
             guard context.manager?.allows(.platform, on: id) == true else {
@@ -380,9 +379,9 @@ struct AccountRoutes {
                 throw APIError(.conflict, code: "last_owner", "C'est le dernier propriétaire du restaurant : invitez-en un autre d'abord.")
             }
         }
-        try await Accounts.removeMember(userId: userId, restaurantId: id, on: db)
+        try await Accounts.removeMember(userId: userId, restaurantId: id, on: database.db)
         try await AuditLog.record(restaurantId: id, actor: context.manager?.actor ?? "?", action: "member.remove",
-                                  detail: "a retiré \(member.email) (\(member.role.label))", now: services.now(), on: db)
+                                  detail: "a retiré \(member.email) (\(member.role.label))", now: services.now(), on: database.db)
         return ToolResponse.value(["success": true])
     }
 
@@ -390,9 +389,9 @@ struct AccountRoutes {
         let body = try await ToolBody.readManaged(request, context: context)
         guard let raw = body.string("email"), let email = Accounts.normalizedEmail(raw) else { throw ToolBody.invalid("email", "une adresse e-mail") }
         let actor = context.admin?.email ?? "?"
-        let secret = try await Accounts.issue(.invite, email: email, createdBy: actor, now: services.now(), on: db)
+        let secret = try await Accounts.issue(.invite, email: email, createdBy: actor, now: services.now(), on: database.db)
         let (mailed, link) = try await deliverInvitation(to: email, secret: secret, restaurant: nil, role: nil, by: actor)
-        try await AuditLog.record(restaurantId: nil, actor: actor, action: "admin.invite", detail: "a invité \(email) comme administrateur", now: services.now(), on: db)
+        try await AuditLog.record(restaurantId: nil, actor: actor, action: "admin.invite", detail: "a invité \(email) comme administrateur", now: services.now(), on: database.db)
         var out: [String: JSONValue] = ["success": true, "email": .string(email), "mailed": .bool(mailed)]
         if let link { out["link"] = .string(link) }
         return ToolResponse.value(.object(out), status: .created)
@@ -418,7 +417,7 @@ struct AccountRoutes {
             }
             ids = nil
         }
-        let entries = try await AuditLog.entries(restaurantIds: ids, limit: limit, on: db)
+        let entries = try await AuditLog.entries(restaurantIds: ids, limit: limit, on: database.db)
         return ToolResponse.value(.object(["success": true, "entries": .array(entries.map(Self.entryJSON))]))
     }
 
@@ -432,7 +431,7 @@ struct AccountRoutes {
     func teamPage(_ context: AppContext) async throws -> Response {
         let office = BackOfficePages(services: services, pages: pages)
         let r = try await office.restaurant(context, need: .manageStaff)
-        let list = try await Accounts.members(restaurantId: r.id!, on: db)
+        let list = try await Accounts.members(restaurantId: r.id!, on: database.db)
         return office.page(context, "bo-team", r, section: "/team", title: "Équipe", [
             "members": list.map { ["email": $0.email, "role": $0.role.label, "userId": $0.userId.uuidString.lowercased(), "removable": $0.role == .staff] as [String: Any] },
             "platform": context.admin?.platformAdmin ?? false, "mail": services.mailer != nil,
@@ -442,15 +441,15 @@ struct AccountRoutes {
     func auditPage(_ context: AppContext) async throws -> Response {
         let office = BackOfficePages(services: services, pages: pages)
         let r = try await office.restaurant(context, need: .manageRestaurant)
-        let entries = try await AuditLog.entries(restaurantIds: [r.id!], limit: 300, on: db)
+        let entries = try await AuditLog.entries(restaurantIds: [r.id!], limit: 300, on: database.db)
         return office.page(context, "bo-audit", r, section: "/audit", title: "Journal des modifications", [
             "entries": entries.map { ["when": Self.spoken($0.createdAt, timezone: r.timezone), "actor": $0.actor, "detail": $0.detail] as [String: Any] },
         ])
     }
 
     func platformAuditPage(_ context: AppContext) async throws -> Response {
-        let entries = try await AuditLog.entries(restaurantIds: nil, limit: 500, on: db)
-        let names = Dictionary(try await Restaurant.query(on: db).all().compactMap { r in r.id.map { ($0, r.name) } }, uniquingKeysWith: { a, _ in a })
+        let entries = try await AuditLog.entries(restaurantIds: nil, limit: 500, on: database.db)
+        let names = try await Accounts.restaurantNames(on: database.db)
         return pages.html(pages.render("audit", [
             "title": "Journal des modifications", "email": context.admin?.email ?? "",
             "entries": entries.map { e in

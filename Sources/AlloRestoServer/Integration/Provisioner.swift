@@ -1,7 +1,6 @@
 import AlloRestoCore
 import AlloRestoStore
 import Crypto
-import FluentKit
 import Foundation
 import Logging
 
@@ -123,7 +122,7 @@ public struct Provisioner: Sendable {
         var line: [String: JSONValue]?
         var lineDigest: String?
         if let phone = r.phone.flatMap({ PhoneNumber.normalize($0, defaultCountry: r.country) }) {
-            let sip: PhoneLine? = try await PhoneLine.query(on: database.db).filter(\.$restaurant.$id == r.id!).sort(\.$createdAt, .descending).first()
+            let sip = try await ProvisioningBook.newestLine(restaurantId: r.id!, on: database.db)
             var l: [String: JSONValue] = [
                 "phoneNumber": .string(phone), "provider": sip == nil ? "twilio" : "sip",
                 "sipTransport": .null, "stunServer": .null,
@@ -251,7 +250,7 @@ public struct Provisioner: Sendable {
     public func provision(_ restaurantId: UUID, accountId knownAccount: String? = nil, dryRun: Bool = false, verify: Bool = true, pushBrain: Bool = false) async -> Outcome {
         let lease = "sip-agent-server:restaurant:\(restaurantId.uuidString.lowercased())"
         do {
-            guard let r = try await Restaurant.find(restaurantId, on: database.db) else { return .failed("restaurant \(restaurantId) not found") }
+            guard let r = try await ProvisioningBook.restaurant(restaurantId, on: database.db) else { return .failed("restaurant \(restaurantId) not found") }
             if dryRun {
                 let sealed = try await AgentTokens.sealedProvisioningToken(for: restaurantId, cipher: cipher, on: database.db)
                 let want = try await desired(r, token: sealed ?? "<secret>")
@@ -301,7 +300,7 @@ public struct Provisioner: Sendable {
                 // Creation, each step kept as soon as it is done so that a failure resumes where it stopped.
                 if link.finalCustomerId == nil {
                     link.finalCustomerId = try await createFinalCustomer(r, accountId: accountId)
-                    try await link.save(on: database.db)
+                    try await ProvisioningBook.save(link, on: database.db)
                 }
                 var body = want.agent
                 body["accountId"] = .string(accountId)
@@ -313,17 +312,17 @@ public struct Provisioner: Sendable {
                 link.agentPublicToken = try seal(created["publicToken"], "sas-agent-public-token:\(id)")
                 link.agentDigest = want.agentDigest
                 link.brainDigest = nil
-                try await link.save(on: database.db)
+                try await ProvisioningBook.save(link, on: database.db)
                 try await store(agentId, for: r)
                 if let line = want.line {
                     _ = try await upsertLine(agentId: agentId, line, link: link, lineDigest: want.lineDigest)
                 }
                 link.lineDigest = want.lineDigest
-                try await link.save(on: database.db)
+                try await ProvisioningBook.save(link, on: database.db)
                 let tools = AgentToolConfigs.definitions(token: token)
                 for tool in tools { try await api.send(.POST, "/api/agents/\(agentId)/tools", body: tool.json) }
                 link.brainDigest = want.brainDigest
-                try await link.save(on: database.db)
+                try await ProvisioningBook.save(link, on: database.db)
                 return .created(agentId: agentId, tools: tools.count)
             }
 
@@ -348,7 +347,7 @@ public struct Provisioner: Sendable {
                 changed.append("brain")
             }
             link.brainDigest = want.brainDigest
-            try await link.save(on: database.db)
+            try await ProvisioningBook.save(link, on: database.db)
             if r.agentId != agentId { try await store(agentId, for: r) }
             return changed.isEmpty ? .unchanged(agentId: agentId) : .updated(agentId: agentId, changed: changed)
         } catch {
@@ -358,7 +357,7 @@ public struct Provisioner: Sendable {
     }
 
     func store(_ agentId: String, for r: Restaurant) async throws {
-        try await Restaurant.query(on: database.db).filter(\.$id == r.id!).set(\.$agentId, to: agentId).update()
+        try await ProvisioningBook.setAgentId(agentId, restaurantId: r.id!, on: database.db)
         r.agentId = agentId
     }
 
@@ -366,9 +365,7 @@ public struct Provisioner: Sendable {
     /// replica is provisioning is waited for (up to a minute) and then checked.
     public func provisionAll(only: UUID? = nil, dryRun: Bool = false, pushBrain: Bool = false,
                              progress: @Sendable (Restaurant, Outcome) -> Void) async throws -> [Outcome] {
-        var query = Restaurant.query(on: database.db).sort(\.$name)
-        if let only { query = query.filter(\.$id == only) }
-        let restaurants = try await query.all()
+        let restaurants = try await ProvisioningBook.restaurants(only: only, on: database.db)
         var account: String?
         if !dryRun {
             do { account = try await ensureAccount() } catch {
@@ -431,7 +428,7 @@ public actor ProvisioningQueue {
 
     /// Every restaurant whose agent is missing or differs from what was last sent (checked against the database).
     public func catchUp() async throws {
-        let all: [Restaurant] = try await Restaurant.query(on: provisioner.database.db).all()
+        let all = try await ProvisioningBook.restaurants(on: provisioner.database.db)
         for r in all { schedule(r.id!) }
     }
 }
