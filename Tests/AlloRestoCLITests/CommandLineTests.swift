@@ -152,7 +152,8 @@ import FoundationNetworking
     @Test func demoServesAndItsCurlLineWorks() async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let port = Int.random(in: 20_000...40_000)
+        // A port checked free and below the ephemeral range (a random one could be an outgoing connection's).
+        let port = LocalServers.freePort()
         let p = Process()
         p.executableURL = try Self.binary
         p.arguments = ["serve", "--demo"]
@@ -181,8 +182,9 @@ import FoundationNetworking
 
         var request = URLRequest(url: try #require(URL(string: url)))
         request.setValue(String(header.dropFirst("Authorization: ".count)), forHTTPHeaderField: "Authorization")
+        // The curl line is printed before the server listens: wait (30 s at most, on a loaded machine) for its answer.
         var body: Data?
-        for _ in 0..<50 {
+        for _ in 0..<150 {
             if let (data, response) = try? await URLSession.shared.data(for: request), (response as? HTTPURLResponse)?.statusCode == 200 {
                 body = data
                 break
