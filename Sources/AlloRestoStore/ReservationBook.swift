@@ -86,8 +86,28 @@ public enum ReservationBook {
         try await Reservation.query(on: db).filter(\.$id == id).filter(\.$restaurant.$id == restaurantId).first()
     }
 
+    /// A booking's details as the restaurant edits them (already validated).
+    public struct Details: Sendable {
+        public var customerName: String?
+        public var customerPhone: String?
+        public var notes: String?
+        public init(customerName: String?, customerPhone: String?, notes: String?) {
+            self.customerName = customerName
+            self.customerPhone = customerPhone
+            self.notes = notes
+        }
+        func apply(to r: Reservation) {
+            r.customerName = customerName
+            r.customerPhone = customerPhone
+            r.notes = notes
+        }
+    }
+
     /// Saves a reservation's details (name, phone, notes) as edited by the restaurant.
-    public static func saveDetails(_ r: Reservation, on db: any Database) async throws { try await r.save(on: db) }
+    public static func saveDetails(_ details: Details, of r: Reservation, on db: any Database) async throws {
+        details.apply(to: r)
+        try await r.save(on: db)
+    }
 
     /// Statuses of a booking still to come, which may change time or party size.
     public static let movableStatuses = ["pending", "confirmed"]
@@ -99,10 +119,10 @@ public enum ReservationBook {
 
     /// Moves a booking still to come (`pending` or `confirmed`) to another slot or party size, if the seats are
     /// there without counting the booking itself: the restaurant is locked, the seats counted and the row updated
-    /// in one transaction, as `create` does. Refusals: `reservation_not_found`, `not_movable` (seated, over,
-    /// cancelled), `full`.
+    /// in one transaction, as `create` does, with the `details` edited at the same time (all or nothing).
+    /// Refusals: `reservation_not_found`, `not_movable` (seated, over, cancelled), `full`.
     public static func move(
-        id: UUID, restaurantId: UUID, to slot: ReservationSlot, partySize: Int, now: Date, on db: any Database
+        id: UUID, restaurantId: UUID, to slot: ReservationSlot, partySize: Int, details: Details? = nil, now: Date, on db: any Database
     ) async throws -> Result<Reservation, Refusal> {
         try await db.transaction { tx in
             try await RestaurantLock.lock(restaurantId, on: tx)
@@ -122,6 +142,7 @@ public enum ReservationBook {
             row.endTime = slot.end
             row.partySize = partySize
             row.serviceId = slot.service?.id
+            if let details { details.apply(to: row) }
             try await row.save(on: tx)
             return .success(row)
         }

@@ -221,21 +221,22 @@ struct ReservationRoutes {
             // Typed by a person on the 24-hour clock: "10:00" is ten in the morning, not read as 22h.
             wanted = try Self.resolve(time: timeText, date: dateText, clock: clock, now: now, serviceable: nil) ?? row.reservationTime
         }
+        let details = ReservationBook.Details(customerName: name, customerPhone: phone, notes: notes)
         if wanted != before.time || party != before.party {
             let slot: ReservationSlot
             switch t.reservations.slot(at: wanted, partySize: party, now: now) {
             case .failure(let refusal): return try ToolResponse.refusal(refusal)
             case .success(let s): slot = s
             }
-            switch try await ReservationBook.move(id: id, restaurantId: t.restaurant.id, to: slot, partySize: party, now: now, on: services.database.db) {
+            // The move and the details in one transaction: all or nothing.
+            switch try await ReservationBook.move(id: id, restaurantId: t.restaurant.id, to: slot, partySize: party, details: details, now: now,
+                                                  on: services.database.db) {
             case .failure(let refusal): return try ToolResponse.refusal(refusal)
             case .success(let moved): row = moved
             }
+        } else {
+            try await ReservationBook.saveDetails(details, of: row, on: services.database.db)
         }
-        row.customerName = name
-        row.customerPhone = phone
-        row.notes = notes
-        try await ReservationBook.saveDetails(row, on: services.database.db)
         let actor = (try? await Manager.resolve(request, services: services))??.actor ?? "?"
         var what = "réservation de \(row.customerName ?? "?") modifiée"
         if row.reservationTime != before.time || row.partySize != before.party {
