@@ -175,15 +175,6 @@ public enum Accounts {
             .filter(\.$usedAt == nil).filter(\.$expiresAt > now).all()
     }
 
-    /// A restaurant (the one an invitation or a member is for).
-    public static func restaurant(_ id: UUID, on db: any Database) async throws -> Restaurant? { try await Restaurant.find(id, on: db) }
-
-    /// Every restaurant's name by id (the audit log across restaurants).
-    public static func restaurantNames(on db: any Database) async throws -> [UUID: String] {
-        let rows: [Restaurant] = try await Restaurant.query(on: db).all()
-        return Dictionary(rows.compactMap { r in r.id.map { ($0, r.name) } }, uniquingKeysWith: { a, _ in a })
-    }
-
     public static func account(email: String, on db: any Database) async throws -> AdminUser? {
         guard let address = normalizedEmail(email) else { return nil }
         return try await AdminUser.query(on: db).filter(\.$email == address).first()

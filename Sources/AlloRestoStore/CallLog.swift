@@ -32,21 +32,11 @@ public enum CallLog {
     }
 
     /// Each active restaurant (by name) with its newest active phone line; restaurants without one are left out.
+    /// Two queries whatever the number of restaurants (`Reports.restaurantsAndActiveLines`).
     public static func activeLines(on db: any Database) async throws -> [(restaurant: Restaurant, line: PhoneLine)] {
-        let restaurants: [Restaurant] = try await Restaurant.query(on: db).filter(\.$isActive == true).sort(\.$name).all()
-        var out: [(Restaurant, PhoneLine)] = []
-        for r in restaurants {
-            guard let id = r.id, let line = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == id).filter(\.$isActive == true)
-                .sort(\.$createdAt, .descending).first()
-            else { continue }
-            out.append((r, line))
-        }
-        return out
-    }
-
-    /// Every restaurant's name by lowercase id.
-    public static func restaurantNames(on db: any Database) async throws -> [String: String] {
-        let rows: [Restaurant] = try await Restaurant.query(on: db).all()
-        return Dictionary(rows.compactMap { r in r.id.map { ($0.uuidString.lowercased(), r.name) } }, uniquingKeysWith: { a, _ in a })
+        let (restaurants, lines) = try await Reports.restaurantsAndActiveLines(on: db)
+        var newest: [UUID: PhoneLine] = [:]
+        for line in lines where newest[line.$restaurant.id] == nil { newest[line.$restaurant.id] = line }  // newest first
+        return restaurants.filter(\.isActive).sorted { $0.name < $1.name }.compactMap { r in r.id.flatMap { newest[$0] }.map { (r, $0) } }
     }
 }

@@ -19,10 +19,20 @@ public enum Reports {
         return Activity(calls: calls.compactMap(\.createdAt), orders: orders.compactMap { o in o.createdAt.map { ($0, o.total) } })
     }
 
-    /// Every restaurant and every active phone line, for the directory of dialed numbers.
+    /// One restaurant.
+    public static func restaurant(_ id: UUID, on db: any Database) async throws -> Restaurant? { try await Restaurant.find(id, on: db) }
+
+    /// Every restaurant's name by id.
+    public static func restaurantNames(on db: any Database) async throws -> [UUID: String] {
+        let rows: [Restaurant] = try await Restaurant.query(on: db).all()
+        return Dictionary(rows.compactMap { r in r.id.map { ($0, r.name) } }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Every restaurant and every active phone line, newest line first (the directory of dialed numbers, the
+    /// lines the SIP bridge registers).
     public static func restaurantsAndActiveLines(on db: any Database) async throws -> (restaurants: [Restaurant], lines: [PhoneLine]) {
         let restaurants: [Restaurant] = try await Restaurant.query(on: db).all()
-        let lines: [PhoneLine] = try await PhoneLine.query(on: db).filter(\.$isActive == true).all()
+        let lines: [PhoneLine] = try await PhoneLine.query(on: db).filter(\.$isActive == true).sort(\.$createdAt, .descending).all()
         return (restaurants, lines)
     }
 }

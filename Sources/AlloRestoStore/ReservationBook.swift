@@ -43,16 +43,19 @@ public enum ReservationBook {
         }
     }
 
+    /// The refusal when `left` seats cannot take a party of `party`.
+    static func full(left: Int, party: Int) -> Refusal {
+        Refusal("full", left == 0
+            ? "C'est complet à cette heure-là."
+            : "Il ne reste que \(left) place\(left > 1 ? "s" : "") à cette heure-là, pas assez pour \(party) personnes.")
+    }
+
     /// Creates the reservation if the seats are still there, inside `tx`. Returns the seats left otherwise.
     public static func create(_ r: Request, on tx: any Database) async throws -> Result<Reservation, Refusal> {
         try await RestaurantLock.lock(r.restaurantId, on: tx)
         let taken = try await seatsTaken(restaurantId: r.restaurantId, start: r.slot.start, end: r.slot.end, on: tx)
         let left = max(0, r.slot.capacity - taken)
-        guard r.partySize <= left else {
-            return .failure(Refusal("full", left == 0
-                ? "C'est complet à cette heure-là."
-                : "Il ne reste que \(left) place\(left > 1 ? "s" : "") à cette heure-là, pas assez pour \(r.partySize) personnes."))
-        }
+        guard r.partySize <= left else { return .failure(full(left: left, party: r.partySize)) }
         var customerId = r.customerId
         if let phone = r.customerPhone {
             let customer = try await Customer.findOrNew(restaurantId: r.restaurantId, phone: phone, on: tx)
@@ -133,11 +136,7 @@ public enum ReservationBook {
             let others = try await seatsTaken(restaurantId: restaurantId, start: slot.start, end: slot.end, on: tx)
             let overlapsItself = row.reservationTime < slot.end && row.endTime > slot.start
             let left = max(0, slot.capacity - (others - (overlapsItself ? row.partySize : 0)))
-            guard partySize <= left else {
-                return .failure(Refusal("full", left == 0
-                    ? "C'est complet à cette heure-là."
-                    : "Il ne reste que \(left) place\(left > 1 ? "s" : "") à cette heure-là, pas assez pour \(partySize) personnes."))
-            }
+            guard partySize <= left else { return .failure(full(left: left, party: partySize)) }
             row.reservationTime = slot.start
             row.endTime = slot.end
             row.partySize = partySize

@@ -39,9 +39,6 @@ public enum ProvisioningBook {
     /// Saves a restaurant's link to its sip-agent-server entities (each step as soon as it is done).
     public static func save(_ link: SipAgentLink, on db: any Database) async throws { try await link.save(on: db) }
 
-    /// One restaurant.
-    public static func restaurant(_ id: UUID, on db: any Database) async throws -> Restaurant? { try await Restaurant.find(id, on: db) }
-
     /// Every restaurant (or the one `only`), in name order.
     public static func restaurants(only: UUID? = nil, on db: any Database) async throws -> [Restaurant] {
         var query = Restaurant.query(on: db).sort(\.$name)

@@ -115,7 +115,7 @@ struct AccountRoutes {
         do {
             let link = try await Accounts.link(secret, kind: .invite, now: services.now(), on: database.db)
             let exists = try await Accounts.account(email: link.email, on: database.db) != nil
-            let restaurant = try await link.restaurantId.asyncMap { try await Accounts.restaurant($0, on: database.db)?.name }
+            let restaurant = try await link.restaurantId.asyncMap { try await Reports.restaurant($0, on: database.db)?.name }
             return pages.html(pages.render("invite", [
                 "title": "Invitation", "token": secret, "email": link.email, "restaurant": (restaurant ?? nil) ?? "la plateforme",
                 "role": link.role.flatMap(MemberRole.init(rawValue:))?.label ?? "administrateur", "exists": exists,
@@ -352,7 +352,7 @@ struct AccountRoutes {
         if role == .owner, context.manager?.allows(.platform, on: id) != true {
             throw APIError(.forbidden, code: "role_not_allowed", "Seul un administrateur de la plateforme peut inviter un propriétaire.")
         }
-        guard let r = try await Accounts.restaurant(id, on: database.db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
+        guard let r = try await Reports.restaurant(id, on: database.db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
         if try await Accounts.members(restaurantId: id, on: database.db).contains(where: { $0.email == email }) {
             throw APIError(.conflict, code: "already_member", "\(email) fait déjà partie de l'équipe de ce restaurant.")
         }
@@ -449,7 +449,7 @@ struct AccountRoutes {
 
     func platformAuditPage(_ context: AppContext) async throws -> Response {
         let entries = try await AuditLog.entries(restaurantIds: nil, limit: 500, on: database.db)
-        let names = try await Accounts.restaurantNames(on: database.db)
+        let names = try await Reports.restaurantNames(on: database.db)
         return pages.html(pages.render("audit", [
             "title": "Journal des modifications", "email": context.admin?.email ?? "",
             "entries": entries.map { e in

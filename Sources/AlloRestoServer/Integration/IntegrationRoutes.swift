@@ -204,7 +204,7 @@ struct IntegrationRoutes {
         let a = try? await agents
         let online = w != nil || a != nil
         let names: [String: String]
-        names = (try? await CallLog.restaurantNames(on: services.database.db)) ?? [:]
+        names = ((try? await Reports.restaurantNames(on: services.database.db)) ?? [:]).reduce(into: [:]) { $0[$1.key.uuidString.lowercased()] = $1.value }
         let workerList: [JSONValue] = w.map(SipAgentServerClient.list)?.map { v in
             .object([
                 "id": v["id"] ?? .null, "name": v["name"] ?? v["id"] ?? .null,

@@ -250,7 +250,7 @@ public struct Provisioner: Sendable {
     public func provision(_ restaurantId: UUID, accountId knownAccount: String? = nil, dryRun: Bool = false, verify: Bool = true, pushBrain: Bool = false) async -> Outcome {
         let lease = "sip-agent-server:restaurant:\(restaurantId.uuidString.lowercased())"
         do {
-            guard let r = try await ProvisioningBook.restaurant(restaurantId, on: database.db) else { return .failed("restaurant \(restaurantId) not found") }
+            guard let r = try await Reports.restaurant(restaurantId, on: database.db) else { return .failed("restaurant \(restaurantId) not found") }
             if dryRun {
                 let sealed = try await AgentTokens.sealedProvisioningToken(for: restaurantId, cipher: cipher, on: database.db)
                 let want = try await desired(r, token: sealed ?? "<secret>")

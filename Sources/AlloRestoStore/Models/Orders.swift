@@ -25,9 +25,7 @@ public final class Customer: Model, @unchecked Sendable {
 
     /// The restaurant's customer with this E.164 phone, or a new unsaved one with zero totals.
     public static func findOrNew(restaurantId: UUID, phone: String, on db: any Database) async throws -> Customer {
-        if let existing = try await Customer.query(on: db).filter(\.$restaurant.$id == restaurantId).filter(\.$phone == phone).first() {
-            return existing
-        }
+        if let existing = try await CustomerBook.byPhone(restaurantId: restaurantId, phone: phone, on: db) { return existing }
         let c = Customer()
         c.id = UUID()
         c.$restaurant.id = restaurantId
