@@ -165,7 +165,6 @@ public enum Accounts {
         }
     }
 
-    /// The account with this address (any case), if there is one.
     /// An account by id.
     public static func user(_ id: UUID, on db: any Database) async throws -> AdminUser? { try await AdminUser.find(id, on: db) }
 
@@ -175,9 +174,53 @@ public enum Accounts {
             .filter(\.$usedAt == nil).filter(\.$expiresAt > now).all()
     }
 
+    /// The account with this address (any case), if there is one.
     public static func account(email: String, on db: any Database) async throws -> AdminUser? {
         guard let address = normalizedEmail(email) else { return nil }
         return try await AdminUser.query(on: db).filter(\.$email == address).first()
+    }
+
+    /// The account stored under exactly this address (already trimmed and lower-cased by the caller).
+    public static func account(keyedBy address: String, on db: any Database) async throws -> AdminUser? {
+        try await AdminUser.query(on: db).filter(\.$email == address).first()
+    }
+
+    /// Makes `address` a platform admin with this password hash: a new account (true), or a new password for the
+    /// existing one (false, its role unchanged).
+    public static func setAdminPassword(address: String, passwordHash: String, on db: any Database) async throws -> Bool {
+        if let existing = try await account(keyedBy: address, on: db) {
+            existing.passwordHash = passwordHash
+            try await existing.save(on: db)
+            return false
+        }
+        let user = AdminUser()
+        user.email = address
+        user.passwordHash = passwordHash
+        user.isPlatformAdmin = true
+        try await user.create(on: db)
+        return true
+    }
+
+    /// Stores a new session of an account under the SHA-256 of its cookie secret, valid until `expiresAt`.
+    public static func startSession(userId: UUID, tokenHash: String, expiresAt: Date, on db: any Database) async throws {
+        let session = AdminSession()
+        session.$user.id = userId
+        session.tokenHash = tokenHash
+        session.expiresAt = expiresAt
+        try await session.create(on: db)
+    }
+
+    /// The session stored under this hash with its account, if it exists and has not expired at `now`.
+    public static func session(tokenHash: String, now: Date, on db: any Database) async throws -> (session: AdminSession, user: AdminUser)? {
+        guard let session = try await AdminSession.query(on: db).filter(\.$tokenHash == tokenHash).with(\.$user).first(),
+              session.expiresAt > now
+        else { return nil }
+        return (session, session.user)
+    }
+
+    /// Ends the session stored under this hash (logout; nothing when there is none).
+    public static func endSession(tokenHash: String, on db: any Database) async throws {
+        try await AdminSession.query(on: db).filter(\.$tokenHash == tokenHash).delete()
     }
 
     /// An account's restaurants and its role in each.

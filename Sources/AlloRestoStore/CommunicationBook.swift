@@ -7,9 +7,28 @@ import Foundation
 public enum CommunicationBook {
     // MARK: Questions
 
-    /// Counts a caller's question: the one of the same meaning (`key`, `FaqKey`) is asked once more, else a new
-    /// pending one is created. Inside the caller's transaction (`IdempotencyLedger.once`).
-    public static func ask(restaurantId: UUID, question: String, key: String, category: String?, now: Date, on tx: any Database) async throws -> Faq {
+    /// A question counted, as `log_new_faq` words it and the idempotency ledger keeps it (version 1): the
+    /// restaurant's answer when it has one, and how many times it was asked.
+    public struct Asked: Codable, Sendable, Equatable {
+        public var answer: String?
+        public var askCount: Int
+    }
+
+    /// Counts a caller's question once per call (`keys`, `IdempotencyLedger`): the one of the same meaning (`key`,
+    /// `FaqKey`) is asked once more, else a new pending one is created. A repeat gets the first result.
+    public static func askOnce(
+        restaurantId: UUID, question: String, key: String, category: String?, now: Date, keys: [String], on db: any Database
+    ) async throws -> Recorded<Asked> {
+        let written: Written<Recorded<Asked>, Never> = try await IdempotencyLedger.once(keys: keys, restaurantId: restaurantId, tool: .logNewFaq, on: db) { tx in
+            let faq = try await ask(restaurantId: restaurantId, question: question, key: key, category: category, now: now, on: tx)
+            return .kept(Asked(answer: faq.status == "answered" ? faq.answer : nil, askCount: faq.askCount))
+        }
+        switch written {
+        case .kept(let recorded): return recorded
+        }
+    }
+
+    static func ask(restaurantId: UUID, question: String, key: String, category: String?, now: Date, on tx: any Database) async throws -> Faq {
         let existing = try await Faq.query(on: tx).filter(\.$restaurant.$id == restaurantId).filter(\.$questionKey == key).first()
         let faq = existing ?? Faq()
         if existing == nil {
@@ -81,8 +100,24 @@ public enum CommunicationBook {
         }
     }
 
-    /// Stores a caller's message, unread, inside the caller's transaction (`IdempotencyLedger.once`).
-    public static func leave(_ note: Note, restaurantId: UUID, on tx: any Database) async throws -> Message {
+    /// A message left, as `leave_message` words it and the idempotency ledger keeps it (version 1).
+    public struct Left: Codable, Sendable, Equatable {
+        public var id: UUID
+        public var isUrgent: Bool
+    }
+
+    /// Stores a caller's message, unread, once per call (`keys`, `IdempotencyLedger`): a repeat gets the first result.
+    public static func leaveOnce(_ note: Note, restaurantId: UUID, keys: [String], on db: any Database) async throws -> Recorded<Left> {
+        let written: Written<Recorded<Left>, Never> = try await IdempotencyLedger.once(keys: keys, restaurantId: restaurantId, tool: .leaveMessage, on: db) { tx in
+            let m = try await leave(note, restaurantId: restaurantId, on: tx)
+            return .kept(Left(id: m.id!, isUrgent: m.isUrgent))
+        }
+        switch written {
+        case .kept(let recorded): return recorded
+        }
+    }
+
+    static func leave(_ note: Note, restaurantId: UUID, on tx: any Database) async throws -> Message {
         let m = Message()
         m.$restaurant.id = restaurantId
         m.callerPhone = note.callerPhone
@@ -101,6 +136,11 @@ public enum CommunicationBook {
         var query = Message.query(on: db).filter(\.$restaurant.$id == restaurantId)
         if unreadOnly { query = query.filter(\.$isRead == false) }
         return try await query.sort(\.$isRead).sort(\.$isUrgent, .descending).sort(\.$createdAt, .descending).limit(500).all()
+    }
+
+    /// The back office's message list: unread first, newest first; at most 200.
+    public static func inbox(restaurantId: UUID, on db: any Database) async throws -> [Message] {
+        try await Message.query(on: db).filter(\.$restaurant.$id == restaurantId).sort(\.$isRead).sort(\.$createdAt, .descending).limit(200).all()
     }
 
     /// One of the restaurant's messages.

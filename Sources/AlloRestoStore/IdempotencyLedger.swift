@@ -34,7 +34,40 @@ public enum IdempotencyLedger {
         Hex.lowercase(SHA256.hash(data: canonicalJSON).prefix(16))
     }
 
-    public static func stored(_ keys: [String], on db: any Database) async throws -> String? {
+    /// The version of the ledger's stored form: `{"v":1,"outcome":…}`, the typed first result as JSON.
+    public static let version = 1
+
+    struct Envelope<Outcome> {
+        var v: Int
+        var outcome: Outcome
+    }
+
+    struct Version: Decodable { var v: Int? }
+
+    /// The stored form of a first result (versioned JSON of the typed outcome, not the HTTP answer).
+    static func encode<Outcome: Encodable>(_ outcome: Outcome) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .secondsSince1970  // exact: a replay words the same instants
+        return String(decoding: try encoder.encode(Envelope(v: version, outcome: outcome)), as: UTF8.self)
+    }
+
+    /// A stored first result read back: the typed outcome of this version, or — for an answer stored before typed
+    /// outcomes, as the HTTP body sent — that body as it is. Another version is a fault (a newer replica's record).
+    static func decode<Outcome: Decodable & Sendable>(_ text: String, as type: Outcome.Type) throws -> Recorded<Outcome> {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        guard let v = (try? decoder.decode(Version.self, from: Data(text.utf8)))?.v else { return .replayedAsSent(text) }
+        guard v == version else { throw StoreError.invalid("idempotency record of version \(v), this build reads \(version)") }
+        return .replayed(try decoder.decode(Envelope<Outcome>.self, from: Data(text.utf8)).outcome)
+    }
+
+    /// The first result recorded under one of `keys`, if any (read before a write, while the caller waits).
+    public static func stored<Outcome: Decodable & Sendable>(_ keys: [String], as type: Outcome.Type, on db: any Database) async throws -> Recorded<Outcome>? {
+        try await storedText(keys, on: db).map { try decode($0, as: type) }
+    }
+
+    static func storedText(_ keys: [String], on db: any Database) async throws -> String? {
         guard !keys.isEmpty else { return nil }
         guard let sql = db as? any SQLDatabase else {
             let record: IdempotencyRecord? = try await IdempotencyRecord.query(on: db).filter(\.$key ~~ keys).first()
@@ -45,45 +78,61 @@ public enum IdempotencyLedger {
             .first()?.decode(column: "response", as: String.self)
     }
 
-    public enum Outcome: Sendable {
-        /// The write ran now (its result is recorded when `write` asked for it).
-        case fresh(String)
-        /// The first result of the same call, returned again; nothing was written.
-        case replayed(String)
-
-        public var response: String {
-            switch self {
-            case .fresh(let r), .replayed(let r): r
-            }
-        }
-    }
-
-    /// Runs `write` in a transaction unless one of `keys` already holds a result. `write` returns the JSON response
-    /// and whether to record it. A concurrent duplicate that loses the race on the unique key is rolled back and
-    /// answered with the winner's result.
-    public static func once(
-        keys: [String], restaurantId: UUID, tool: String, on db: any Database,
-        _ write: @escaping @Sendable (any Database) async throws -> (response: String, record: Bool)
-    ) async throws -> Outcome {
-        if let previous = try await stored(keys, on: db) { return .replayed(previous) }
+    /// Runs `write` in a transaction unless one of `keys` already holds a result. A kept result is recorded under
+    /// the first key in the same transaction; a refusal is not (a retry may succeed). A concurrent duplicate that
+    /// loses the race on the unique key is rolled back and answered with the winner's result.
+    static func once<Kept: Codable & Sendable, Refused: Sendable>(
+        keys: [String], restaurantId: UUID, tool: ToolName, on db: any Database,
+        _ write: @escaping @Sendable (any Database) async throws -> Written<Kept, Refused>
+    ) async throws -> Written<Recorded<Kept>, Refused> {
+        if let previous = try await stored(keys, as: Kept.self, on: db) { return .kept(previous) }
         do {
-            let response = try await db.transaction { tx in
-                let (response, record) = try await write(tx)
-                if record {
+            return try await db.transaction { tx in
+                switch try await write(tx) {
+                case .refused(let refusal): return .refused(refusal)
+                case .kept(let outcome):
                     let r = IdempotencyRecord()
                     r.$restaurant.id = restaurantId
                     r.key = keys[0]
-                    r.tool = tool
-                    r.response = response
+                    r.tool = tool.rawValue
+                    r.response = try encode(outcome)
                     try await r.create(on: tx)
+                    return .kept(.fresh(outcome))
                 }
-                return response
             }
-            return .fresh(response)
         } catch {
             guard (error as? any DatabaseError)?.isConstraintFailure == true else { throw error }
-            if let previous = try await stored(keys, on: db) { return .replayed(previous) }
+            if let previous = try await stored(keys, as: Kept.self, on: db) { return .kept(previous) }
             throw error
         }
     }
 }
+
+/// What a write made once gave: a result kept (recorded, replayed to a repeat) or a refusal (not recorded: the
+/// same call tried again may succeed).
+public enum Written<Kept: Sendable, Refused: Sendable>: Sendable {
+    case kept(Kept)
+    case refused(Refused)
+}
+
+/// A kept result and whether it is new: written now, the first result of the same call given again, or — recorded
+/// before typed outcomes — the first answer's body as it was sent.
+public enum Recorded<Outcome: Sendable>: Sendable {
+    case fresh(Outcome)
+    case replayed(Outcome)
+    case replayedAsSent(String)
+
+    /// The outcome, new or replayed (nil for a body recorded as sent).
+    public var outcome: Outcome? {
+        switch self {
+        case .fresh(let o), .replayed(let o): o
+        case .replayedAsSent: nil
+        }
+    }
+
+    /// Whether nothing was written now.
+    public var isReplay: Bool { if case .fresh = self { false } else { true } }
+}
+
+extension IdempotencyLedger.Envelope: Encodable where Outcome: Encodable {}
+extension IdempotencyLedger.Envelope: Decodable where Outcome: Decodable {}

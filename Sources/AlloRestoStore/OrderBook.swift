@@ -24,6 +24,8 @@ public enum OrderBook {
         public var cookStartAt: Date?
         public var handoffAt: Date?
         public var status: String
+        /// The total the agent stated (minor units), kept to say it was corrected; the server's price is the one written.
+        public var statedTotalMinor: Int?
 
         public init(restaurantId: UUID, order: PricedOrder, readyAt: Date, source: String = "phone_ai", status: String = "confirmed") {
             self.restaurantId = restaurantId
@@ -40,6 +42,40 @@ public enum OrderBook {
         public let customerId: UUID?
         /// The time promised to the customer (as planned by the kitchen when the order was scheduled).
         public var readyAt: Date
+    }
+
+    /// A placed order as `confirm_order` words it, and as the idempotency ledger keeps it for a repeat of the
+    /// same call (`IdempotencyLedger`, version 1): the facts of the first answer, never re-read from the order.
+    public struct Confirmation: Codable, Sendable, Equatable {
+        public var orderId: UUID
+        public var orderNumber: Int
+        /// `pickup`, `delivery` or `dine_in`.
+        public var orderType: String
+        /// When the order was placed (the instant its spoken times are relative to).
+        public var placedAt: Date
+        /// The time promised to the customer.
+        public var readyAt: Date
+        public var subtotalMinor: Int
+        public var deliveryFeeMinor: Int
+        public var totalMinor: Int
+        /// `2× Margherita (Grande), 1× Tiramisu`.
+        public var summary: String
+        /// The total the agent stated, when it did (minor units).
+        public var statedTotalMinor: Int?
+
+        /// The confirmation of `placement` written as `placed`.
+        public init(_ placement: Placement, _ placed: Placed) {
+            orderId = placed.orderId
+            orderNumber = placed.orderNumber
+            orderType = placement.order.orderType.rawValue
+            placedAt = placement.placedAt
+            readyAt = placed.readyAt
+            subtotalMinor = placement.order.subtotalMinor
+            deliveryFeeMinor = placement.order.deliveryFeeMinor
+            totalMinor = placement.order.totalMinor
+            summary = placement.order.summary
+            statedTotalMinor = placement.statedTotalMinor
+        }
     }
 
     /// A caller's orders placed since `since`, newest first, with their lines (`check_order_status`).

@@ -9,25 +9,23 @@ import SQLKit
 /// time a batch is that one order. Any failure of a batch falls back to placing its orders one by one, which
 /// keeps every per-order guarantee (gap-free numbers, idempotency replay on a key conflict).
 public actor OrderWriter {
+    /// One order to place: what to write, under which idempotency keys, and whether to plan it in the kitchen.
     public struct Job: Sendable {
         public var placement: OrderBook.Placement
         /// Idempotency keys (the first is recorded); see `IdempotencyLedger`.
         public var keys: [String]
         /// When set, the order is planned on the kitchen timeline inside the writing transaction (after the
-        /// orders before it), and refused with `refusal`'s answer when the kitchen cannot take it.
+        /// orders before it), and refused with the kitchen's `Scheduling` when it cannot take it.
         public var kitchen: KitchenRequest?
-        public var respond: @Sendable (OrderBook.Placed) throws -> String
 
-        public init(placement: OrderBook.Placement, keys: [String], kitchen: KitchenRequest? = nil,
-                    respond: @escaping @Sendable (OrderBook.Placed) throws -> String) {
+        public init(placement: OrderBook.Placement, keys: [String], kitchen: KitchenRequest? = nil) {
             self.placement = placement
             self.keys = keys
             self.kitchen = kitchen
-            self.respond = respond
         }
     }
 
-    /// How to plan an order: the restaurant's settings, the wanted time, and the answer when it cannot be planned.
+    /// How to plan an order: the restaurant's settings and the wanted time.
     public struct KitchenRequest: Sendable {
         public var config: PlanningConfig
         public var schedule: OpeningSchedule
@@ -35,29 +33,24 @@ public actor OrderWriter {
         public var wanted: Date?
         public var exact: Bool
         public var travelMin: Int
-        public var refusal: @Sendable (Scheduling) throws -> String
 
-        public init(config: PlanningConfig, schedule: OpeningSchedule, now: Date, wanted: Date?, exact: Bool, travelMin: Int,
-                    refusal: @escaping @Sendable (Scheduling) throws -> String) {
+        public init(config: PlanningConfig, schedule: OpeningSchedule, now: Date, wanted: Date?, exact: Bool, travelMin: Int) {
             self.config = config
             self.schedule = schedule
             self.now = now
             self.wanted = wanted
             self.exact = exact
             self.travelMin = travelMin
-            self.refusal = refusal
         }
     }
 
-    /// A job's answer: recorded (an order was written) or not (the kitchen refused it; a retry may succeed).
-    public struct Answer: Sendable {
-        public var response: String
-        public var recorded: Bool
-    }
+    /// What placing an order gave: the confirmation (new, or the first one of the same call) or the kitchen's
+    /// refusal (not recorded: the same order tried again may fit).
+    public typealias Placing = Written<Recorded<OrderBook.Confirmation>, Scheduling>
 
     private struct Waiting {
         let job: Job
-        let continuation: CheckedContinuation<IdempotencyLedger.Outcome, any Error>
+        let continuation: CheckedContinuation<Placing, any Error>
     }
 
     private let database: AlloRestoDatabase
@@ -70,10 +63,10 @@ public actor OrderWriter {
         self.maxBatch = maxBatch
     }
 
-    /// Places one order (or replays the first result of the same call) and returns the tool's JSON answer.
+    /// Places one order (or replays the first result of the same call) and returns what it gave.
     /// The ledger is checked inside the batch's transaction with one query for the whole batch, so a new order
     /// costs no separate round trip on the writer's connection.
-    public func place(_ job: Job) async throws -> IdempotencyLedger.Outcome {
+    public func place(_ job: Job) async throws -> Placing {
         try await withCheckedThrowingContinuation { continuation in
             queue.append(Waiting(job: job, continuation: continuation))
             if !draining {
@@ -108,32 +101,47 @@ public actor OrderWriter {
                 // without an id) are looked up here.
                 let stored = try await Self.storedResponses(for: jobs.flatMap { $0.keys.dropFirst() }, on: tx)
                 let fresh = jobs.filter { job in !job.keys.contains { stored[$0] != nil } }
-                let written = fresh.isEmpty ? [] : try await Self.writeBatch(fresh, on: tx).map(\.response)
-                var answers = Dictionary(uniqueKeysWithValues: zip(fresh.map { $0.keys[0] }, written.map(IdempotencyLedger.Outcome.fresh)))
+                let written = fresh.isEmpty ? [] : try await Self.writeBatch(fresh, on: tx)
+                var answers = [String: Placing]()
+                for (job, w) in zip(fresh, written) {
+                    switch w {
+                    case .kept(let c): answers[job.keys[0]] = .kept(.fresh(c))
+                    case .refused(let s): answers[job.keys[0]] = .refused(s)
+                    }
+                }
                 for job in jobs where answers[job.keys[0]] == nil {
-                    if let previous = job.keys.lazy.compactMap({ stored[$0] }).first { answers[job.keys[0]] = .replayed(previous) }
+                    if let previous = job.keys.lazy.compactMap({ stored[$0] }).first {
+                        answers[job.keys[0]] = .kept(try IdempotencyLedger.decode(previous, as: OrderBook.Confirmation.self))
+                    }
                 }
                 return answers
             }
             for w in firsts {
                 guard let outcome = results[w.job.keys[0]] else { throw StoreError.invalid("order batch lost a job") }
                 w.continuation.resume(returning: outcome)
-                for twin in twins[w.job.keys[0]] ?? [] { twin.continuation.resume(returning: .replayed(outcome.response)) }
+                for twin in twins[w.job.keys[0]] ?? [] { twin.continuation.resume(returning: Self.repeated(outcome)) }
             }
         } catch {
             // One by one: each order gets its own transaction and its own outcome.
             for w in batch {
                 do {
                     let job = w.job
-                    let outcome = try await IdempotencyLedger.once(keys: job.keys, restaurantId: job.placement.restaurantId, tool: ToolName.confirmOrder.rawValue, on: database.db) { tx in
-                        let answer = try await Self.writeBatch([job], on: tx, record: false)[0]
-                        return (answer.response, answer.recorded)
+                    let outcome = try await IdempotencyLedger.once(keys: job.keys, restaurantId: job.placement.restaurantId, tool: .confirmOrder, on: database.db) { tx in
+                        try await Self.writeBatch([job], on: tx, record: false)[0]
                     }
                     w.continuation.resume(returning: outcome)
                 } catch {
                     w.continuation.resume(throwing: error)
                 }
             }
+        }
+    }
+
+    /// The answer of an identical call of the same batch: the first one's confirmation as a replay, or its refusal.
+    static func repeated(_ first: Placing) -> Placing {
+        switch first {
+        case .kept(.fresh(let c)): .kept(.replayed(c))
+        default: first
         }
     }
 
@@ -146,9 +154,9 @@ public actor OrderWriter {
     }
 
     /// Plans the jobs that ask for it on their restaurant's kitchen timeline, in order, each after the ones before.
-    /// Returns the refusal answers by job index; planned jobs get their cook start, handoff and promised time.
-    static func plan(_ jobs: inout [Job], on tx: any Database) async throws -> [Int: String] {
-        var refused: [Int: String] = [:]
+    /// Returns the kitchen's refusals by job index; planned jobs get their cook start, handoff and promised time.
+    static func plan(_ jobs: inout [Job], on tx: any Database) async throws -> [Int: Scheduling] {
+        var refused: [Int: Scheduling] = [:]
         let planned = jobs.indices.filter { jobs[$0].kitchen != nil }
         for restaurantId in Set(planned.map { jobs[$0].placement.restaurantId }) {
             let indexes = planned.filter { jobs[$0].placement.restaurantId == restaurantId }
@@ -172,23 +180,23 @@ public actor OrderWriter {
                     jobs[i].placement.handoffAt = p.booking.handoff
                     jobs[i].placement.readyAt = p.promised
                 } else {
-                    refused[i] = try k.refusal(outcome)
+                    refused[i] = outcome
                 }
             }
         }
         return refused
     }
 
-    /// Writes distinct orders in the current transaction with multi-row statements; returns their answers in order.
-    /// `record` stores each answer under its idempotency key (the caller records it otherwise).
-    static func writeBatch(_ all: [Job], on tx: any Database, record: Bool = true) async throws -> [Answer] {
+    /// Writes distinct orders in the current transaction with multi-row statements; returns what each gave, in
+    /// order. `record` stores each confirmation under its idempotency key (the caller records it otherwise).
+    static func writeBatch(_ all: [Job], on tx: any Database, record: Bool = true) async throws -> [Written<OrderBook.Confirmation, Scheduling>] {
         guard let sql = tx as? any SQLDatabase else { throw StoreError.invalid("order writing needs an SQL database") }
         var all = all
         let refused = try await plan(&all, on: tx)
         let accepted = all.indices.filter { refused[$0] == nil }
         let jobs = accepted.map { all[$0] }
-        var answers = all.indices.map { Answer(response: refused[$0] ?? "", recorded: false) }
-        guard !jobs.isEmpty else { return answers }
+        var answers: [Written<OrderBook.Confirmation, Scheduling>?] = all.indices.map { refused[$0].map { .refused($0) } }
+        guard !jobs.isEmpty else { return answers.compactMap { $0 } }
         // 1. Numbers: one UPDATE per restaurant reserves a contiguous block.
         var numbers: [Int] = Array(repeating: 0, count: jobs.count)
         for restaurantId in Set(jobs.map(\.placement.restaurantId)) {
@@ -270,14 +278,15 @@ public actor OrderWriter {
         if lineCount > 0 { try await lines.run() }
         try await KitchenBook.add(orderIds: zip(jobs, placed).filter { $0.0.placement.cookStartAt != nil }.map(\.1.orderId), on: sql)
 
-        // 5. The answers, recorded under their idempotency keys in the same transaction.
+        // 5. The confirmations, recorded under their idempotency keys in the same transaction.
         let records = sql.insert(into: "idempotency_keys").columns("id", "restaurant_id", "key", "tool", "response", "created_at")
         for ((job, p), index) in zip(zip(jobs, placed), accepted) {
-            let response = try job.respond(p)
-            answers[index] = Answer(response: response, recorded: true)
-            records.values([TimeOrderedID.make(at: job.placement.placedAt), job.placement.restaurantId, job.keys[0], ToolName.confirmOrder.rawValue, response, job.placement.placedAt] as [any Encodable & Sendable])
+            let confirmation = OrderBook.Confirmation(job.placement, p)
+            answers[index] = .kept(confirmation)
+            records.values([TimeOrderedID.make(at: job.placement.placedAt), job.placement.restaurantId, job.keys[0], ToolName.confirmOrder.rawValue,
+                            try IdempotencyLedger.encode(confirmation), job.placement.placedAt] as [any Encodable & Sendable])
         }
         if record { try await records.run() }
-        return answers
+        return answers.compactMap { $0 }
     }
 }

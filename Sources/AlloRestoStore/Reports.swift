@@ -35,4 +35,45 @@ public enum Reports {
         let lines: [PhoneLine] = try await PhoneLine.query(on: db).filter(\.$isActive == true).sort(\.$createdAt, .descending).all()
         return (restaurants, lines)
     }
+
+    /// One period's raw figures: every order placed and call received within `[start, end)`, and the reservations
+    /// not cancelled starting within it.
+    public struct Day: Sendable {
+        public var orders: [Order]
+        public var calls: [CallRecord]
+        public var reservations: [Reservation]
+    }
+
+    /// The restaurant's orders, calls and reservations of `[start, end)` (the back office's day figures).
+    public static func day(restaurantId: UUID, start: Date, end: Date, on db: any Database) async throws -> Day {
+        let orders: [Order] = try await Order.query(on: db).filter(\.$restaurant.$id == restaurantId)
+            .filter(\.$createdAt >= start).filter(\.$createdAt < end).all()
+        let calls: [CallRecord] = try await CallRecord.query(on: db).filter(\.$restaurant.$id == restaurantId)
+            .filter(\.$createdAt >= start).filter(\.$createdAt < end).all()
+        let bookings: [Reservation] = try await Reservation.query(on: db).filter(\.$restaurant.$id == restaurantId)
+            .filter(\.$reservationTime >= start).filter(\.$reservationTime < end).filter(\.$status != "cancelled").all()
+        return Day(orders: orders, calls: calls, reservations: bookings)
+    }
+
+    /// What waits for the restaurant: questions callers asked that have no answer yet, and unread messages.
+    public static func waiting(restaurantId: UUID, on db: any Database) async throws -> (pendingQuestions: Int, unreadMessages: Int) {
+        let faq = try await Faq.query(on: db).filter(\.$restaurant.$id == restaurantId).filter(\.$status == "pending").count()
+        let unread = try await Message.query(on: db).filter(\.$restaurant.$id == restaurantId).filter(\.$isRead == false).count()
+        return (faq, unread)
+    }
+
+    /// The orders and reservations the given calls made, for the call log.
+    public static func madeBy(calls ids: [String], restaurantId: UUID, on db: any Database) async throws -> (orders: [Order], reservations: [Reservation]) {
+        guard !ids.isEmpty else { return ([], []) }
+        let orders: [Order] = try await Order.query(on: db).filter(\.$restaurant.$id == restaurantId).filter(\.$callId ~~ ids).all()
+        let bookings: [Reservation] = try await Reservation.query(on: db).filter(\.$restaurant.$id == restaurantId).filter(\.$callId ~~ ids).all()
+        return (orders, bookings)
+    }
+
+    /// The orders not cancelled that are due ready within `[start, end)`, soonest first (the kitchen plan).
+    public static func dueReady(restaurantId: UUID, start: Date, end: Date, on db: any Database) async throws -> [Order] {
+        try await Order.query(on: db).filter(\.$restaurant.$id == restaurantId)
+            .filter(\.$estimatedReadyAt >= start).filter(\.$estimatedReadyAt < end).filter(\.$status != "cancelled")
+            .sort(\.$estimatedReadyAt).all()
+    }
 }

@@ -50,8 +50,58 @@ public enum ReservationBook {
             : "Il ne reste que \(left) place\(left > 1 ? "s" : "") à cette heure-là, pas assez pour \(party) personnes.")
     }
 
+    /// A reservation as its answers show it, and as the idempotency ledger keeps a booking (version 1): the facts
+    /// of the first answer, never re-read from the row.
+    public struct Facts: Codable, Sendable, Equatable {
+        public var id: UUID
+        public var reservationTime: Date
+        public var endTime: Date
+        public var partySize: Int
+        public var status: String
+        public var customerName: String?
+        public var customerPhone: String?
+        public var serviceId: UUID?
+        public var seatingPreference: String?
+        public var notes: String?
+        public var offerId: UUID?
+        public var source: String
+
+        /// The facts of a stored reservation.
+        public init(_ r: Reservation) {
+            id = r.id!
+            reservationTime = r.reservationTime
+            endTime = r.endTime
+            partySize = r.partySize
+            status = r.status
+            customerName = r.customerName
+            customerPhone = r.customerPhone
+            serviceId = r.serviceId
+            seatingPreference = r.seatingPreference
+            notes = r.notes
+            offerId = r.offerId
+            source = r.source
+        }
+    }
+
+    /// A booking made now and the instant it was made (its spoken times are relative to it).
+    public struct Booked: Codable, Sendable, Equatable {
+        public var reservation: Facts
+        public var bookedAt: Date
+    }
+
+    /// Books once per call (`keys`, `IdempotencyLedger`): the reservation if the seats are still there (a repeat
+    /// gets the first booking), or the refusal (not recorded: the same request tried again may fit).
+    public static func book(_ r: Request, now: Date, keys: [String], on db: any Database) async throws -> Written<Recorded<Booked>, Refusal> {
+        try await IdempotencyLedger.once(keys: keys, restaurantId: r.restaurantId, tool: .confirmReservation, on: db) { tx in
+            switch try await create(r, on: tx) {
+            case .failure(let refusal): return .refused(refusal)
+            case .success(let row): return .kept(Booked(reservation: Facts(row), bookedAt: now))
+            }
+        }
+    }
+
     /// Creates the reservation if the seats are still there, inside `tx`. Returns the seats left otherwise.
-    public static func create(_ r: Request, on tx: any Database) async throws -> Result<Reservation, Refusal> {
+    static func create(_ r: Request, on tx: any Database) async throws -> Result<Reservation, Refusal> {
         try await RestaurantLock.lock(r.restaurantId, on: tx)
         let taken = try await seatsTaken(restaurantId: r.restaurantId, start: r.slot.start, end: r.slot.end, on: tx)
         let left = max(0, r.slot.capacity - taken)

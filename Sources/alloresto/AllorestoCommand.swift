@@ -67,7 +67,7 @@ func say(_ text: String) {
 func demoOwner(_ restaurantId: UUID, config: ServerConfiguration, database: AlloRestoDatabase) async throws -> String {
     let email = "proprietaire@chez-luigi.demo"
     let password = String(AgentTokens.generate().dropFirst(4).prefix(16))
-    _ = try await AdminAccounts.createOrUpdate(email: email, password: password, cost: 10, on: database.db)
+    _ = try await AdminAccounts.createOrUpdate(email: email, password: password, cost: 10, on: database)
     guard let user = try await Accounts.account(email: email, on: database.db) else { return "" }
     user.isPlatformAdmin = false
     user.emailVerifiedAt = Date()
@@ -305,7 +305,7 @@ struct Admin: AsyncParsableCommand {
             do { config = try ServerConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, key: .notNeeded) } catch { throw fail(error.description) }
             let database = try await openDatabase(config)
             do {
-                let created = try await AdminAccounts.createOrUpdate(email: email, password: password, on: database.db)
+                let created = try await AdminAccounts.createOrUpdate(email: email, password: password, on: database)
                 await database.close()
                 print(created ? "Admin \(email.lowercased()) created." : "Password of \(email.lowercased()) updated.")
             } catch let e as StoreError {

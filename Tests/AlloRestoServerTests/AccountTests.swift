@@ -133,7 +133,7 @@ extension Process {
             $0.bcryptCost = 4
             $0.smtp = try? SMTPSettings.parse("smtp://127.0.0.1:\(sink.port)?tls=none&from=AlloResto%20%3Cno-reply@alloresto.test%3E")
         }) { app, base in
-            _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "un mot de passe solide", cost: 4, on: app.database.db)
+            _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "un mot de passe solide", cost: 4, on: app.database)
             let admin = try await Browser.login(base: base, email: "ops@alloresto.test", password: "un mot de passe solide")
             let invited = try await LiveHTTP.call(.POST, base + "/api/members", headers: ["Cookie": admin, "Origin": base],
                                                   body: ["restaurantId": .string(app.id), "email": "Patron@Luigi.test", "role": "owner"])
@@ -222,7 +222,7 @@ extension Process {
             $0.bcryptCost = 4
             $0.smtp = try? SMTPSettings.parse("smtp://127.0.0.1:\(sink.port)?tls=none&from=no-reply@alloresto.test")
         }) { app, base in
-            _ = try await AdminAccounts.createOrUpdate(email: "chef@luigi.test", password: "un mot de passe solide", cost: 4, on: app.database.db)
+            _ = try await AdminAccounts.createOrUpdate(email: "chef@luigi.test", password: "un mot de passe solide", cost: 4, on: app.database)
             #expect(try await Accounts.account(email: "chef@luigi.test", on: app.database.db)?.emailVerifiedAt == nil)
             let cookie = try await Browser.login(base: base, email: "chef@luigi.test", password: "un mot de passe solide")
             let page = try await Self.form(.GET, base + "/admin/account", [:], cookie: cookie)

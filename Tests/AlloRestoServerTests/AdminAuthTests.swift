@@ -21,7 +21,7 @@ import Testing
 
     @Test func loginSessionGuardAndLogout() async throws {
         try await TestApp.with { app, client in
-            #expect(try await AdminAccounts.createOrUpdate(email: "Owner@Example.com", password: Self.password, cost: 4, on: app.database.db))
+            #expect(try await AdminAccounts.createOrUpdate(email: "Owner@Example.com", password: Self.password, cost: 4, on: app.database))
 
             // Pages redirect to login; APIs answer 401 JSON.
             let page = try await client.execute(uri: "/admin", method: .get)
@@ -81,7 +81,7 @@ import Testing
     /// the form token is checked, this session stays and every other one ends; the old password stops working.
     @Test func aSignedInAccountChangesItsPassword() async throws {
         try await TestApp.with { app, client in
-            #expect(try await AdminAccounts.createOrUpdate(email: "owner@example.com", password: Self.password, cost: 4, on: app.database.db))
+            #expect(try await AdminAccounts.createOrUpdate(email: "owner@example.com", password: Self.password, cost: 4, on: app.database))
             func login(_ password: String) async throws -> String? {
                 let r = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                                                  body: ByteBuffer(string: "email=owner%40example.com&password=\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&next=%2Fadmin"))
@@ -114,7 +114,7 @@ import Testing
     @Test func sessionsExpire() async throws {
         let clock = MutableClock(TestApp.fixedNow)
         try await TestApp.with(now: { clock.now }) { app, client in
-            _ = try await AdminAccounts.createOrUpdate(email: "a@b.fr", password: Self.password, cost: 4, on: app.database.db)
+            _ = try await AdminAccounts.createOrUpdate(email: "a@b.fr", password: Self.password, cost: 4, on: app.database)
             let ok = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: form(["email": "a@b.fr", "password": Self.password]))
             let cookie = try #require(sessionCookie(ok))
             #expect(try await client.execute(uri: "/api/admin/me", method: .get, headers: [.cookie: cookie]).status == .ok)
@@ -125,7 +125,7 @@ import Testing
 
     @Test func noOpenRedirectAfterLogin() async throws {
         try await TestApp.with { app, client in
-            _ = try await AdminAccounts.createOrUpdate(email: "a@b.fr", password: Self.password, cost: 4, on: app.database.db)
+            _ = try await AdminAccounts.createOrUpdate(email: "a@b.fr", password: Self.password, cost: 4, on: app.database)
             for evil in ["https://evil.example", "//evil.example", "/\\evil.example"] {
                 let r = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: form(["email": "a@b.fr", "password": Self.password, "next": evil]))
                 #expect(r.headers[.location] == "/admin")
@@ -135,10 +135,10 @@ import Testing
 
     @Test func accountValidation() async throws {
         try await TestApp.with { app, _ in
-            await #expect(throws: StoreError.self) { try await AdminAccounts.createOrUpdate(email: "nope", password: Self.password, cost: 4, on: app.database.db) }
-            await #expect(throws: StoreError.self) { try await AdminAccounts.createOrUpdate(email: "a@b.fr", password: "short", cost: 4, on: app.database.db) }
-            #expect(try await AdminAccounts.createOrUpdate(email: "a@b.fr", password: Self.password, cost: 4, on: app.database.db))
-            #expect(try await !AdminAccounts.createOrUpdate(email: "A@B.FR", password: Self.password + "2", cost: 4, on: app.database.db))
+            await #expect(throws: StoreError.self) { try await AdminAccounts.createOrUpdate(email: "nope", password: Self.password, cost: 4, on: app.database) }
+            await #expect(throws: StoreError.self) { try await AdminAccounts.createOrUpdate(email: "a@b.fr", password: "short", cost: 4, on: app.database) }
+            #expect(try await AdminAccounts.createOrUpdate(email: "a@b.fr", password: Self.password, cost: 4, on: app.database))
+            #expect(try await !AdminAccounts.createOrUpdate(email: "A@B.FR", password: Self.password + "2", cost: 4, on: app.database))
             let users: [AdminUser] = try await AdminUser.query(on: app.database.db).all()
             #expect(users.count == 1)
             #expect(users[0].passwordHash.hasPrefix("$2"))

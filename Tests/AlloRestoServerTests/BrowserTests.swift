@@ -76,7 +76,7 @@ extension Browser {
     /// off the menu — and find both in the next call's `/api/ai`. Every page is kept as a screenshot.
     @Test(.enabled(if: Browser.enabled)) func anOwnersDayInTheBackOffice() async throws {
         try await TestApp.live { app, base in
-            _ = try await AdminAccounts.createOrUpdate(email: "luigi@chezluigi.test", password: "correct horse battery", cost: 4, on: app.database.db)
+            _ = try await AdminAccounts.createOrUpdate(email: "luigi@chezluigi.test", password: "correct horse battery", cost: 4, on: app.database)
             let cookie = try await Browser.login(base: base, email: "luigi@chezluigi.test", password: "correct horse battery")
             let auth = ["Authorization": "Bearer \(app.token)", "Content-Type": "application/json"]
             // What the calls of the morning left: a question, a message, a booking.
@@ -178,7 +178,7 @@ extension Browser {
     @Test(.enabled(if: Browser.enabled)) func anOwnerRunsAServiceOnAPhoneAndADesktop() async throws {
         try await TestApp.live { app, base in
             let db = app.database.db
-            try await RoleMatrixTests.account("patron@luigi.test", role: .owner, of: app.restaurantId, on: db)
+            try await RoleMatrixTests.account("patron@luigi.test", role: .owner, of: app.restaurantId, on: app.database)
             let cookie = try await Browser.login(base: base, email: "patron@luigi.test", password: "un mot de passe solide")
             let auth = ["Authorization": "Bearer \(app.token)", "Content-Type": "application/json"]
             let r = "/admin/r/\(app.id)"
@@ -319,7 +319,7 @@ extension Browser {
         try await double.run { sas in
             try await TestApp.live(configure: { $0.sipAgentServerURL = sas; $0.sipAgentServerAPIKey = "sas-key" }) { app, base in
                 _ = await SipAgentIntegrationTests.provisioner(app, sipAgentServer: sas, publicURL: base).provision(app.restaurantId)
-                _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
+                _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database)
                 let cookie = try await Browser.login(base: base, email: "ops@alloresto.test", password: "correct horse battery")
 
                 let up = try await Browser.visit(base: base, cookie: cookie, paths: ["/admin/servers"], tag: "servers-up")
@@ -353,7 +353,7 @@ extension Browser {
         double.addWorker(["id": "w-1", "name": "worker-1", "state": "idle"])
         try await double.run { sas in
             try await TestApp.live(kind, configure: { $0.sipAgentServerURL = sas }) { app, base in
-                _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
+                _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database)
                 let cookie = try await Browser.login(base: base, email: "ops@alloresto.test", password: "correct horse battery")
                 let online = try await LiveHTTP.call(.GET, base + "/api/admin/servers", headers: ["Cookie": cookie])
                 #expect(online.0 == 200 && online.1["serverOnline"] == true)
@@ -363,7 +363,7 @@ extension Browser {
             }
             // sip-agent-server down: offline, empty lists, never an error.
             try await TestApp.live(kind, configure: { $0.sipAgentServerURL = "http://127.0.0.1:9" }) { app, base in
-                _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
+                _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database)
                 let cookie = try await Browser.login(base: base, email: "ops@alloresto.test", password: "correct horse battery")
                 let offline = try await LiveHTTP.call(.GET, base + "/api/admin/servers", headers: ["Cookie": cookie])
                 #expect(offline.0 == 200)
@@ -388,7 +388,7 @@ extension Browser {
         }) { app, base in
             let other = try await RestaurantImporter.write(try RestaurantImport.parse(Data(DemoRestaurant.importDocument
                 .replacingOccurrences(of: "Chez Luigi", with: "Chez Mario").replacingOccurrences(of: "+33142601234", with: "+33142601299").utf8)), on: app.database.db).restaurantId
-            _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "un mot de passe solide", cost: 4, on: app.database.db)
+            _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "un mot de passe solide", cost: 4, on: app.database)
             let admin = try await Browser.login(base: base, email: "ops@alloresto.test", password: "un mot de passe solide")
             let invited = try await LiveHTTP.call(.POST, base + "/api/members", headers: ["Cookie": admin, "Origin": base],
                                                   body: ["restaurantId": .string(app.id), "email": "patron@luigi.test", "role": "owner"])

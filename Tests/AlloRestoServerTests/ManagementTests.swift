@@ -14,7 +14,7 @@ import Testing
 /// `/api/ai` (the demo restaurant, Chez Luigi).
 @Suite struct ManagementTests {
     static func admin(_ client: any TestClientProtocol, _ app: TestApp) async throws -> String {
-        _ = try await AdminAccounts.createOrUpdate(email: "owner@chezluigi.test", password: "correct horse battery", cost: 4, on: app.database.db)
+        _ = try await AdminAccounts.createOrUpdate(email: "owner@chezluigi.test", password: "correct horse battery", cost: 4, on: app.database)
         let login = try await client.execute(
             uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
             body: ByteBuffer(string: "email=owner%40chezluigi.test&password=correct%20horse%20battery&next=%2Fadmin"))
@@ -48,7 +48,7 @@ import Testing
             }
             #expect(try await check()["available"] == true)
             // Staff running the service switch it alone (and nothing else).
-            try await RoleMatrixTests.account("serveur@luigi.test", role: .staff, of: app.restaurantId, on: app.database.db)
+            try await RoleMatrixTests.account("serveur@luigi.test", role: .staff, of: app.restaurantId, on: app.database)
             let login = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                                                  body: ByteBuffer(string: "email=serveur%40luigi.test&password=un%20mot%20de%20passe%20solide&next=%2Fadmin"))
             let staff = String(try #require(login.headers[.setCookie]).split(separator: ";")[0])
@@ -297,7 +297,7 @@ import Testing
             try await TestApp.live(configure: { $0.sipAgentServerURL = sas; $0.sipAgentServerConfigured = true }) { app, base in
                 _ = await SipAgentIntegrationTests.provisioner(app, sipAgentServer: sas, publicURL: base).provision(app.restaurantId)
                 #expect(double.agents.first?["aiVoice"] == "sage")
-                _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
+                _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database)
                 let cookie = try await Browser.login(base: base, email: "ops@alloresto.test", password: "correct horse battery")
                 let r = try await LiveHTTP.call(.PATCH, base + "/api/restaurants", headers: ["Cookie": cookie, "Content-Type": "application/json", "Origin": base],
                                                    body: ["restaurantId": .string(app.id), "aiVoice": "verse"])

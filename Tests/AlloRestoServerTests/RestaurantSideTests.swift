@@ -135,7 +135,7 @@ import Testing
 
     @Test func restaurantSideNeedsAdminOrOwnManagementKey() async throws {
         try await TestApp.with { app, client throws in
-            _ = try await AdminAccounts.createOrUpdate(email: "ops@example.fr", password: "mot de passe long", cost: 4, on: app.database.db)
+            _ = try await AdminAccounts.createOrUpdate(email: "ops@example.fr", password: "mot de passe long", cost: 4, on: app.database)
             let login = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "email=ops%40example.fr&password=mot+de+passe+long"))
             let cookie = try #require(login.headers[.setCookie]?.split(separator: ";").first.map(String.init))
             #expect(try await client.execute(uri: "/api/messages?restaurantId=\(app.id)", method: .get, headers: [.cookie: cookie]).status == .ok)

@@ -129,8 +129,9 @@ import Testing
     }
 
     /// Makes an account with a password, a member of `restaurant` with `role` (nil: a platform admin).
-    static func account(_ email: String, role: MemberRole?, of restaurant: UUID, on db: any Database) async throws {
-        _ = try await AdminAccounts.createOrUpdate(email: email, password: "un mot de passe solide", cost: 4, on: db)
+    static func account(_ email: String, role: MemberRole?, of restaurant: UUID, on database: AlloRestoDatabase) async throws {
+        let db = database.db
+        _ = try await AdminAccounts.createOrUpdate(email: email, password: "un mot de passe solide", cost: 4, on: database)
         guard let role else { return }
         let user = try #require(try await Accounts.account(email: email, on: db))
         user.isPlatformAdmin = false
@@ -143,9 +144,9 @@ import Testing
             let other = try await RestaurantImporter.write(try RestaurantImport.parse(Data(DemoRestaurant.importDocument
                 .replacingOccurrences(of: "Chez Luigi", with: "Chez Mario").replacingOccurrences(of: "+33142601234", with: "+33142601299").utf8)), on: app.database.db).restaurantId
             let db = app.database.db
-            try await Self.account("plateforme@alloresto.test", role: nil, of: app.restaurantId, on: db)
-            try await Self.account("patron@luigi.test", role: .owner, of: app.restaurantId, on: db)
-            try await Self.account("serveur@luigi.test", role: .staff, of: app.restaurantId, on: db)
+            try await Self.account("plateforme@alloresto.test", role: nil, of: app.restaurantId, on: app.database)
+            try await Self.account("patron@luigi.test", role: .owner, of: app.restaurantId, on: app.database)
+            try await Self.account("serveur@luigi.test", role: .staff, of: app.restaurantId, on: app.database)
             var headers: [Principal: [String: String]] = [.key: ["Authorization": "Bearer \(app.managementKey)"]]
             for (who, email) in [(Principal.platformAdmin, "plateforme@alloresto.test"), (.owner, "patron@luigi.test"), (.staff, "serveur@luigi.test")] {
                 headers[who] = ["Cookie": try await Browser.login(base: base, email: email, password: "un mot de passe solide"), "Origin": base]
@@ -174,8 +175,8 @@ import Testing
         try await TestApp.live(configure: { $0.bcryptCost = 4 }) { app, base in
             _ = try await RestaurantImporter.write(try RestaurantImport.parse(Data(DemoRestaurant.importDocument
                 .replacingOccurrences(of: "Chez Luigi", with: "Chez Mario").replacingOccurrences(of: "+33142601234", with: "+33142601299").utf8)), on: app.database.db)
-            try await Self.account("patron@luigi.test", role: .owner, of: app.restaurantId, on: app.database.db)
-            try await Self.account("serveur@luigi.test", role: .staff, of: app.restaurantId, on: app.database.db)
+            try await Self.account("patron@luigi.test", role: .owner, of: app.restaurantId, on: app.database)
+            try await Self.account("serveur@luigi.test", role: .staff, of: app.restaurantId, on: app.database)
             let owner = try await Browser.login(base: base, email: "patron@luigi.test", password: "un mot de passe solide")
             let listed = try await LiveHTTP.call(.GET, base + "/api/restaurants", headers: ["Cookie": owner])
             #expect(listed.1["restaurants"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["Chez Luigi"])

@@ -37,7 +37,7 @@ import Testing
     }
 
     static func adminCookie(_ client: any TestClientProtocol, _ app: TestApp) async throws -> HTTPFields {
-        _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
+        _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database)
         let r = try await login(client, app)
         let cookie = try #require(r.headers[.setCookie]?.split(separator: ";").first.map(String.init))
         return [.cookie: cookie, .origin: "http://localhost:3000"]
@@ -268,7 +268,7 @@ import Testing
     @Test func loginIsThrottledPerAccountAndTheSessionRotates() async throws {
         let clock = Clock()
         try await TestApp.with(now: { clock.now }) { app, client throws in
-            _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
+            _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database)
             var statuses: [Int] = []
             var retryAfter: [String] = []
             for _ in 0..<20 {
@@ -293,7 +293,7 @@ import Testing
             #expect(ok.status == .seeOther)
             let cookie = try #require(ok.headers[.setCookie]?.split(separator: ";").first.map(String.init))
             // Another account is not locked by this one's failures.
-            _ = try await AdminAccounts.createOrUpdate(email: "owner@alloresto.test", password: "another long one", cost: 4, on: app.database.db)
+            _ = try await AdminAccounts.createOrUpdate(email: "owner@alloresto.test", password: "another long one", cost: 4, on: app.database)
             #expect(try await Self.login(client, app, email: "owner@alloresto.test", password: "another long one").status == .seeOther)
             // Logging in again from that browser replaces its session: the old id no longer works.
             let again = try await client.execute(

@@ -412,7 +412,7 @@ import Testing
             try await TestApp.live(configure: { $0.sipAgentServerURL = sas }) { app, base in
                 let agentId: String
                 if case .created(let id, _) = await app.services.provisioner.provision(app.restaurantId) { agentId = id } else { Issue.record("not created"); return }
-                _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database.db)
+                _ = try await AdminAccounts.createOrUpdate(email: "ops@alloresto.test", password: "correct horse battery", cost: 4, on: app.database)
                 let cookie = try await Browser.login(base: base, email: "ops@alloresto.test", password: "correct horse battery")
                 double.clearRequests()
                 #expect(try await LiveHTTP.call(.POST, base + "/api/admin/push-brain", headers: ["Authorization": "Bearer \(app.managementKey)"]).0 == 403)

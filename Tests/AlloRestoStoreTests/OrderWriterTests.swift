@@ -22,7 +22,12 @@ import Testing
         p.customerPhone = phone
         p.customerName = "Zoé"
         p.placedAt = Date(timeIntervalSince1970: 1_795_694_700)
-        return OrderWriter.Job(placement: p, keys: [key]) { placed in "{\"n\":\(placed.orderNumber)}" }
+        return OrderWriter.Job(placement: p, keys: [key])
+    }
+
+    /// The confirmation an order placed (nil for a kitchen refusal or a first answer recorded as sent).
+    func confirmation(_ placing: OrderWriter.Placing) -> OrderBook.Confirmation? {
+        if case .kept(let recorded) = placing { recorded.outcome } else { nil }
     }
 
     @Test(arguments: TestDatabases.kinds)
@@ -30,14 +35,14 @@ import Testing
         try await TestDatabases.with(kind) { database in
             let (rid, order) = try await setup(database)
             let writer = OrderWriter(database: database)
-            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+            let outcomes = try await withThrowingTaskGroup(of: Int?.self) { group in
                 for i in 0..<30 {
                     // Three callers, ten orders each.
-                    group.addTask { try await writer.place(job(rid, order, key: "k\(i)", phone: "+3361000000\(i % 3)")).response }
+                    group.addTask { confirmation(try await writer.place(job(rid, order, key: "k\(i)", phone: "+3361000000\(i % 3)")))?.orderNumber }
                 }
-                return try await group.reduce(into: [String]()) { $0.append($1) }
+                return try await group.reduce(into: [Int?]()) { $0.append($1) }
             }
-            #expect(Set(outcomes).count == 30)
+            #expect(Set(outcomes) == Set(2...31))
             let numbers: [Order] = try await Order.query(on: database.db).sort(\.$orderNumber).all()
             #expect(numbers.map(\.orderNumber) == Array(1...31))
             let customers: [Customer] = try await Customer.query(on: database.db).filter(\.$phone ~~ ["+33610000000", "+33610000001", "+33610000002"]).all()
@@ -47,7 +52,12 @@ import Testing
             #expect(lines == 30 + 2)  // the demo order has two lines
             // Replayed from the ledger afterwards.
             let again = try await writer.place(job(rid, order, key: "k7", phone: "+33610000001"))
-            guard case .replayed = again else { Issue.record("expected a replay"); return }
+            guard case .kept(.replayed(let first)) = again else { Issue.record("expected a replay"); return }
+            // The first confirmation's facts, read back from the ledger's versioned record.
+            #expect(first.summary == order.summary && first.totalMinor == order.totalMinor && first.placedAt == Date(timeIntervalSince1970: 1_795_694_700))
+            #expect(first.readyAt == Date(timeIntervalSince1970: 1_795_700_000))
+            let stored = try await IdempotencyRecord.query(on: database.db).filter(\.$key == "k7").first()
+            #expect(stored?.response.hasPrefix(#"{"outcome":{"#) == true && stored?.response.hasSuffix(#","v":1}"#) == true, "\(stored?.response ?? "")")
         }
     }
 
@@ -69,7 +79,7 @@ import Testing
             #expect(r.lastOrderNumber == 2)
             // The next order still gets the next number: no gap.
             let next = try await writer.place(job(rid, order, key: "fresh", phone: "+33699999999"))
-            #expect(next.response == "{\"n\":3}")
+            #expect(confirmation(next)?.orderNumber == 3)
         }
     }
 
@@ -126,6 +136,32 @@ import Testing
             try await CreateKitchenBookings().revert(on: database.db)
             try await CreateKitchenBookings().prepare(on: database.db)
             #expect(try await counts() == [a: 3])
+        }
+    }
+
+    /// A first answer stored before typed outcomes (the HTTP body as sent) is given back as it is; a record of a
+    /// newer version is a fault, never a second order.
+    @Test(arguments: TestDatabases.kinds)
+    func aRecordFromBeforeTypedOutcomesIsReplayedAsSent(_ kind: String) async throws {
+        try await TestDatabases.with(kind) { database in
+            let (rid, order) = try await setup(database)
+            func record(_ key: String, _ response: String) async throws {
+                let row = IdempotencyRecord()
+                row.$restaurant.id = rid
+                row.key = key
+                row.tool = "confirm_order"
+                row.response = response
+                try await row.create(on: database.db)
+            }
+            try await record("legacy", #"{"success":true,"order_number":7}"#)
+            let writer = OrderWriter(database: database)
+            guard case .kept(.replayedAsSent(let body)) = try await writer.place(job(rid, order, key: "legacy", phone: nil)) else {
+                Issue.record("expected the body as sent"); return
+            }
+            #expect(body == #"{"success":true,"order_number":7}"#)
+            try await record("newer", #"{"outcome":{},"v":2}"#)
+            await #expect(throws: StoreError.self) { _ = try await writer.place(job(rid, order, key: "newer", phone: nil)) }
+            #expect(try await Order.query(on: database.db).count() == 1, "only the demo's order")
         }
     }
 }

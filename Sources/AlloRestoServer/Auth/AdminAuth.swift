@@ -1,6 +1,5 @@
 import AlloRestoStore
 import Crypto
-import FluentKit
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
@@ -14,22 +13,11 @@ public enum AdminAccounts {
     public static var sessionLifetime: TimeInterval { TimeInterval(sessionLifetimeSeconds) }
 
     /// Creates an admin, or changes the password of an existing one.
-    public static func createOrUpdate(email: String, password: String, cost: UInt8 = 12, on db: any Database) async throws -> Bool {
+    public static func createOrUpdate(email: String, password: String, cost: UInt8 = 12, on database: AlloRestoDatabase) async throws -> Bool {
         let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
         guard normalized.contains("@"), normalized.count <= 254 else { throw StoreError.invalid("email: \"\(email)\" is not an email address") }
         guard password.count >= 10 else { throw StoreError.invalid("password: at least 10 characters") }
-        let hash = Bcrypt.hash(password, cost: cost)
-        if let existing: AdminUser = try await AdminUser.query(on: db).filter(\.$email == normalized).first() {
-            existing.passwordHash = hash
-            try await existing.save(on: db)
-            return false
-        }
-        let user = AdminUser()
-        user.email = normalized
-        user.passwordHash = hash
-        user.isPlatformAdmin = true
-        try await user.create(on: db)
-        return true
+        return try await Accounts.setAdminPassword(address: normalized, passwordHash: Bcrypt.hash(password, cost: cost), on: database.db)
     }
 
     /// What a login attempt gave.
@@ -42,25 +30,21 @@ public enum AdminAccounts {
 
     /// Checks credentials (bcrypt on `hasher`'s threads); on success stores a new session and returns its cookie
     /// secret, deleting the session the browser had (`previousSecret`): the session id is rotated at login.
-    static func login(email: String, password: String, previousSecret: String?, now: Date, hasher: PasswordHasher, on db: any Database) async throws -> LoginOutcome {
+    static func login(email: String, password: String, previousSecret: String?, now: Date, hasher: PasswordHasher, on database: AlloRestoDatabase) async throws -> LoginOutcome {
         let normalized = email.trimmingCharacters(in: .whitespaces).lowercased()
-        let user: AdminUser? = try await AdminUser.query(on: db).filter(\.$email == normalized).first()
+        let user = try await Accounts.account(keyedBy: normalized, on: database.db)
         // Verify against a dummy hash when the user is unknown so both paths cost the same.
         let hash = user?.passwordHash ?? "$2b$12$C6UzMDM.H6dfI/f/IKcEe.4WQ7b5s4Gf1x3/lRqjQ8tqk6C9Jx1Gm"
         guard let verified = try await hasher.verify(password, hash: hash) else { return .busy }
         guard verified, let user else { return .refused }
-        if let previousSecret { try await logout(secret: previousSecret, on: db) }
-        return .loggedIn(secret: try await startSession(userId: user.id!, now: now, on: db))
+        if let previousSecret { try await logout(secret: previousSecret, on: database) }
+        return .loggedIn(secret: try await startSession(userId: user.id!, now: now, on: database))
     }
 
     /// A new session for an account; returns its cookie secret (only its SHA-256 is stored).
-    static func startSession(userId: UUID, now: Date, on db: any Database) async throws -> String {
+    static func startSession(userId: UUID, now: Date, on database: AlloRestoDatabase) async throws -> String {
         let secret = AgentTokens.generate().replacingOccurrences(of: "art_", with: "ses_")
-        let session = AdminSession()
-        session.$user.id = userId
-        session.tokenHash = AgentTokens.hash(secret)
-        session.expiresAt = now.addingTimeInterval(sessionLifetime)
-        try await session.create(on: db)
+        try await Accounts.startSession(userId: userId, tokenHash: AgentTokens.hash(secret), expiresAt: now.addingTimeInterval(sessionLifetime), on: database.db)
         return secret
     }
 
@@ -69,18 +53,16 @@ public enum AdminAccounts {
         Cookie(name: cookieName, value: secret, maxAge: sessionLifetimeSeconds, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 
-    static func identity(secret: String, now: Date, on db: any Database) async throws -> AdminIdentity? {
-        guard let session: AdminSession = try await AdminSession.query(on: db)
-            .filter(\.$tokenHash == AgentTokens.hash(secret)).with(\.$user).first(),
-            session.expiresAt > now
-        else { return nil }
-        let user = session.user
+    /// Who holds this session cookie secret, if its session exists and has not expired at `now`.
+    static func identity(secret: String, now: Date, on database: AlloRestoDatabase) async throws -> AdminIdentity? {
+        guard let (session, user) = try await Accounts.session(tokenHash: AgentTokens.hash(secret), now: now, on: database.db) else { return nil }
         return AdminIdentity(userId: user.id!, email: user.email, platformAdmin: user.isPlatformAdmin,
-                             memberships: try await Accounts.memberships(userId: user.id!, on: db), sessionHash: session.tokenHash)
+                             memberships: try await Accounts.memberships(userId: user.id!, on: database.db), sessionHash: session.tokenHash)
     }
 
-    static func logout(secret: String, on db: any Database) async throws {
-        try await AdminSession.query(on: db).filter(\.$tokenHash == AgentTokens.hash(secret)).delete()
+    /// Ends the session of this cookie secret.
+    static func logout(secret: String, on database: AlloRestoDatabase) async throws {
+        try await Accounts.endSession(tokenHash: AgentTokens.hash(secret), on: database.db)
     }
 }
 
@@ -92,7 +74,7 @@ public struct AdminGuard: RouterMiddleware {
     public func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
         var context = context
         if let secret = request.cookies[AdminAccounts.cookieName]?.value,
-           let admin = try await AdminAccounts.identity(secret: secret, now: services.now(), on: services.database.db) {
+           let admin = try await AdminAccounts.identity(secret: secret, now: services.now(), on: services.database) {
             context.manager = .admin(admin)
             return try await CSRF.$current.withValue(CSRF.token(forSession: secret)) { try await next(request, context) }
         }
@@ -167,7 +149,7 @@ struct AdminRoutes {
                 // The form carries the session's token (a foreign page cannot log the admin out).
                 let form = try? await URLEncodedFormDecoder().decode(LogoutForm.self, from: request, context: context)
                 try CSRF.verifyForm(form?._csrf, cookie: secret)
-                try await AdminAccounts.logout(secret: secret, on: services.database.db)
+                try await AdminAccounts.logout(secret: secret, on: services.database)
             }
             var response = Response(status: .seeOther, headers: [.location: "/login"])
             response.setCookie(Cookie(name: AdminAccounts.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
@@ -209,7 +191,7 @@ struct AdminRoutes {
         }
         let outcome = try await AdminAccounts.login(
             email: form.email, password: form.password, previousSecret: request.cookies[AdminAccounts.cookieName]?.value,
-            now: services.now(), hasher: services.passwordHasher, on: services.database.db)
+            now: services.now(), hasher: services.passwordHasher, on: services.database)
         let secret: String
         switch outcome {
         case .busy:
@@ -229,15 +211,11 @@ struct AdminRoutes {
 
     func home(_ context: AppContext) async throws -> Response {
         let identity = context.admin!
-        var query = Restaurant.query(on: services.database.db).sort(\.$name)
         // An owner or staff member sees their restaurants only (one: straight to its page).
-        if !identity.platformAdmin {
-            query = query.filter(\.$id ~~ Array(identity.memberships.keys))
-            if identity.memberships.count == 1, let only = identity.memberships.keys.first {
-                return Response(status: .seeOther, headers: [.location: "/admin/r/\(only.uuidString.lowercased())"])
-            }
+        if !identity.platformAdmin, identity.memberships.count == 1, let only = identity.memberships.keys.first {
+            return Response(status: .seeOther, headers: [.location: "/admin/r/\(only.uuidString.lowercased())"])
         }
-        let rows: [Restaurant] = try await query.all()
+        let rows = try await RestaurantBook.list(ids: identity.platformAdmin ? nil : Array(identity.memberships.keys), on: services.database.db)
         let list: [[String: Any]] = rows.map { r in
             [
                 "id": r.id!.uuidString.lowercased(), "name": r.name, "city": r.city ?? "", "active": r.isActive,

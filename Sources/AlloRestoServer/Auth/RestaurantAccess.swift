@@ -72,7 +72,7 @@ enum Manager: Sendable, Equatable {
             return .key(restaurantId: id)
         }
         if let secret = request.cookies[AdminAccounts.cookieName]?.value,
-           let admin = try await AdminAccounts.identity(secret: secret, now: services.now(), on: services.database.db) {
+           let admin = try await AdminAccounts.identity(secret: secret, now: services.now(), on: services.database) {
             return .admin(admin)
         }
         return nil

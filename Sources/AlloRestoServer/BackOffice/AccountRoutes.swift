@@ -179,7 +179,7 @@ struct AccountRoutes {
         await services.audit(joined.restaurantId, by: joined.email, "member.join",
                              joined.role.map { "a rejoint l'équipe (\($0.label))" } ?? "est devenu administrateur de la plateforme")
         // Signed in at once: a fresh session.
-        let secret = try await AdminAccounts.startSession(userId: joined.userId, now: now, on: database.db)
+        let secret = try await AdminAccounts.startSession(userId: joined.userId, now: now, on: database)
         var response = Response(status: .seeOther, headers: [.location: "/admin"])
         response.setCookie(AdminAccounts.cookie(secret, secure: services.configuration.publicURL.hasPrefix("https://")))
         return response

@@ -1,18 +1,18 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 
 /// A restaurant-owned table the back office edits as a whole (list, create, update, delete): dining services,
-/// offers, rooms and tables. Each row is read and written through the restaurant it belongs to.
+/// offers, rooms and tables. Each row is read and written through the restaurant it belongs to; a write or a
+/// delete bumps the restaurant's version with it (`RestaurantBook.save`, `RestaurantRows.delete`).
 struct ManagedTable: Sendable {
     let path: String
     let singular: String
     let plural: String
     let label: String
-    let list: @Sendable (Restaurant, any Database) async throws -> [JSONValue]
-    let write: @Sendable (Restaurant, UUID?, ToolBody, any Database) async throws -> JSONValue
-    let delete: @Sendable (Restaurant, UUID, any Database) async throws -> Bool
+    let list: @Sendable (Restaurant, AlloRestoDatabase) async throws -> [JSONValue]
+    let write: @Sendable (Restaurant, UUID?, ToolBody, AlloRestoDatabase) async throws -> JSONValue
+    let delete: @Sendable (Restaurant, UUID, AlloRestoDatabase) async throws -> Bool
 
     static let all = [diningServices, offers, rooms, tables]
 
@@ -33,27 +33,27 @@ struct ManagedTable: Sendable {
     }
 
     /// Finds the row of `id` owned by `r`, or a new one when `id` is nil.
-    static func row<M: Model>(_ type: M.Type, _ id: UUID?, _ r: Restaurant, owner: (M) -> UUID, label: String, on db: any Database) async throws -> M where M.IDValue == UUID {
+    static func row<M: RestaurantOwned>(_ type: M.Type, _ id: UUID?, _ r: Restaurant, label: String, on database: AlloRestoDatabase) async throws -> M {
         guard let id else { return M() }
-        guard let row = try await M.find(id, on: db), owner(row) == r.id else { throw notFound(label) }
+        guard let row = try await RestaurantRows.owned(M.self, id, restaurantId: r.id!, on: database.db) else { throw notFound(label) }
         return row
     }
 
-    /// Deletes the row of `id` when `r` owns it; false when there is none.
-    static func deleteOwned<M: Model>(_ type: M.Type, _ id: UUID, _ r: Restaurant, owner: (M) -> UUID, on db: any Database) async throws -> Bool
-    where M.IDValue == UUID {
-        guard let row = try await M.find(id, on: db), owner(row) == r.id else { return false }
-        try await row.delete(on: db)
-        return true
+    /// Deletes the row of `id` when `r` owns it (bumping the restaurant's version); false when there is none.
+    static func deleteOwned<M: RestaurantOwned>(_ type: M.Type, _ id: UUID, _ r: Restaurant, on database: AlloRestoDatabase) async throws -> Bool {
+        try await RestaurantRows.delete(M.self, id, restaurantId: r.id!, on: database.db)
+    }
+
+    /// Saves a row of `r` and bumps the restaurant's version in one transaction.
+    static func save<M: RestaurantOwned>(_ row: M, _ r: Restaurant, on database: AlloRestoDatabase) async throws {
+        try await RestaurantBook.save(row, restaurantId: r.id!, on: database.db)
     }
 
     static let diningServices = ManagedTable(
         path: "dining-services", singular: "diningService", plural: "diningServices", label: "Service",
-        list: { r, db in
-            try await DiningService.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$startTime).all().map { json($0, r) }
-        },
+        list: { r, db in try await RestaurantRows.diningServices(restaurantId: r.id!, on: db.db).map { json($0, r) } },
         write: { r, id, body, db in
-            let s = try await row(DiningService.self, id, r, owner: { $0.$restaurant.id }, label: "Service", on: db)
+            let s = try await row(DiningService.self, id, r, label: "Service", on: db)
             if id == nil {
                 s.$restaurant.id = r.id!; s.isActive = true; s.isPrivate = false; s.prepaymentRequired = false
                 s.daysOfWeek = "[1,2,3,4,5,6,7]"; s.defaultDurationMin = r.avgMealDurationMin
@@ -79,10 +79,10 @@ struct ManagedTable: Sendable {
                 s.prepaymentAmount = try body.money("prepaymentAmount", currency: r.currency, maxMinor: Self.maxPriceMinor)
             }
             guard s.startTime != s.endTime else { throw ToolBody.invalid("endTime", "différente de startTime") }
-            try await s.save(on: db)
+            try await save(s, r, on: db)
             return json(s, r)
         },
-        delete: { r, id, db in try await deleteOwned(DiningService.self, id, r, owner: { $0.$restaurant.id }, on: db) })
+        delete: { r, id, db in try await deleteOwned(DiningService.self, id, r, on: db) })
 
     static func json(_ s: DiningService, _ r: Restaurant) -> JSONValue {
         .object([
@@ -97,9 +97,9 @@ struct ManagedTable: Sendable {
 
     static let offers = ManagedTable(
         path: "offers", singular: "offer", plural: "offers", label: "Offre",
-        list: { r, db in try await Offer.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$name).all().map { json($0, r) } },
+        list: { r, db in try await RestaurantRows.offers(restaurantId: r.id!, on: db.db).map { json($0, r) } },
         write: { r, id, body, db in
-            let o = try await row(Offer.self, id, r, owner: { $0.$restaurant.id }, label: "Offre", on: db)
+            let o = try await row(Offer.self, id, r, label: "Offre", on: db)
             if id == nil { o.$restaurant.id = r.id!; o.isActive = true; o.kind = "menu" }
             if let n = body.string("name") { o.name = n } else if id == nil { throw missing("name") }
             if body.fields["description"] != nil { o.description = body.string("description") }
@@ -117,10 +117,10 @@ struct ManagedTable: Sendable {
             }
             if let b = try body.bool("isActive") { o.isActive = b }
             if let a = o.minPartySize, let b = o.maxPartySize, a > b { throw ToolBody.invalid("maxPartySize", "au moins minPartySize") }
-            try await o.save(on: db)
+            try await save(o, r, on: db)
             return json(o, r)
         },
-        delete: { r, id, db in try await deleteOwned(Offer.self, id, r, owner: { $0.$restaurant.id }, on: db) })
+        delete: { r, id, db in try await deleteOwned(Offer.self, id, r, on: db) })
 
     static func json(_ o: Offer, _ r: Restaurant) -> JSONValue {
         .object([
@@ -134,22 +134,17 @@ struct ManagedTable: Sendable {
 
     static let rooms = ManagedTable(
         path: "rooms", singular: "room", plural: "rooms", label: "Salle",
-        list: { r, db in try await Room.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).all().map(json) },
+        list: { r, db in try await RestaurantRows.rooms(restaurantId: r.id!, on: db.db).map(json) },
         write: { r, id, body, db in
-            let room = try await row(Room.self, id, r, owner: { $0.$restaurant.id }, label: "Salle", on: db)
+            let room = try await row(Room.self, id, r, label: "Salle", on: db)
             if id == nil { room.$restaurant.id = r.id!; room.displayOrder = 0 }
             if let n = body.string("name") { room.name = n } else if id == nil { throw missing("name") }
             if let o = try body.int("displayOrder", in: 0...1_000_000) { room.displayOrder = o }
-            try await room.save(on: db)
+            try await save(room, r, on: db)
             return json(room)
         },
-        delete: { r, id, db in
-            guard let room = try await Room.find(id, on: db), room.$restaurant.id == r.id else { return false }
-            // Its tables stay, without a room.
-            for t in try await DiningTable.query(on: db).filter(\.$room.$id == id).all() { t.$room.id = nil; try await t.save(on: db) }
-            try await room.delete(on: db)
-            return true
-        })
+        // Its tables stay, without a room.
+        delete: { r, id, db in try await deleteOwned(Room.self, id, r, on: db) })
 
     static func json(_ room: Room) -> JSONValue {
         .object(["id": .string(room.id!.uuidString.lowercased()), "name": .string(room.name), "displayOrder": .int(room.displayOrder)])
@@ -157,25 +152,25 @@ struct ManagedTable: Sendable {
 
     static let tables = ManagedTable(
         path: "tables", singular: "table", plural: "tables", label: "Table",
-        list: { r, db in try await DiningTable.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$label).all().map(json) },
+        list: { r, db in try await RestaurantRows.tables(restaurantId: r.id!, on: db.db).map(json) },
         write: { r, id, body, db in
-            let t = try await row(DiningTable.self, id, r, owner: { $0.$restaurant.id }, label: "Table", on: db)
+            let t = try await row(DiningTable.self, id, r, label: "Table", on: db)
             if id == nil { t.$restaurant.id = r.id!; t.isActive = true }
             if let l = body.string("label") { t.label = l } else if id == nil { throw missing("label") }
             if let s = try ranged(body, "seats", 1...100) { t.seats = s } else if id == nil { throw missing("seats") }
             if let b = try body.bool("isActive") { t.isActive = b }
             if body.fields["roomId"] != nil {
                 if let roomId = try body.uuid("roomId") {
-                    guard let room = try await Room.find(roomId, on: db), room.$restaurant.id == r.id else { throw ToolBody.invalid("roomId", "l'id d'une salle de ce restaurant") }
+                    guard let room = try await RestaurantRows.owned(Room.self, roomId, restaurantId: r.id!, on: db.db) else { throw ToolBody.invalid("roomId", "l'id d'une salle de ce restaurant") }
                     t.$room.id = room.id
                 } else {
                     t.$room.id = nil
                 }
             }
-            try await t.save(on: db)
+            try await save(t, r, on: db)
             return json(t)
         },
-        delete: { r, id, db in try await deleteOwned(DiningTable.self, id, r, owner: { $0.$restaurant.id }, on: db) })
+        delete: { r, id, db in try await deleteOwned(DiningTable.self, id, r, on: db) })
 
     static func json(_ t: DiningTable) -> JSONValue {
         .object(["id": .string(t.id!.uuidString.lowercased()), "label": .string(t.label), "seats": .int(t.seats),

@@ -24,7 +24,7 @@ struct ManagementKeyRoutes {
     /// owner); 403 otherwise.
     func restaurantId(_ raw: String?, _ context: AppContext) async throws -> UUID {
         let text = try ToolAuth.restaurantId(raw)
-        guard let id = UUID(uuidString: text), try await Restaurant.find(id, on: services.database.db) != nil else {
+        guard let id = UUID(uuidString: text), try await Reports.restaurant(id, on: services.database.db) != nil else {
             throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.")
         }
         guard let manager = context.manager, manager.allows(.manageSecrets, on: id) else {

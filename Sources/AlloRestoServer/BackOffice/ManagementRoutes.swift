@@ -1,9 +1,7 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
-import SQLKit
 
 /// The back office's JSON APIs (admin session): restaurants and their settings, menu, dining services, offers,
 /// rooms and tables, phone line, blocked numbers, and the day's figures. Every change the agent relies on bumps the
@@ -38,7 +36,6 @@ struct ManagementRoutes {
         router.get("/api/stats") { request, context in try await self.stats(request, context: context) }
     }
 
-    var db: any Database { services.database.db }
 
     // MARK: access
 
@@ -48,7 +45,7 @@ struct ManagementRoutes {
         let raw = body?.string("restaurantId", "restaurant_id") ?? request.uri.queryParameters["restaurantId"].map(String.init)
         guard let manager = context.manager else { throw APIError.unauthorized() }
         let id = try manager.restaurantId(raw, for: permission)
-        guard let r = try await Restaurant.find(id, on: db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
+        guard let r = try await Reports.restaurant(id, on: services.database.db) else { throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.") }
         return r
     }
 
@@ -73,11 +70,11 @@ struct ManagementRoutes {
             let r = try await restaurant(request, ToolBody(fields: ["restaurantId": .string(String(raw))]), context, need: .manageRestaurant)
             return ToolResponse.value(.object(["success": true, "restaurant": RestaurantSettings.json(r)]))
         }
-        var query = Restaurant.query(on: db).sort(\.$name)
-        if case .key(let own)? = context.manager { query = query.filter(\.$id == own) }
-        if case .admin(let identity)? = context.manager, !identity.platformAdmin { query = query.filter(\.$id ~~ Array(identity.memberships.keys)) }
+        var ids: [UUID]?
+        if case .key(let own)? = context.manager { ids = [own] }
+        if case .admin(let identity)? = context.manager, !identity.platformAdmin { ids = Array(identity.memberships.keys) }
         // Only the restaurants whose settings this manager may read (staff: none).
-        let rows: [Restaurant] = try await query.all().filter { r in r.id.map { context.manager?.allows(.manageRestaurant, on: $0) ?? false } ?? false }
+        let rows = try await RestaurantBook.list(ids: ids, on: services.database.db).filter { r in r.id.map { context.manager?.allows(.manageRestaurant, on: $0) ?? false } ?? false }
         return ToolResponse.value(.object(["success": true, "restaurants": .array(rows.map(RestaurantSettings.json))]))
     }
 
@@ -93,10 +90,7 @@ struct ManagementRoutes {
         }
         let row = Restaurant(profile: profile)
         try RestaurantSettings.apply(body, to: row, now: services.now())
-        let token = try await db.transaction { tx in
-            try await row.create(on: tx)
-            return try await AgentTokens.issue(for: row.id!, on: tx)
-        }
+        let token = try await RestaurantBook.create(row, on: services.database.db)
         if let queue = services.provisioning { await queue.schedule(row.id!) }
         await services.audit(row.id, by: context.manager?.actor ?? "?", "restaurant.create", "a créé le restaurant « \(row.name) »")
         return ToolResponse.value(.object(["success": true, "restaurant": RestaurantSettings.json(row), "agentToken": .string(token)]), status: .created)
@@ -115,15 +109,11 @@ struct ManagementRoutes {
         let changed = try RestaurantSettings.apply(body, to: r, now: services.now())
         // A number answers for one restaurant only (the incoming-call hook routes by it).
         if changed.contains("phone"), let phone = r.phone, phone != previousPhone,
-           try await Restaurant.query(on: db).filter(\.$phone == phone).filter(\.$id != r.id!).first() != nil {
+           try await RestaurantBook.phoneTaken(phone, except: r.id!, on: services.database.db) {
             throw APIError(.conflict, code: "phone_taken", "Ce numéro est déjà celui d'un autre restaurant.")
         }
         if !changed.isEmpty {
-            try await db.transaction { tx in
-                try await r.save(on: tx)
-                try await RestaurantVersion.bump(r.id!, on: tx)
-            }
-            r.version += 1
+            try await RestaurantBook.saveSettings(r, on: services.database.db)
             await provision(r.id!, changed: changed)
         }
         if !changed.isEmpty {
@@ -164,8 +154,8 @@ struct ManagementRoutes {
 
     func menu(_ request: Request, context: AppContext) async throws -> Response {
         let r = try await restaurant(request, nil, context, need: .operateService)
-        let cats: [MenuCategory] = try await MenuCategory.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
-        let items: [MenuItem] = try await MenuItem.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
+        let cats = try await MenuBook.categories(restaurantId: r.id!, on: services.database.db)
+        let items = try await MenuBook.items(restaurantId: r.id!, on: services.database.db)
         return ToolResponse.value(.object([
             "success": true, "currency": .string(r.currency), "categories": .array(cats.map(Self.categoryJSON)),
             "items": .array(items.map { Self.itemJSON($0, currency: r.currency) }),
@@ -185,9 +175,11 @@ struct ManagementRoutes {
         var item: MenuItem?
         if !create {
             guard let id = try body.uuid("id") else { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
-            if let c = try await MenuCategory.find(id, on: db), c.$restaurant.id == rid { category = c; type = "category" }
-            else if let i = try await MenuItem.find(id, on: db), i.$restaurant.id == rid { item = i; type = "item" }
-            else { throw APIError.notFound("menu_entry_not_found", "Élément de carte introuvable pour ce restaurant.") }
+            switch try await MenuBook.entry(id, restaurantId: rid, on: services.database.db) {
+            case .category(let c)?: category = c; type = "category"
+            case .item(let i)?: item = i; type = "item"
+            case nil: throw APIError.notFound("menu_entry_not_found", "Élément de carte introuvable pour ce restaurant.")
+            }
         }
         switch type {
         case "category":
@@ -197,7 +189,7 @@ struct ManagementRoutes {
             if body.fields["description"] != nil { c.description = body.string("description") }
             if let o = try body.int("displayOrder", "display_order", in: 0...1_000_000) { c.displayOrder = o }
             if let a = try body.bool("isActive", "is_active") { c.isActive = a }
-            try await save(c, restaurant: rid)
+            try await RestaurantBook.save(c, restaurantId: rid, on: services.database.db)
             await services.audit(rid, by: context.manager?.actor ?? "?", "menu.category", "\(create ? "catégorie ajoutée" : "catégorie modifiée") : \(c.name)")
             return ToolResponse.value(.object(["success": true, "category": Self.categoryJSON(c)]), status: create ? .created : .ok)
         case "item":
@@ -215,7 +207,7 @@ struct ManagementRoutes {
             } else if create { throw APIError(.unprocessableContent, code: "missing_price", "Le champ price est obligatoire.") }
             if body.raw(["categoryId", "category_id"]) != nil {
                 let cid = try body.uuid("categoryId", "category_id")
-                guard let cid, let c = try await MenuCategory.find(cid, on: db), c.$restaurant.id == rid else {
+                guard let cid, let c = try await MenuBook.category(cid, restaurantId: rid, on: services.database.db) else {
                     throw ToolBody.invalid("categoryId", "l'id d'une catégorie de ce restaurant")
                 }
                 i.$category.id = c.id
@@ -230,14 +222,14 @@ struct ManagementRoutes {
                 if key == "allergens" { i.allergens = text } else { i.tags = text }
             }
             if let raw = body.fields["options"] {
-                let cats: [MenuCategory] = try await MenuCategory.query(on: db).filter(\.$restaurant.$id == rid).all()
-                let items: [MenuItem] = try await MenuItem.query(on: db).filter(\.$restaurant.$id == rid).all()
+                let cats = try await MenuBook.categories(restaurantId: rid, on: services.database.db)
+                let items = try await MenuBook.items(restaurantId: rid, on: services.database.db)
                 switch RestaurantImport.readOptions(raw, categoryIds: Set(cats.compactMap(\.id)), itemIds: Set(items.compactMap(\.id)), currency: r.currency) {
                 case .success(let options): i.options = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
                 case .failure(let e): throw APIError(.unprocessableContent, code: "invalid_options", "Options invalides : \(e.problems.map(\.description).joined(separator: " ; ")).")
                 }
             }
-            try await save(i, restaurant: rid)
+            try await RestaurantBook.save(i, restaurantId: rid, on: services.database.db)
             let what = create ? "plat ajouté" : availabilityOnly ? (i.isAvailable ? "plat de nouveau disponible" : "plat indisponible") : "plat modifié"
             await services.audit(rid, by: context.manager?.actor ?? "?", "menu.item", "\(what) : \(i.name) (\(Money.written(i.price, currency: r.currency)))")
             return ToolResponse.value(.object(["success": true, "item": Self.itemJSON(i, currency: r.currency)]), status: create ? .created : .ok)
@@ -246,35 +238,13 @@ struct ManagementRoutes {
         }
     }
 
-    /// Saves a row and bumps the restaurant's version in one transaction.
-    func save(_ row: some Model, restaurant rid: UUID) async throws {
-        try await db.transaction { tx in
-            try await row.save(on: tx)
-            try await RestaurantVersion.bump(rid, on: tx)
-        }
-    }
-
     func menuDelete(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context, need: .manageRestaurant)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id else { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
-        try await db.transaction { tx in
-            if let c = try await MenuCategory.find(id, on: tx), c.$restaurant.id == r.id {
-                // Items of a removed category stay, without category, unavailable: an owner re-files them.
-                let items: [MenuItem] = try await MenuItem.query(on: tx).filter(\.$category.$id == id).all()
-                for i in items { i.$category.id = nil; i.isAvailable = false; try await i.save(on: tx) }
-                try await c.delete(on: tx)
-            } else if let i = try await MenuItem.find(id, on: tx), i.$restaurant.id == r.id {
-                // Past orders keep the line's name and price; the link to the item is cleared.
-                if let sql = tx as? any SQLDatabase {
-                    try await sql.raw("UPDATE order_items SET menu_item_id = NULL WHERE menu_item_id = \(bind: id)").run()
-                }
-                try await i.delete(on: tx)
-            } else {
-                throw APIError.notFound("menu_entry_not_found", "Élément de carte introuvable pour ce restaurant.")
-            }
-            try await RestaurantVersion.bump(r.id!, on: tx)
+        guard try await MenuBook.delete(id, restaurantId: r.id!, on: services.database.db) else {
+            throw APIError.notFound("menu_entry_not_found", "Élément de carte introuvable pour ce restaurant.")
         }
         await services.audit(r.id, by: context.manager?.actor ?? "?", "menu.delete", "élément de la carte supprimé")
         return ToolResponse.value(.object(["success": true]))
@@ -284,7 +254,7 @@ struct ManagementRoutes {
 
     func list(_ table: ManagedTable, _ request: Request, context: AppContext) async throws -> Response {
         let r = try await restaurant(request, nil, context, need: .manageRestaurant)
-        return ToolResponse.value(.object(["success": true, .init(table.plural): .array(try await table.list(r, db))]))
+        return ToolResponse.value(.object(["success": true, .init(table.plural): .array(try await table.list(r, services.database))]))
     }
 
     func write(_ table: ManagedTable, _ request: Request, context: AppContext, create: Bool) async throws -> Response {
@@ -292,11 +262,7 @@ struct ManagementRoutes {
         let r = try await restaurant(request, body, context, need: .manageRestaurant)
         let id = create ? nil : try body.uuid("id")
         if !create, id == nil { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
-        let out = try await db.transaction { tx in
-            let out = try await table.write(r, id, body, tx)
-            try await RestaurantVersion.bump(r.id!, on: tx)
-            return out
-        }
+        let out = try await table.write(r, id, body, services.database)
         await services.audit(r.id, by: context.manager?.actor ?? "?", "\(table.path).\(create ? "create" : "update")", "\(table.label) \(create ? "ajouté(e)" : "modifié(e)")")
         return ToolResponse.value(.object(["success": true, .init(table.singular): out]), status: create ? .created : .ok)
     }
@@ -306,9 +272,8 @@ struct ManagementRoutes {
         let r = try await restaurant(request, body, context, need: .manageRestaurant)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
         guard let id else { throw APIError(.unprocessableContent, code: "missing_id", "Le champ id est obligatoire.") }
-        try await db.transaction { tx in
-            guard try await table.delete(r, id, tx) else { throw APIError.notFound("\(table.singular)_not_found", "\(table.label) introuvable pour ce restaurant.") }
-            try await RestaurantVersion.bump(r.id!, on: tx)
+        guard try await table.delete(r, id, services.database) else {
+            throw APIError.notFound("\(table.singular)_not_found", "\(table.label) introuvable pour ce restaurant.")
         }
         await services.audit(r.id, by: context.manager?.actor ?? "?", "table.delete", "\(table.label) supprimé(e)")
         return ToolResponse.value(.object(["success": true]))
@@ -325,14 +290,14 @@ struct ManagementRoutes {
 
     func phoneLine(_ request: Request, context: AppContext) async throws -> Response {
         let r = try await restaurant(request, nil, context, need: .manageSecrets)
-        let line: PhoneLine? = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == r.id!).first()
+        let line = try await RestaurantBook.phoneLine(restaurantId: r.id!, on: services.database.db)
         return ToolResponse.value(.object(["success": true, "phoneLine": Self.lineJSON(line)]))
     }
 
     func savePhoneLine(_ request: Request, context: AppContext) async throws -> Response {
         let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context, need: .manageSecrets)
-        let existing: PhoneLine? = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == r.id!).first()
+        let existing = try await RestaurantBook.phoneLine(restaurantId: r.id!, on: services.database.db)
         let line = existing ?? PhoneLine()
         if existing == nil { line.id = UUID(); line.$restaurant.id = r.id!; line.isActive = true; line.sipPassword = "" }
         guard let domain = body.string("sipDomain", "sip_domain") ?? existing?.sipDomain, domain.count <= 253,
@@ -343,8 +308,7 @@ struct ManagementRoutes {
         }
         // One line per account at a provider: another restaurant's active line with the same user and domain would
         // share its calls.
-        if try await PhoneLine.query(on: db).filter(\.$sipUsername == user).filter(\.$sipDomain == domain).filter(\.$isActive == true)
-            .filter(\.$restaurant.$id != r.id!).first() != nil {
+        if try await RestaurantBook.lineTaken(username: user, domain: domain, except: r.id!, on: services.database.db) {
             throw APIError(.conflict, code: "line_taken", "Cette ligne SIP est déjà celle d'un autre restaurant.")
         }
         line.sipDomain = domain
@@ -356,7 +320,7 @@ struct ManagementRoutes {
             throw APIError(.unprocessableContent, code: "missing_password", "Le champ sipPassword est obligatoire pour une nouvelle ligne.")
         }
         if let a = try body.bool("isActive", "is_active") { line.isActive = a }
-        try await save(line, restaurant: r.id!)
+        try await RestaurantBook.save(line, restaurantId: r.id!, on: services.database.db)
         if let queue = services.provisioning { await queue.schedule(r.id!) }  // the agent's phone line follows
         await services.audit(r.id, by: context.manager?.actor ?? "?", "phone_line.update", "ligne SIP modifiée : \(line.sipUsername)@\(line.sipDomain) (mot de passe non journalisé)")
         return ToolResponse.value(.object(["success": true, "phoneLine": Self.lineJSON(line)]))
@@ -371,7 +335,7 @@ struct ManagementRoutes {
         guard let raw = q["phone"].map(String.init), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) else {
             throw APIError(.unprocessableContent, code: "invalid_field", "Le paramètre phone doit être un numéro de téléphone.")
         }
-        let row: BlockedPhone? = try await BlockedPhone.query(on: services.database.readDB).filter(\.$restaurant.$id == r.id).filter(\.$phone == phone).first()
+        let row = try await RestaurantBook.block(of: phone, restaurantId: r.id, on: services.database.readDB)
         return ToolResponse.value(.object(["success": true, "phone": .string(phone), "blocked": .bool(row != nil), "reason": row?.reason.map(JSONValue.string) ?? .null]))
     }
 
@@ -381,7 +345,7 @@ struct ManagementRoutes {
 
     func blocked(_ request: Request, context: AppContext) async throws -> Response {
         let r = try await restaurant(request, nil, context, need: .manageRestaurant)
-        let rows: [BlockedPhone] = try await BlockedPhone.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$phone).all()
+        let rows = try await RestaurantBook.blockedPhones(restaurantId: r.id!, on: services.database.db)
         return ToolResponse.value(.object(["success": true, "blockedPhones": .array(rows.map(Self.blockedJSON))]))
     }
 
@@ -391,14 +355,8 @@ struct ManagementRoutes {
         guard let raw = body.string("phone"), let phone = PhoneNumber.normalize(raw, defaultCountry: r.country) else {
             throw ToolBody.invalid("phone", "un numéro de téléphone")
         }
-        if let existing: BlockedPhone = try await BlockedPhone.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$phone == phone).first() {
-            return ToolResponse.value(.object(["success": true, "blockedPhone": Self.blockedJSON(existing)]))
-        }
-        let row = BlockedPhone()
-        row.$restaurant.id = r.id!
-        row.phone = phone
-        row.reason = body.string("reason")
-        try await row.create(on: db)
+        let (row, created) = try await RestaurantBook.blockPhone(phone, reason: body.string("reason"), restaurantId: r.id!, on: services.database.db)
+        guard created else { return ToolResponse.value(.object(["success": true, "blockedPhone": Self.blockedJSON(row)])) }
         await services.audit(r.id, by: context.manager?.actor ?? "?", "blocked.add", "numéro bloqué : \(phone)")
         return ToolResponse.value(.object(["success": true, "blockedPhone": Self.blockedJSON(row)]), status: .created)
     }
@@ -407,10 +365,9 @@ struct ManagementRoutes {
         let body = try await ToolBody.readManaged(request, context: context)
         let r = try await restaurant(request, body, context, need: .manageRestaurant)
         let id = try body.uuid("id") ?? request.uri.queryParameters["id"].flatMap { UUID(uuidString: String($0)) }
-        guard let id, let row = try await BlockedPhone.find(id, on: db), row.$restaurant.id == r.id else {
+        guard let id, try await RestaurantBook.unblock(id, restaurantId: r.id!, on: services.database.db) else {
             throw APIError.notFound("blocked_phone_not_found", "Numéro bloqué introuvable pour ce restaurant.")
         }
-        try await row.delete(on: db)
         await services.audit(r.id, by: context.manager?.actor ?? "?", "blocked.remove", "numéro débloqué")
         return ToolResponse.value(.object(["success": true]))
     }
@@ -429,17 +386,14 @@ struct ManagementRoutes {
         } else {
             day = time.localDate(services.now())
         }
-        return ToolResponse.value(try await Self.stats(r, day: day, on: db))
+        return ToolResponse.value(try await Self.stats(r, day: day, on: services.database))
     }
 
-    static func stats(_ r: Restaurant, day: LocalDate, on db: any Database) async throws -> JSONValue {
+    static func stats(_ r: Restaurant, day: LocalDate, on database: AlloRestoDatabase) async throws -> JSONValue {
         let time = RestaurantTime(identifier: r.timezone)
         let start = time.instant(day, TimeOfDay(minutes: 0)), end = time.instant(day.adding(days: 1), TimeOfDay(minutes: 0))
-        let rid = r.id!
-        let orders: [Order] = try await Order.query(on: db).filter(\.$restaurant.$id == rid).filter(\.$createdAt >= start).filter(\.$createdAt < end).all()
-        let calls: [CallRecord] = try await CallRecord.query(on: db).filter(\.$restaurant.$id == rid).filter(\.$createdAt >= start).filter(\.$createdAt < end).all()
-        let bookings: [Reservation] = try await Reservation.query(on: db).filter(\.$restaurant.$id == rid)
-            .filter(\.$reservationTime >= start).filter(\.$reservationTime < end).filter(\.$status != "cancelled").all()
+        let figures = try await Reports.day(restaurantId: r.id!, start: start, end: end, on: database.db)
+        let (orders, calls, bookings) = (figures.orders, figures.calls, figures.reservations)
         var hours = (0..<24).map { _ in (calls: 0, orders: 0, revenue: 0) }
         func hour(_ d: Date?) -> Int { d.map { time.minuteOfDay($0) / 60 } ?? 0 }
         for o in orders where o.status != "cancelled" {

@@ -1,6 +1,5 @@
 import AlloRestoCore
 import AlloRestoStore
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -35,11 +34,10 @@ struct BackOfficePages {
         admin.get(":id/room") { request, context in try await self.room(request, context) }
     }
 
-    var db: any Database { services.database.db }
 
     /// The page's restaurant, which the account must reach with `permission` (403 in words otherwise).
     func restaurant(_ context: AppContext, need permission: Permission) async throws -> Restaurant {
-        guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw), let r = try await Restaurant.find(id, on: db) else {
+        guard let raw = context.parameters.get("id"), let id = UUID(uuidString: raw), let r = try await Reports.restaurant(id, on: services.database.db) else {
             throw APIError.notFound("restaurant_not_found", "Restaurant inconnu.")
         }
         guard let manager = context.manager, manager.allows(permission, on: id) else {
@@ -77,12 +75,11 @@ struct BackOfficePages {
     func dashboard(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .operateService)
         let (_, day) = today(r)
-        let stats = try await ManagementRoutes.stats(r, day: day, on: db)
+        let stats = try await ManagementRoutes.stats(r, day: day, on: services.database)
         func money(_ v: JSONValue?) -> String {
             Self.money(Money.minor(fromDecimal: v?.doubleValue ?? 0, currency: r.currency) ?? 0, r.currency)
         }
-        let pendingFaq = try await Faq.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$status == "pending").count()
-        let unread = try await Message.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$isRead == false).count()
+        let (pendingFaq, unread) = try await Reports.waiting(restaurantId: r.id!, on: services.database.db)
         let seesRevenue = context.manager?.allows(.manageRestaurant, on: r.id!) ?? false
         var hourly: [[String: Any]] = []
         for h in stats["hourly"]?.arrayValue ?? [] {
@@ -121,7 +118,7 @@ struct BackOfficePages {
     func ticket(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .operateService)
         guard let raw = context.parameters.get("order"), let oid = UUID(uuidString: raw),
-              let o = try await Order.query(on: db).filter(\.$id == oid).filter(\.$restaurant.$id == r.id!).with(\.$items).first()
+              let o = try await OrderBook.find(restaurantId: r.id!, id: oid, number: nil, on: services.database.db)
         else { throw APIError.notFound("order_not_found", "Commande introuvable.") }
         let (time, today) = today(r)
         let lines: [[String: Any]] = o.items.map { i in
@@ -166,8 +163,7 @@ struct BackOfficePages {
                 }
                 return ["time": clock.local(s.start).time.french, "closed": !s.open, "cells": cells]
             }
-        let orders: [Order] = try await Order.query(on: db).filter(\.$restaurant.$id == r.id!)
-            .filter(\.$estimatedReadyAt >= start).filter(\.$estimatedReadyAt < end).filter(\.$status !~ ["cancelled"]).sort(\.$estimatedReadyAt).all()
+        let orders = try await Reports.dueReady(restaurantId: r.id!, start: start, end: end, on: services.database.db)
         let types = ["pickup": "à emporter", "delivery": "livraison", "dine_in": "sur place"]
         func hm(_ d: Date?) -> String { d.map { clock.local($0).time.french } ?? "" }
         return page(context, "bo-kitchen", r, section: "/kitchen", title: "Plan de la cuisine", [
@@ -183,8 +179,8 @@ struct BackOfficePages {
     /// Rooms and tables (reservation capacity without dining services), with the offers kept on the settings page.
     func room(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .manageRestaurant)
-        let rooms: [Room] = try await Room.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
-        let tables: [DiningTable] = try await DiningTable.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$label).all()
+        let rooms = try await RestaurantRows.rooms(restaurantId: r.id!, on: services.database.db)
+        let tables = try await RestaurantRows.tables(restaurantId: r.id!, on: services.database.db)
         func roomName(_ id: UUID?) -> String { rooms.first { $0.id == id }?.name ?? "sans salle" }
         return page(context, "bo-room", r, section: "/room", title: "Salle et tables", [
             "rooms": rooms.map { room in ["id": room.id!.uuidString.lowercased(), "name": room.name, "tables": tables.filter { $0.$room.id == room.id }.count] as [String: Any] },
@@ -214,9 +210,8 @@ struct BackOfficePages {
         let week = request.uri.queryParameters["view"].map(String.init) == "semaine"
         let span = week ? 7 : 1
         let start = time.instant(day, TimeOfDay(minutes: 0)), end = time.instant(day.adding(days: span), TimeOfDay(minutes: 0))
-        let rows: [Reservation] = try await Reservation.query(on: db).filter(\.$restaurant.$id == r.id!)
-            .filter(\.$reservationTime >= start).filter(\.$reservationTime < end).sort(\.$reservationTime).all()
-        let diningServices: [DiningService] = try await DiningService.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$startTime).all()
+        let rows = try await ReservationBook.list(restaurantId: r.id!, from: start, to: end, statuses: nil, on: services.database.db)
+        let diningServices = try await RestaurantRows.diningServices(restaurantId: r.id!, on: services.database.db)
         func serviceName(_ row: Reservation) -> String { diningServices.first { $0.id == row.serviceId }?.name ?? "Hors service" }
         let kept = rows.filter { !["cancelled", "no_show"].contains($0.status) }
         var names = diningServices.map(\.name)
@@ -266,8 +261,7 @@ struct BackOfficePages {
     func messages(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .operateService)
         let (time, _) = today(r)
-        let rows: [Message] = try await Message.query(on: db).filter(\.$restaurant.$id == r.id!)
-            .sort(\.$isRead).sort(\.$createdAt, .descending).limit(200).all()
+        let rows = try await CommunicationBook.inbox(restaurantId: r.id!, on: services.database.db)
         let list: [[String: Any]] = rows.map {
             ["id": $0.id!.uuidString.lowercased(), "content": $0.content, "caller": [$0.callerName, $0.callerPhone].compactMap { $0 }.joined(separator: " "),
              "isRead": $0.isRead, "isUrgent": $0.isUrgent, "when": when($0.createdAt, time)]
@@ -277,7 +271,7 @@ struct BackOfficePages {
 
     func faq(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .operateService)
-        let rows: [Faq] = try await Faq.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$askCount, .descending).all()
+        let rows = try await CommunicationBook.questions(restaurantId: r.id!, status: nil, on: services.database.db)
         func row(_ f: Faq) -> [String: Any] {
             ["id": f.id!.uuidString.lowercased(), "question": f.question, "answer": f.answer ?? "", "askCount": f.askCount]
         }
@@ -305,8 +299,8 @@ struct BackOfficePages {
     func menu(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .operateService)
         let canEdit = context.manager?.allows(.manageRestaurant, on: r.id!) ?? false
-        let cats: [MenuCategory] = try await MenuCategory.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).all()
-        let items: [MenuItem] = try await MenuItem.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$displayOrder).sort(\.$name).all()
+        let cats = try await MenuBook.categories(restaurantId: r.id!, on: services.database.db)
+        let items = try await MenuBook.items(restaurantId: r.id!, on: services.database.db)
         func item(_ i: MenuItem) -> [String: Any] {
             let info = i.info
             let kept = ManagementRoutes.itemJSON(i, currency: r.currency)["options"]?.arrayValue?.filter { $0["source"] != nil } ?? []
@@ -380,22 +374,23 @@ struct BackOfficePages {
         }
         values["planningConfig"] = s["planningConfig"].flatMap { $0 == .null ? nil : String(decoding: JSONWriter.encoded($0), as: UTF8.self) } ?? ""
         values["voices"] = RestaurantSettings.voices.map { ["value": $0, "selected": $0 == r.aiVoice] as [String: Any] }
-        let line: PhoneLine? = try await PhoneLine.query(on: db).filter(\.$restaurant.$id == r.id!).first()
+        let line = try await RestaurantBook.phoneLine(restaurantId: r.id!, on: services.database.db)
         let dayNames = ["", "lun", "mar", "mer", "jeu", "ven", "sam", "dim"]
-        let services: [DiningService] = try await DiningService.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$startTime).all()
-        let blocked: [BlockedPhone] = try await BlockedPhone.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$phone).all()
+        let database = services.database.db
+        let services = try await RestaurantRows.diningServices(restaurantId: r.id!, on: database)
+        let blocked = try await RestaurantBook.blockedPhones(restaurantId: r.id!, on: database)
         var data: [String: Any] = ["r": values]
         data["services"] = services.map { d -> [String: Any] in
             let days = ((try? JSONDecoder().decode([Int].self, from: Data(d.daysOfWeek.utf8))) ?? []).filter { (1...7).contains($0) }.map { dayNames[$0] }
             return ["id": d.id!.uuidString.lowercased(), "name": d.name, "days": days.joined(separator: ", "), "start": d.startTime, "end": d.endTime, "covers": d.maxCovers]
         }
-        let offers: [Offer] = try await Offer.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$name).all()
+        let offers = try await RestaurantRows.offers(restaurantId: r.id!, on: database)
         data["offers"] = offers.map { o -> [String: Any] in
             ["id": o.id!.uuidString.lowercased(), "name": o.name, "price": o.price.map { Self.money($0, r.currency) } ?? "", "isActive": o.isActive]
         }
         data["blocked"] = blocked.map { ["id": $0.id!.uuidString.lowercased(), "phone": $0.phone, "reason": $0.reason ?? ""] as [String: Any] }
         let (time, _) = today(r)
-        data["keys"] = try await ManagementKeys.list(for: r.id!, on: db).map { k -> [String: Any] in
+        data["keys"] = try await ManagementKeys.list(for: r.id!, on: database).map { k -> [String: Any] in
             ["id": k.id.uuidString.lowercased(), "label": k.label, "prefix": k.prefix, "createdBy": k.createdBy ?? "",
              "created": when(k.createdAt, time), "revoked": k.revokedAt != nil]
         }
@@ -436,10 +431,8 @@ struct BackOfficePages {
     func calls(_ request: Request, _ context: AppContext) async throws -> Response {
         let r = try await restaurant(context, need: .manageRestaurant)
         let (time, _) = today(r)
-        let rows: [CallRecord] = try await CallRecord.query(on: db).filter(\.$restaurant.$id == r.id!).sort(\.$createdAt, .descending).limit(100).all()
-        let ids = rows.map(\.callId)
-        let orders: [Order] = ids.isEmpty ? [] : try await Order.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$callId ~~ ids).all()
-        let bookings: [Reservation] = ids.isEmpty ? [] : try await Reservation.query(on: db).filter(\.$restaurant.$id == r.id!).filter(\.$callId ~~ ids).all()
+        let rows = try await CallLog.recent(restaurantId: r.id!, limit: 100, on: services.database.db)
+        let (orders, bookings) = try await Reports.madeBy(calls: rows.map(\.callId), restaurantId: r.id!, on: services.database.db)
         let base = "/admin/r/\(r.id!.uuidString.lowercased())"
         let list: [[String: Any]] = rows.map { c in
             let payload = try? JSONReader.parse(Array(c.payload.utf8))

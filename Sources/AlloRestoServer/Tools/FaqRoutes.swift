@@ -51,15 +51,10 @@ struct FaqRoutes {
         let keys = IdempotencyLedger.keys(
             callId: body.string("callId", "call_id"), restaurantId: r.id, phone: phone, tool: ToolName.logNewFaq.rawValue,
             digest: IdempotencyLedger.digest(Data(key.utf8)), now: now)
-        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: ToolName.logNewFaq.rawValue, on: services.database.db) { tx in
-            let faq = try await CommunicationBook.ask(restaurantId: r.id, question: question, key: key, category: category, now: now, on: tx)
-            struct Logged: Encodable { let success = true; let message: String; let answer: String?; let askCount: Int }
-            let answered = faq.status == "answered" ? faq.answer : nil
-            let message = answered.map { "Le restaurant a déjà répondu : \($0)" }
-                ?? "Je transmets votre question au restaurant, qui vous répondra ou l'ajoutera à nos informations."
-            return (try ToolResponse.encodeString(Logged(message: message, answer: answered, askCount: faq.askCount)), true)
+        switch try await CommunicationBook.askOnce(restaurantId: r.id, question: question, key: key, category: category, now: now, keys: keys, on: services.database.db) {
+        case .replayedAsSent(let body): return ToolResponse.raw(body)
+        case .fresh(let asked), .replayed(let asked): return try ToolResponse.json(CommunicationWording.logged(asked))
         }
-        return ToolResponse.raw(outcome.response)
     }
 
     func list(_ request: Request) async throws -> Response {

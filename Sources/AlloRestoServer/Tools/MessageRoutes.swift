@@ -56,14 +56,11 @@ struct MessageRoutes {
         let keys = IdempotencyLedger.keys(
             callId: callId, restaurantId: r.id, phone: phone, tool: ToolName.leaveMessage.rawValue,
             digest: IdempotencyLedger.digest(Data(content.utf8)), now: services.now())
-        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: ToolName.leaveMessage.rawValue, on: services.database.db) { tx in
-            let m = try await CommunicationBook.leave(
-                .init(content: content, callerPhone: phone, callerName: name, category: category, isUrgent: urgent, callId: callId), restaurantId: r.id, on: tx)
-            struct Left: Encodable { let success = true; let message: String; let id: String }
-            let sentence = urgent ? "Votre message est transmis en urgence à l'équipe." : "Votre message est bien transmis à l'équipe."
-            return (try ToolResponse.encodeString(Left(message: sentence, id: m.id!.uuidString.lowercased())), true)
+        let note = CommunicationBook.Note(content: content, callerPhone: phone, callerName: name, category: category, isUrgent: urgent, callId: callId)
+        switch try await CommunicationBook.leaveOnce(note, restaurantId: r.id, keys: keys, on: services.database.db) {
+        case .replayedAsSent(let body): return ToolResponse.raw(body)
+        case .fresh(let left), .replayed(let left): return try ToolResponse.json(CommunicationWording.left(left))
         }
-        return ToolResponse.raw(outcome.response)
     }
 
     func list(_ request: Request) async throws -> Response {

@@ -13,21 +13,6 @@ struct OrderRoutes {
         router.get("/api/orders/status") { request, context in try await self.status(request, context: context) }
     }
 
-    struct Confirmed: Encodable {
-        let success = true
-        let order_id: String
-        let order_number: Int
-        let message: String
-        let heure_estimee: String
-        let mode: String
-        let total: Double
-        let subtotal: Double
-        let delivery_fee: Double
-        let items_summary: String
-        /// Set when the model announced another total: the agent must correct itself.
-        let total_corrected: Bool
-    }
-
     /// The meaning of an order, for the idempotency digest: its type, its lines as `OrderPricing.meaning` resolves
     /// them and the delivery address folded. Free text (notes), the stated total and the payment method are not
     /// part of it: the same order reworded is the same order.
@@ -126,7 +111,9 @@ struct OrderRoutes {
         let measured = check?.string("customerAddressFormatted", "customer_address_formatted")
         let digest = IdempotencyLedger.digest(Self.meaning(draft, template: session.template, address: draft.orderType == .delivery ? measured : nil))
         let keys = IdempotencyLedger.keys(callId: callId, restaurantId: r.id, phone: phone, tool: ToolName.confirmOrder.rawValue, digest: digest, now: now)
-        if let previous = try await IdempotencyLedger.stored(keys, on: services.database.readDB) { return ToolResponse.raw(previous) }
+        if let previous = try await IdempotencyLedger.stored(keys, as: OrderBook.Confirmation.self, on: services.database.readDB) {
+            return try Self.answer(previous, template: session.template)
+        }
 
         let priced: PricedOrder
         switch OrderPricing.price(draft, menu: session.template.menu, numbering: session.template.numbering, restaurant: r, deliveryDistanceKm: distance) {
@@ -179,9 +166,6 @@ struct OrderRoutes {
                 }
             }
         }
-        // The stated total is only compared (the server prices); one it cannot read is ignored, never a refusal.
-        let statedTotal = (try? body.money("total", currency: r.currency)) ?? nil
-        let corrected = statedTotal.map { $0 != priced.totalMinor } ?? false
 
         var placement = OrderBook.Placement(restaurantId: r.id, order: priced, readyAt: wanted ?? now)
         placement.placedAt = now
@@ -190,6 +174,8 @@ struct OrderRoutes {
         placement.paymentMethod = body.string("payment_method", "paymentMethod")?.lowercased()
         placement.notes = body.string("notes")
         placement.callId = callId
+        // The stated total is only compared (the server prices); one it cannot read is ignored, never a refusal.
+        placement.statedTotalMinor = (try? body.money("total", currency: r.currency)) ?? nil
         if priced.orderType == .delivery {
             placement.deliveryAddress = deliveryAddress ?? body.string("delivery_address")
             placement.deliveryLat = deliveryPoint?.lat
@@ -199,49 +185,22 @@ struct OrderRoutes {
         // What check_availability was asked for: a bigger basket may not fit the slot it announced.
         let checkedSize = check?.string("orderSize", "order_size").flatMap { OrderSize(rawValue: $0.uppercased()) }
         let grown = checkedSize.map { Self.rank($0) < Self.rank(priced.size) } ?? false
-        let count = priced.itemCount
-        let clock = t.schedule.time
-        let schedule = t.schedule
-        let mode = priced.orderType == .delivery ? "livree" : "prete"
-        let currency = r.currency
-        let (announced, keepExactly) = (wanted, exact)
-        let kitchen = OrderWriter.KitchenRequest(
-            config: t.planning, schedule: t.schedule, now: now, wanted: wanted, exact: exact, travelMin: travel
-        ) { outcome in
-            let refusal: Refusal
-            switch outcome {
-            case .planned: refusal = Refusal("kitchen_full", "La cuisine ne peut pas prendre la commande.")
-            case .closed(let opening, let feasible):
-                var sentence = "Le restaurant est fermé à ce moment-là."
-                if let opening { sentence += " Il ouvre \(AvailabilityRoutes.at(schedule.spoken(opening, now: now)))." }
-                if let feasible { sentence += " La commande pourrait être prête \(AvailabilityRoutes.at(schedule.spoken(feasible, now: now)))." }
-                refusal = Refusal("closed", sentence)
-            case .full(let feasible):
-                let slot = clock.local(announced ?? now).time.french
-                var sentence = keepExactly
-                    ? (grown ? "Pour \(count) articles, le créneau de \(slot) ne suffit pas (il était prévu pour une commande plus petite)."
-                             : "Le créneau de \(slot) vient d'être pris.")
-                    : "La cuisine est complète pour le moment."
-                if let feasible { sentence += " Le premier horaire possible est \(AvailabilityRoutes.at(schedule.spoken(feasible, now: now))) : est-ce que cela convient ?" }
-                refusal = Refusal(keepExactly ? (grown ? "slot_too_small" : "slot_taken") : "kitchen_full", sentence)
-            }
-            return try ToolResponse.encodeString(ToolResponse.RefusalBody(error: refusal.message, code: refusal.code))
+        let kitchen = OrderWriter.KitchenRequest(config: t.planning, schedule: t.schedule, now: now, wanted: wanted, exact: exact, travelMin: travel)
+        switch try await services.orderWriter.place(OrderWriter.Job(placement: placement, keys: keys, kitchen: kitchen)) {
+        case .kept(let recorded): return try Self.answer(recorded, template: t)
+        case .refused(let outcome):
+            let asked = OrderWording.Asked(announced: wanted, exact: exact, grown: grown, itemCount: priced.itemCount, now: now)
+            return try ToolResponse.refusal(OrderWording.refusal(outcome, asked: asked, schedule: t.schedule))
         }
-        let job = OrderWriter.Job(placement: placement, keys: keys, kitchen: kitchen) { placed in
-            let local = clock.local(placed.readyAt)
-            let spoken = schedule.spoken(placed.readyAt, now: now)
-            let when = priced.orderType == .delivery ? "livrée \(spoken.contains(" à ") ? spoken : "vers \(spoken)")" : "prête \(AvailabilityRoutes.at(spoken))"
-            return try ToolResponse.encodeString(Confirmed(
-                order_id: placed.orderId.uuidString.lowercased(), order_number: placed.orderNumber,
-                message: "Commande numéro \(placed.orderNumber) enregistrée : \(Money.spoken(priced.totalMinor, currency: currency)), \(when)."
-                    + (corrected ? " Attention : le total exact est de \(Money.spoken(priced.totalMinor, currency: currency))." : ""),
-                heure_estimee: local.time.description, mode: mode, total: Money.decimal(priced.totalMinor, currency: currency),
-                subtotal: Money.decimal(priced.subtotalMinor, currency: currency),
-                delivery_fee: Money.decimal(priced.deliveryFeeMinor, currency: currency),
-                items_summary: priced.summary, total_corrected: corrected))
+    }
+
+    /// The answer to a placed order, new or replayed (the same words from the same facts); a first answer
+    /// recorded before typed outcomes is given back as it was sent.
+    static func answer(_ recorded: Recorded<OrderBook.Confirmation>, template t: SessionTemplate) throws -> Response {
+        switch recorded {
+        case .replayedAsSent(let body): ToolResponse.raw(body)
+        case .fresh(let c), .replayed(let c): try ToolResponse.json(OrderWording.confirmed(c, schedule: t.schedule, currency: t.restaurant.currency))
         }
-        let outcome = try await services.orderWriter.place(job)
-        return ToolResponse.raw(outcome.response)
     }
 
     static func rank(_ size: OrderSize) -> Int { size == .s ? 0 : size == .m ? 1 : 2 }

@@ -14,31 +14,6 @@ struct ReservationRoutes {
         router.get("/api/reservations") { request, _ in try await self.list(request) }
     }
 
-    static func out(_ r: Reservation, clock: RestaurantTime, services: [DiningServiceInfo]) -> JSONValue {
-        let local = clock.local(r.reservationTime)
-        func opt(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
-        func id(_ u: UUID?) -> JSONValue { opt(u?.uuidString.lowercased()) }
-        let serviceName: String? = r.serviceId.flatMap { sid in services.first { $0.id == sid }?.name }
-        var o: [String: JSONValue] = [:]
-        o["id"] = id(r.id)
-        o["date"] = .string(local.date.description)
-        o["time"] = .string(local.time.description)
-        o["dateSpoken"] = .string("\(local.date.french) à \(local.time.french)")
-        o["reservationTime"] = .string(r.reservationTime.formatted(.iso8601))
-        o["endTime"] = .string(r.endTime.formatted(.iso8601))
-        o["partySize"] = .int(r.partySize)
-        o["status"] = .string(r.status)
-        o["customerName"] = opt(r.customerName)
-        o["customerPhone"] = opt(r.customerPhone)
-        o["serviceId"] = id(r.serviceId)
-        o["serviceName"] = opt(serviceName)
-        o["seatingPreference"] = opt(r.seatingPreference)
-        o["notes"] = opt(r.notes)
-        o["offerId"] = id(r.offerId)
-        o["source"] = .string(r.source)
-        return .object(o)
-    }
-
     /// The meaning of a reservation, for the idempotency digest: party size, the instant resolved, the seating
     /// wish folded and the offer — however they were written.
     static func meaning(party: Int, at: Date, seating: String?, offer: UUID?) -> Data {
@@ -90,32 +65,13 @@ struct ReservationRoutes {
         let keys = IdempotencyLedger.keys(
             callId: req.callId, restaurantId: r.id, phone: phone, tool: ToolName.confirmReservation.rawValue,
             digest: IdempotencyLedger.digest(Self.meaning(party: party, at: slot.start, seating: req.seatingPreference, offer: req.offerId)), now: now)
-        let clock = t.reservations.time
-        let serviceList = t.services
-        let schedule = t.reservations.schedule
-        let request = req
-        let outcome = try await IdempotencyLedger.once(keys: keys, restaurantId: r.id, tool: ToolName.confirmReservation.rawValue, on: services.database.db) { tx in
-            switch try await ReservationBook.create(request, on: tx) {
-            case .failure(let refusal):
-                return (try ToolResponse.encodeString(ToolResponse.RefusalBody(error: refusal.message, code: refusal.code)), false)
-            case .success(let row):
-                var sentence = "C'est noté : une table pour \(party) personne\(party > 1 ? "s" : "") \(AvailabilityRoutes.at(schedule.spoken(row.reservationTime, now: now)))"
-                if let name = row.customerName { sentence += ", au nom de \(name)" }
-                sentence += "."
-                if row.status == "pending" { sentence += " Ce service demande un prépaiement : le restaurant vous recontactera pour confirmer." }
-                let out = Self.out(row, clock: clock, services: serviceList)
-                var answer: [String: JSONValue] = ["success": true, "message": .string(sentence), "reservation": out]
-                answer["id"] = out["id"]
-                return (String(decoding: JSONWriter.encoded(JSONValue.object(answer)), as: UTF8.self), true)
-            }
-        }
         // Created (or the creation replayed): 201; a refusal: 200 with the sentence.
-        let created: Bool
-        switch outcome {
-        case .replayed: created = true
-        case .fresh(let text): created = (try? JSONReader.parse(Array(text.utf8)))?["success"] == .bool(true)
+        switch try await ReservationBook.book(req, now: now, keys: keys, on: services.database.db) {
+        case .refused(let refusal): return try ToolResponse.refusal(refusal)
+        case .kept(.replayedAsSent(let body)): return ToolResponse.raw(body, status: .created)
+        case .kept(.fresh(let booked)), .kept(.replayed(let booked)):
+            return ToolResponse.value(ReservationWording.booked(booked, rules: t.reservations, services: t.services), status: .created)
         }
-        return ToolResponse.raw(outcome.response, status: created ? .created : .ok)
     }
 
     /// The restaurant a call is for: the body's, or the token's own when the tool did not send it.
@@ -161,19 +117,18 @@ struct ReservationRoutes {
             let message = status == "cancelled"
                 ? "La réservation du \(local.date.french) à \(local.time.french) pour \(row.partySize) personne\(row.partySize > 1 ? "s" : "") est annulée."
                 : "La réservation est maintenant \(status)."
-            return ToolResponse.value(.object(["success": true, "message": .string(message), "reservation": Self.out(row, clock: t.reservations.time, services: t.services)]))
+            return ToolResponse.value(.object(["success": true, "message": .string(message), "reservation": ReservationWording.json(row, clock: t.reservations.time, services: t.services)]))
         }
     }
 
     /// A booking's time (`RequestedTime`, no grace), its refusals naming this route's fields (`reservationTime`,
     /// `reservationDate`) so a form shows them next to the right input.
     static func resolve(time: String?, date: String?, clock: RestaurantTime, now: Date, serviceable: ((Date) -> Bool)?) throws -> Date? {
-        do {
-            return try RequestedTime.resolve(time: time, date: date, clock: clock, now: now, grace: 0, serviceable: serviceable)
-        } catch {
-            throw APIError.field(error.field == "requestedDate" ? "reservationDate" : "reservationTime", error.code, error.message)
-        }
+        try RequestedTime.resolve(time: time, date: date, clock: clock, now: now, grace: 0, serviceable: serviceable, fields: Self.timeFields)
     }
+
+    /// The booking's own time fields.
+    static let timeFields = RequestedTime.Fields(time: "reservationTime", date: "reservationDate")
 
     /// The fields a person may change on a booking without touching its status.
     static let editable = ["customerName", "customerPhone", "notes", "reservationTime", "reservationDate", "partySize"]
@@ -244,7 +199,7 @@ struct ReservationRoutes {
             what += " : \(was.date.french) \(was.time.french), \(before.party) pers. → \(now.date.french) \(now.time.french), \(row.partySize) pers."
         }
         await services.audit(t.restaurant.id, by: actor, "reservation.edit", what)
-        return ToolResponse.value(.object(["success": true, "reservation": Self.out(row, clock: t.reservations.time, services: t.services)]))
+        return ToolResponse.value(.object(["success": true, "reservation": ReservationWording.json(row, clock: t.reservations.time, services: t.services)]))
     }
 
     func lookup(_ request: Request) async throws -> Response {
@@ -256,7 +211,7 @@ struct ReservationRoutes {
             return ToolResponse.value(.object(["success": true, "found": false, "reservations": [], "message": "Je n'ai pas votre numéro : je ne peux pas retrouver la réservation."]))
         }
         let rows = try await ReservationBook.upcoming(restaurantId: t.restaurant.id, phone: phone, now: services.now(), on: services.database.readDB)
-        let list = rows.map { Self.out($0, clock: t.reservations.time, services: t.services) }
+        let list = rows.map { ReservationWording.json($0, clock: t.reservations.time, services: t.services) }
         let message: String
         if let first = rows.first {
             let local = t.reservations.time.local(first.reservationTime)
@@ -290,7 +245,7 @@ struct ReservationRoutes {
         let covers = rows.filter { ReservationBook.holdingStatuses.contains($0.status) }.reduce(0) { $0 + $1.partySize }
         return ToolResponse.value(.object([
             "success": true, "date": .string(day.description), "covers": .int(covers),
-            "reservations": .array(rows.map { Self.out($0, clock: clock, services: t.services) }),
+            "reservations": .array(rows.map { ReservationWording.json($0, clock: clock, services: t.services) }),
         ]))
     }
 }

@@ -27,6 +27,7 @@ enum ToolResponse {
         bytes(Array(try encoder().encode(value)), status: status, headers: extra)
     }
 
+    /// JSON text sent as it is (a first answer recorded as sent, before typed outcomes).
     static func raw(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: headers(), body: .init(byteBuffer: ByteBuffer(string: json)))
     }
@@ -46,8 +47,4 @@ enum ToolResponse {
     }
 
     static func refusal(_ r: Refusal) throws -> Response { try json(RefusalBody(error: r.message, code: r.code)) }
-
-    static func encodeString(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder().encode(value), as: UTF8.self)
-    }
 }

@@ -1,0 +1,72 @@
+import AlloRestoCore
+import AlloRestoStore
+import Foundation
+
+/// What `confirm_order` says: the confirmation of a placed order (new or replayed, from the same facts) and the
+/// kitchen's refusals, in the French the agent reads out.
+enum OrderWording {
+    /// The JSON answer of `confirm_order` (field names are the wire contract of sip-agent-server's tool).
+    struct Confirmed: Encodable {
+        let success = true
+        let order_id: String
+        let order_number: Int
+        let message: String
+        let heure_estimee: String
+        let mode: String
+        let total: Double
+        let subtotal: Double
+        let delivery_fee: Double
+        let items_summary: String
+        /// Set when the model announced another total: the agent must correct itself.
+        let total_corrected: Bool
+    }
+
+    /// The answer to a placed order, its times spoken relative to when it was placed.
+    static func confirmed(_ c: OrderBook.Confirmation, schedule: OpeningSchedule, currency: String) -> Confirmed {
+        let delivery = c.orderType == OrderType.delivery.rawValue
+        let spoken = schedule.spoken(c.readyAt, now: c.placedAt)
+        let when = delivery ? "livrée \(spoken.contains(" à ") ? spoken : "vers \(spoken)")" : "prête \(AvailabilityRoutes.at(spoken))"
+        let total = Money.spoken(c.totalMinor, currency: currency)
+        let corrected = c.statedTotalMinor.map { $0 != c.totalMinor } ?? false
+        return Confirmed(
+            order_id: c.orderId.uuidString.lowercased(), order_number: c.orderNumber,
+            message: "Commande numéro \(c.orderNumber) enregistrée : \(total), \(when)."
+                + (corrected ? " Attention : le total exact est de \(total)." : ""),
+            heure_estimee: schedule.time.local(c.readyAt).time.description, mode: delivery ? "livree" : "prete",
+            total: Money.decimal(c.totalMinor, currency: currency), subtotal: Money.decimal(c.subtotalMinor, currency: currency),
+            delivery_fee: Money.decimal(c.deliveryFeeMinor, currency: currency), items_summary: c.summary, total_corrected: corrected)
+    }
+
+    /// What the order asked of the kitchen, for its refusal: the time announced by `check_availability` (kept
+    /// exactly) and whether the basket grew since that check.
+    struct Asked {
+        var announced: Date?
+        var exact: Bool
+        var grown: Bool
+        var itemCount: Int
+        var now: Date
+    }
+
+    /// The refusal when the kitchen cannot take the order: closed (with when it opens and when it could be
+    /// ready), the announced slot taken or too small, or full (with the first possible time).
+    static func refusal(_ outcome: Scheduling, asked: Asked, schedule: OpeningSchedule) -> Refusal {
+        let now = asked.now
+        switch outcome {
+        case .planned:
+            return Refusal("kitchen_full", "La cuisine ne peut pas prendre la commande.")
+        case .closed(let opening, let feasible):
+            var sentence = "Le restaurant est fermé à ce moment-là."
+            if let opening { sentence += " Il ouvre \(AvailabilityRoutes.at(schedule.spoken(opening, now: now)))." }
+            if let feasible { sentence += " La commande pourrait être prête \(AvailabilityRoutes.at(schedule.spoken(feasible, now: now)))." }
+            return Refusal("closed", sentence)
+        case .full(let feasible):
+            let slot = schedule.time.local(asked.announced ?? now).time.french
+            var sentence = asked.exact
+                ? (asked.grown ? "Pour \(asked.itemCount) articles, le créneau de \(slot) ne suffit pas (il était prévu pour une commande plus petite)."
+                               : "Le créneau de \(slot) vient d'être pris.")
+                : "La cuisine est complète pour le moment."
+            if let feasible { sentence += " Le premier horaire possible est \(AvailabilityRoutes.at(schedule.spoken(feasible, now: now))) : est-ce que cela convient ?" }
+            return Refusal(asked.exact ? (asked.grown ? "slot_too_small" : "slot_taken") : "kitchen_full", sentence)
+        }
+    }
+}
