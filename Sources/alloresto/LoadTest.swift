@@ -11,7 +11,8 @@ struct LoadTest: AsyncParsableCommand {
         commandName: "load-test",
         abstract: "Load a live server with concurrent confirm_order calls and verify the order numbers.")
 
-    @Option(help: "Base URL of a running `alloresto serve`.") var baseURL = "http://127.0.0.1:3000"
+    @Option(help: "Base URL of a running `alloresto serve` (default: http://127.0.0.1:$PORT, PORT as for serve, 3000 when unset).")
+    var baseURL = "http://127.0.0.1:\(ProcessInfo.processInfo.environment["PORT"].flatMap { Int($0) }.map { String(min(max($0, 1), 65535)) } ?? "3000")"
     @Option(help: "Restaurant id.") var restaurant: String
     @Option(help: "The restaurant's agent token (the orders are tool calls).") var token: String
     @Option(help: "A management key of the restaurant (`alloresto token management-key`), needed to change its kitchen capacity for the run; or ALLORESTO_MANAGEMENT_KEY.")
@@ -69,6 +70,17 @@ struct LoadTest: AsyncParsableCommand {
     func run() async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
             connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)))
+        // The client is shut down whatever happens (a client dropped without it is a crash, not an error message).
+        do {
+            try await load(client)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// The run with its HTTP client (shut down here once the orders are over, before the report).
+    func load(_ client: HTTPClient) async throws {
         let key = managementKey ?? ProcessInfo.processInfo.environment["ALLORESTO_MANAGEMENT_KEY"]
         var previous: JSONValue?
         // Ctrl-C or SIGTERM stop the run; what it changed is restored and what it did is reported. Caught from
@@ -77,7 +89,6 @@ struct LoadTest: AsyncParsableCommand {
         if kitchenCapacity > 0 {
             guard let key, key.hasPrefix("arm_") else {
                 stop.restoreDefaults()
-                try? await client.shutdown()
                 throw ValidationError("--kitchen-capacity needs --management-key arm_… (the agent token cannot change planning); or --kitchen-capacity 0")
             }
             previous = try await planning(client, key: key, put: nil)["override"] ?? .null
