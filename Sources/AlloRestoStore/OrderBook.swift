@@ -122,23 +122,35 @@ public enum OrderBook {
         return try await query.with(\.$items).first()
     }
 
+    /// Why a caller's cancellation was refused (worded for the caller by the Server).
+    public enum CancelRefused: Error, Sendable, Equatable {
+        /// No order of this number at this caller's phone.
+        case notFound
+        case alreadyCancelled
+        /// Handed over already.
+        case completed
+        /// The kitchen has started it.
+        case inProgress
+        /// The kitchen started it in the same instant.
+        case startedMeanwhile
+    }
+
     /// Cancels a caller's own order when it is still `pending` or `confirmed` (one conditional UPDATE, so a
-    /// kitchen that starts it at the same moment wins cleanly). Returns the refusal sentence otherwise.
-    public static func cancel(restaurantId: UUID, orderNumber: Int, phone: String, on db: any Database) async throws -> Result<Order, Refusal> {
+    /// kitchen that starts it at the same moment wins cleanly). Returns why not otherwise.
+    public static func cancel(restaurantId: UUID, orderNumber: Int, phone: String, on db: any Database) async throws -> Result<Order, CancelRefused> {
         guard let order = try await Order.query(on: db).filter(\.$restaurant.$id == restaurantId).filter(\.$orderNumber == orderNumber).first(),
               order.customerPhone == phone
         else {
-            return .failure(Refusal("order_not_found", "Je ne trouve pas de commande numéro \(orderNumber) à votre numéro de téléphone."))
+            return .failure(.notFound)
         }
         switch OrderStatus(rawValue: order.status) {
-        case .cancelled: return .failure(Refusal("already_cancelled", "La commande numéro \(orderNumber) est déjà annulée."))
+        case .cancelled: return .failure(.alreadyCancelled)
         case let s? where s.callerMayCancel: break
-        case .completed: return .failure(Refusal("order_completed", "La commande numéro \(orderNumber) a déjà été remise : elle ne peut plus être annulée."))
-        default:
-            return .failure(Refusal("order_in_progress", "La commande numéro \(orderNumber) est déjà en préparation : elle ne peut plus être annulée. Je peux vous passer le restaurant ou laisser un message."))
+        case .completed: return .failure(.completed)
+        default: return .failure(.inProgress)
         }
         guard try await transition(order, from: OrderStatus.callerCancellable, to: OrderStatus.cancelled.rawValue, on: db) else {
-            return .failure(Refusal("order_in_progress", "La commande numéro \(orderNumber) vient de passer en préparation : elle ne peut plus être annulée."))
+            return .failure(.startedMeanwhile)
         }
         order.status = "cancelled"
         return .success(order)

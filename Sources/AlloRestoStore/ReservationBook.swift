@@ -43,11 +43,21 @@ public enum ReservationBook {
         }
     }
 
-    /// The refusal when `left` seats cannot take a party of `party`.
-    static func full(left: Int, party: Int) -> Refusal {
-        Refusal("full", left == 0
-            ? "C'est complet à cette heure-là."
-            : "Il ne reste que \(left) place\(left > 1 ? "s" : "") à cette heure-là, pas assez pour \(party) personnes.")
+    /// Why a booking, a move or a status change was refused (worded for the caller by the Server).
+    public enum Refused: Error, Sendable, Equatable {
+        /// `left` seats cannot take a party of `party`.
+        case full(left: Int, party: Int)
+        /// No such booking at this restaurant.
+        case notFound
+        /// No such booking at this restaurant for this caller's phone.
+        case notFoundForCaller
+        /// A booking in `status` (seated, over, cancelled) cannot change time or party size.
+        case notMovable(status: String)
+        case alreadyCancelled
+        /// No move from `from` to `to` (`transitions`).
+        case invalidTransition(from: String, to: String)
+        /// Someone changed its status in the meantime.
+        case changedMeanwhile
     }
 
     /// A reservation as its answers show it, and as the idempotency ledger keeps a booking (version 1): the facts
@@ -91,7 +101,7 @@ public enum ReservationBook {
 
     /// Books once per call (`keys`, `IdempotencyLedger`): the reservation if the seats are still there (a repeat
     /// gets the first booking), or the refusal (not recorded: the same request tried again may fit).
-    public static func book(_ r: Request, now: Date, keys: [String], on db: any Database) async throws -> Written<Recorded<Booked>, Refusal> {
+    public static func book(_ r: Request, now: Date, keys: [String], on db: any Database) async throws -> Written<Recorded<Booked>, Refused> {
         try await IdempotencyLedger.once(keys: keys, restaurantId: r.restaurantId, tool: .confirmReservation, on: db) { tx in
             switch try await create(r, on: tx) {
             case .failure(let refusal): return .refused(refusal)
@@ -101,11 +111,11 @@ public enum ReservationBook {
     }
 
     /// Creates the reservation if the seats are still there, inside `tx`. Returns the seats left otherwise.
-    static func create(_ r: Request, on tx: any Database) async throws -> Result<Reservation, Refusal> {
+    static func create(_ r: Request, on tx: any Database) async throws -> Result<Reservation, Refused> {
         try await RestaurantLock.lock(r.restaurantId, on: tx)
         let taken = try await seatsTaken(restaurantId: r.restaurantId, start: r.slot.start, end: r.slot.end, on: tx)
         let left = max(0, r.slot.capacity - taken)
-        guard r.partySize <= left else { return .failure(full(left: left, party: r.partySize)) }
+        guard r.partySize <= left else { return .failure(.full(left: left, party: r.partySize)) }
         var customerId = r.customerId
         if let phone = r.customerPhone {
             let customer = try await Customer.findOrNew(restaurantId: r.restaurantId, phone: phone, on: tx)
@@ -165,28 +175,23 @@ public enum ReservationBook {
     /// Statuses of a booking still to come, which may change time or party size.
     public static let movableStatuses = ["pending", "confirmed"]
 
-    /// The refusal of a move for a booking in `status`.
-    public static func notMovable(_ status: String) -> Refusal {
-        Refusal("not_movable", "Une réservation \(status) ne peut plus changer d'heure ni de couverts.")
-    }
-
     /// Moves a booking still to come (`pending` or `confirmed`) to another slot or party size, if the seats are
     /// there without counting the booking itself: the restaurant is locked, the seats counted and the row updated
     /// in one transaction, as `create` does, with the `details` edited at the same time (all or nothing).
-    /// Refusals: `reservation_not_found`, `not_movable` (seated, over, cancelled), `full`.
+    /// Refused: `.notFound`, `.notMovable` (seated, over, cancelled), `.full`.
     public static func move(
         id: UUID, restaurantId: UUID, to slot: ReservationSlot, partySize: Int, details: Details? = nil, now: Date, on db: any Database
-    ) async throws -> Result<Reservation, Refusal> {
+    ) async throws -> Result<Reservation, Refused> {
         try await db.transaction { tx in
             try await RestaurantLock.lock(restaurantId, on: tx)
             guard let row = try await Reservation.query(on: tx).filter(\.$id == id).filter(\.$restaurant.$id == restaurantId).first() else {
-                return .failure(Refusal("reservation_not_found", "Réservation introuvable pour ce restaurant."))
+                return .failure(.notFound)
             }
-            guard movableStatuses.contains(row.status) else { return .failure(notMovable(row.status)) }
+            guard movableStatuses.contains(row.status) else { return .failure(.notMovable(status: row.status)) }
             let others = try await seatsTaken(restaurantId: restaurantId, start: slot.start, end: slot.end, on: tx)
             let overlapsItself = row.reservationTime < slot.end && row.endTime > slot.start
             let left = max(0, slot.capacity - (others - (overlapsItself ? row.partySize : 0)))
-            guard partySize <= left else { return .failure(full(left: left, party: partySize)) }
+            guard partySize <= left else { return .failure(.full(left: left, party: partySize)) }
             row.reservationTime = slot.start
             row.endTime = slot.end
             row.partySize = partySize
@@ -208,27 +213,25 @@ public enum ReservationBook {
     /// `phone`, when given, must be the reservation's (a caller only touches their own).
     public static func change(
         id: UUID, restaurantId: UUID, to status: String, phone: String?, now: Date, on db: any Database
-    ) async throws -> Result<Reservation, Refusal> {
+    ) async throws -> Result<Reservation, Refused> {
         guard let row = try await Reservation.query(on: db).filter(\.$id == id).filter(\.$restaurant.$id == restaurantId).first(),
               phone == nil || row.customerPhone == phone
         else {
-            return .failure(Refusal("reservation_not_found", "Je ne trouve pas cette réservation à votre numéro de téléphone."))
+            return .failure(.notFoundForCaller)
         }
         if row.status == status {
-            return status == "cancelled" ? .failure(Refusal("already_cancelled", "Cette réservation est déjà annulée.")) : .success(row)
+            return status == "cancelled" ? .failure(.alreadyCancelled) : .success(row)
         }
         let allowedFrom = transitions.filter { $0.value.contains(status) }.map(\.key)
         guard allowedFrom.contains(row.status) else {
-            return .failure(Refusal("invalid_transition", status == "cancelled"
-                ? "Cette réservation ne peut plus être annulée."
-                : "Une réservation \(row.status) ne peut pas passer à \(status)."))
+            return .failure(.invalidTransition(from: row.status, to: status))
         }
         guard let sql = db as? any SQLDatabase else { throw StoreError.invalid("reservations need an SQL database") }
         let changed = try await sql.raw("""
             UPDATE reservations SET status = \(bind: status), updated_at = \(bind: now)
             WHERE id = \(bind: id) AND status IN (\(binds: allowedFrom)) RETURNING id
             """).all()
-        guard !changed.isEmpty else { return .failure(Refusal("invalid_transition", "Cette réservation vient d'être modifiée : elle ne peut plus changer.")) }
+        guard !changed.isEmpty else { return .failure(.changedMeanwhile) }
         row.status = status
         return .success(row)
     }

@@ -217,10 +217,10 @@ struct OrderRoutes {
             return try ToolResponse.refusal(Refusal("caller_unknown", "Je ne peux annuler une commande que depuis le numéro qui l'a passée."))
         }
         switch try await OrderBook.cancel(restaurantId: r.id, orderNumber: number, phone: phone, on: services.database.db) {
-        case .failure(let refusal): return try ToolResponse.refusal(refusal)
+        case .failure(let refused): return try ToolResponse.refusal(OrderWording.refusal(refused, number: number))
         case .success:
             struct Cancelled: Encodable { let success = true; let message: String; let order_number: Int }
-            return try ToolResponse.json(Cancelled(message: "La commande numéro \(number) est annulée.", order_number: number))
+            return try ToolResponse.json(Cancelled(message: OrderWording.cancelled(number: number), order_number: number))
         }
     }
 

@@ -67,7 +67,7 @@ struct ReservationRoutes {
             digest: IdempotencyLedger.digest(Self.meaning(party: party, at: slot.start, seating: req.seatingPreference, offer: req.offerId)), now: now)
         // Created (or the creation replayed): 201; a refusal: 200 with the sentence.
         switch try await ReservationBook.book(req, now: now, keys: keys, on: services.database.db) {
-        case .refused(let refusal): return try ToolResponse.refusal(refusal)
+        case .refused(let refused): return try ToolResponse.refusal(ReservationWording.refusal(refused))
         case .kept(.replayedAsSent(let body)): return ToolResponse.raw(body, status: .created)
         case .kept(.fresh(let booked)), .kept(.replayed(let booked)):
             return ToolResponse.value(ReservationWording.booked(booked, rules: t.reservations, services: t.services), status: .created)
@@ -108,7 +108,7 @@ struct ReservationRoutes {
             }
         }
         switch try await ReservationBook.change(id: id, restaurantId: t.restaurant.id, to: status, phone: phone, now: services.now(), on: services.database.db) {
-        case .failure(let refusal): return try ToolResponse.refusal(refusal)
+        case .failure(let refused): return try ToolResponse.refusal(ReservationWording.refusal(refused))
         case .success(let row):
             let local = t.reservations.time.local(row.reservationTime)
             let actor = byAgent ? "agent vocal" : ((try? await Manager.resolve(request, services: services))??.actor ?? "?")
@@ -169,7 +169,7 @@ struct ReservationRoutes {
         let timeChanged = timeText != current.time.description || dateText != current.date.description
         if timeChanged || party != before.party, !ReservationBook.movableStatuses.contains(row.status) {
             // Checked first: a seated table of an hour ago is "no longer movable", not "that time is past".
-            return try ToolResponse.refusal(ReservationBook.notMovable(row.status))
+            return try ToolResponse.refusal(ReservationWording.refusal(.notMovable(status: row.status)))
         }
         var wanted = row.reservationTime
         if timeChanged {
@@ -186,7 +186,7 @@ struct ReservationRoutes {
             // The move and the details in one transaction: all or nothing.
             switch try await ReservationBook.move(id: id, restaurantId: t.restaurant.id, to: slot, partySize: party, details: details, now: now,
                                                   on: services.database.db) {
-            case .failure(let refusal): return try ToolResponse.refusal(refusal)
+            case .failure(let refused): return try ToolResponse.refusal(ReservationWording.refusal(refused))
             case .success(let moved): row = moved
             }
         } else {

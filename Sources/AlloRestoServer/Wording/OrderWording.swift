@@ -69,4 +69,19 @@ enum OrderWording {
             return Refusal(asked.exact ? (asked.grown ? "slot_too_small" : "slot_taken") : "kitchen_full", sentence)
         }
     }
+
+    /// The refusal of a caller's cancellation of order `number`.
+    static func refusal(_ r: OrderBook.CancelRefused, number: Int) -> Refusal {
+        switch r {
+        case .notFound: Refusal("order_not_found", "Je ne trouve pas de commande numéro \(number) à votre numéro de téléphone.")
+        case .alreadyCancelled: Refusal("already_cancelled", "La commande numéro \(number) est déjà annulée.")
+        case .completed: Refusal("order_completed", "La commande numéro \(number) a déjà été remise : elle ne peut plus être annulée.")
+        case .inProgress:
+            Refusal("order_in_progress", "La commande numéro \(number) est déjà en préparation : elle ne peut plus être annulée. Je peux vous passer le restaurant ou laisser un message.")
+        case .startedMeanwhile: Refusal("order_in_progress", "La commande numéro \(number) vient de passer en préparation : elle ne peut plus être annulée.")
+        }
+    }
+
+    /// The answer to a cancelled order.
+    static func cancelled(number: Int) -> String { "La commande numéro \(number) est annulée." }
 }

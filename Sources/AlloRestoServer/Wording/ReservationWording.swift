@@ -48,4 +48,21 @@ enum ReservationWording {
         let out = json(r, clock: rules.time, services: services)
         return .object(["success": true, "message": .string(sentence), "reservation": out, "id": out["id"] ?? .null])
     }
+
+    /// The refusal of a booking, a move or a status change.
+    static func refusal(_ r: ReservationBook.Refused) -> Refusal {
+        switch r {
+        case .full(let left, let party):
+            Refusal("full", left == 0
+                ? "C'est complet à cette heure-là."
+                : "Il ne reste que \(left) place\(left > 1 ? "s" : "") à cette heure-là, pas assez pour \(party) personnes.")
+        case .notFound: Refusal("reservation_not_found", "Réservation introuvable pour ce restaurant.")
+        case .notFoundForCaller: Refusal("reservation_not_found", "Je ne trouve pas cette réservation à votre numéro de téléphone.")
+        case .notMovable(let status): Refusal("not_movable", "Une réservation \(status) ne peut plus changer d'heure ni de couverts.")
+        case .alreadyCancelled: Refusal("already_cancelled", "Cette réservation est déjà annulée.")
+        case .invalidTransition(let from, let to):
+            Refusal("invalid_transition", to == "cancelled" ? "Cette réservation ne peut plus être annulée." : "Une réservation \(from) ne peut pas passer à \(to).")
+        case .changedMeanwhile: Refusal("invalid_transition", "Cette réservation vient d'être modifiée : elle ne peut plus changer.")
+        }
+    }
 }
