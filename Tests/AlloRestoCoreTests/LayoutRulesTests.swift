@@ -52,4 +52,29 @@ import Testing
         let offenders = all.filter { $0.name != "OrderStatus.swift" && $0.name != "Migrations.swift" && $0.text.contains(#""pending", "confirmed", "preparing""#) }.map(\.name)
         #expect(offenders.isEmpty, "\(offenders)")
     }
+
+    /// The README's Layout and ARCHITECTURE.md name every module and every folder of the server: a new one cannot
+    /// go unmentioned.
+    @Test func theLayoutDocsNameEveryModuleAndFolder() throws {
+        let root = Self.sources.deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let architecture = try String(contentsOf: root.appendingPathComponent("ARCHITECTURE.md"), encoding: .utf8)
+        let fm = FileManager.default
+        let modules = try fm.contentsOfDirectory(atPath: Self.sources.path).filter { !$0.hasPrefix(".") }
+        #expect(modules.count >= 8)
+        for m in modules {
+            #expect(readme.contains("Sources/\(m) "), "README's Layout does not name Sources/\(m)")
+            #expect(architecture.contains("\(m)/"), "ARCHITECTURE.md does not name \(m)/")
+        }
+        let server = Self.sources.appendingPathComponent("AlloRestoServer")
+        let folders = try fm.contentsOfDirectory(atPath: server.path).filter { name in
+            var isDirectory: ObjCBool = false
+            return fm.fileExists(atPath: server.appendingPathComponent(name).path, isDirectory: &isDirectory) && isDirectory.boolValue && name != "Templates"
+        }
+        #expect(folders.count >= 7)
+        for f in folders {
+            #expect(readme.contains("\(f)/"), "README's Layout does not name AlloRestoServer/\(f)/")
+            #expect(architecture.contains("\(f)/"), "ARCHITECTURE.md does not name AlloRestoServer/\(f)/")
+        }
+    }
 }
