@@ -28,7 +28,7 @@ public enum CallLog {
 
     /// Whether the restaurant blocked this E.164 number.
     public static func isBlocked(restaurantId: UUID, phone: String, on db: any Database) async throws -> Bool {
-        try await BlockedPhone.query(on: db).filter(\.$restaurant.$id == restaurantId).filter(\.$phone == phone).first() != nil
+        try await RestaurantBook.block(of: phone, restaurantId: restaurantId, on: db) != nil
     }
 
     /// Each active restaurant (by name) with its newest active phone line; restaurants without one are left out.

@@ -92,20 +92,24 @@ public enum RestaurantRows {
     }
 
     /// Deletes the restaurant's row of this id and bumps its version in one transaction; false when it owns none.
-    /// A room's tables stay, without a room.
     public static func delete<M: RestaurantOwned>(_ type: M.Type, _ id: UUID, restaurantId: UUID, on db: any Database) async throws -> Bool {
+        try await db.transaction { tx in try await delete(M.self, id, restaurantId: restaurantId, in: tx) }
+    }
+
+    /// Deletes a room as `delete` does; its tables stay, without a room.
+    public static func deleteRoom(_ id: UUID, restaurantId: UUID, on db: any Database) async throws -> Bool {
         try await db.transaction { tx in
-            guard let row = try await M.find(id, ownedBy: restaurantId, on: tx) else { return false }
-            if M.self == Room.self {
-                for t in try await DiningTable.query(on: tx).filter(\.$room.$id == id).all() {
-                    t.$room.id = nil
-                    try await t.save(on: tx)
-                }
-            }
-            try await row.delete(on: tx)
-            try await RestaurantVersion.bump(restaurantId, on: tx)
-            return true
+            guard try await Room.find(id, ownedBy: restaurantId, on: tx) != nil else { return false }
+            try await DiningTable.query(on: tx).filter(\.$room.$id == id).set(\.$room.$id, to: nil).update()
+            return try await delete(Room.self, id, restaurantId: restaurantId, in: tx)
         }
+    }
+
+    static func delete<M: RestaurantOwned>(_ type: M.Type, _ id: UUID, restaurantId: UUID, in tx: any Database) async throws -> Bool {
+        guard let row = try await M.find(id, ownedBy: restaurantId, on: tx) else { return false }
+        try await row.delete(on: tx)
+        try await RestaurantVersion.bump(restaurantId, on: tx)
+        return true
     }
 }
 

@@ -69,8 +69,8 @@ import Testing
         }
     }
 
-    /// libfaketime (Debian's `faketime`), preloaded into the server itself (a wrapper process would not pass on
-    /// the signal that stops it).
+    /// libfaketime (Debian's `faketime`), preloaded into the server (the `faketime` wrapper would not pass on the
+    /// signal that stops it).
     static var faketime: String? {
         ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1"]
             .first { FileManager.default.fileExists(atPath: $0) }

@@ -144,7 +144,7 @@ struct ManagedTable: Sendable {
             return json(room)
         },
         // Its tables stay, without a room.
-        delete: { r, id, db in try await deleteOwned(Room.self, id, r, on: db) })
+        delete: { r, id, db in try await RestaurantRows.deleteRoom(id, restaurantId: r.id!, on: db.db) })
 
     static func json(_ room: Room) -> JSONValue {
         .object(["id": .string(room.id!.uuidString.lowercased()), "name": .string(room.name), "displayOrder": .int(room.displayOrder)])
