@@ -103,20 +103,81 @@ public struct PricedOrder: Sendable, Hashable {
     }
 }
 
-/// A business refusal the agent relays to the caller: a machine code and a short French sentence.
-public struct Refusal: Error, Sendable, Hashable {
-    public let code: String
-    public let message: String
+/// Why the server will not price an order as the model described it (SPEC §5 `confirm_order`): each case carries
+/// what a sentence needs (names as on the menu, numbers as said); the wire `code` is the rule's, the sentence is the
+/// Server's (`Wording/`).
+public enum PricingRefused: Error, Sendable, Hashable {
+    /// A choice as listed to the caller: a formule's item (`number` is its `#N`) or a fixed choice's label.
+    public struct Choice: Sendable, Hashable {
+        public var number: Int?
+        public var label: String
+        public init(number: Int? = nil, label: String) {
+            self.number = number
+            self.label = label
+        }
+    }
 
-    public init(_ code: String, _ message: String) {
-        self.code = code
-        self.message = message
+    /// An option with its possible choices, in menu order.
+    public struct Choices: Sendable, Hashable {
+        public var option: String
+        public var choices: [Choice]
+        public init(option: String, choices: [Choice]) {
+            self.option = option
+            self.choices = choices
+        }
+    }
+
+    /// What the model named as a pick: a text, a number (a formule's `#N`, a fixed choice's position) or nothing.
+    public enum Said: Sendable, Hashable {
+        case text(String)
+        case number(Int)
+        case nothing
+    }
+
+    case emptyOrder
+    case deliveryUnavailable
+    case itemUnknown(number: Int)
+    case itemUnavailable(item: String)
+    case quantityInvalid(item: String, max: Int)
+    case optionRequired(item: String, Choices)
+    case tooManyChoices(item: String, option: String, limit: Int)
+    /// The item has no option at all.
+    case noOption(item: String, said: Said)
+    /// The pick named an option the item does not have.
+    case optionUnknown(item: String, name: String, options: [String])
+    /// The pick matches no choice of any option of the item.
+    case choiceUnknown(item: String, said: Said, among: [Choices])
+    /// The pick matches choices of several options.
+    case choiceAmbiguous(item: String, said: Said, options: [String])
+    /// A formule pick outside the option's source.
+    case notInFormule(item: String, said: Said, Choices)
+    /// A fixed pick that is not one of the option's choices.
+    case notAChoice(item: String, said: Said, Choices)
+    case belowMinimum(minimumMinor: Int, missingMinor: Int)
+    case outOfRange(distanceKm: Double, radiusKm: Double)
+
+    /// The wire code (`{success:false, code}`).
+    public var code: String {
+        switch self {
+        case .emptyOrder: "empty_order"
+        case .deliveryUnavailable: "delivery_unavailable"
+        case .itemUnknown: "item_unknown"
+        case .itemUnavailable: "item_unavailable"
+        case .quantityInvalid: "quantity_invalid"
+        case .optionRequired: "option_required"
+        case .tooManyChoices: "too_many_choices"
+        case .noOption, .optionUnknown: "option_unknown"
+        case .choiceUnknown, .notInFormule, .notAChoice: "choice_invalid"
+        case .choiceAmbiguous: "choice_ambiguous"
+        case .belowMinimum: "below_minimum"
+        case .outOfRange: "out_of_range"
+        }
     }
 }
 
 /// Prices an order from the menu: resolves `#N` numbers, checks options and formule picks, computes unit prices,
-/// supplements, subtotal, delivery fee (free above the threshold) and total. Refuses with a sentence naming the
-/// problem; never trusts a price the model stated.
+/// supplements, subtotal, delivery fee (free above the threshold) and total. Refuses with what is wrong
+/// (`PricingRefused`); never trusts a price the model stated.
 public enum OrderPricing {
     public static let maxQuantity = 50
 
@@ -128,22 +189,21 @@ public enum OrderPricing {
 
     public static func price(
         _ draft: OrderDraft, menu: Menu, numbering: ItemNumbering, restaurant r: RestaurantProfile, deliveryDistanceKm: Double? = nil
-    ) -> Result<PricedOrder, Refusal> {
-        let money = { (m: Int) in Money.spoken(m, currency: r.currency) }
-        guard !draft.lines.isEmpty else { return .failure(Refusal("empty_order", "La commande est vide : quels articles souhaitez-vous ?")) }
+    ) -> Result<PricedOrder, PricingRefused> {
+        guard !draft.lines.isEmpty else { return .failure(.emptyOrder) }
         if draft.orderType == .delivery && !r.deliveryEnabled {
-            return .failure(Refusal("delivery_unavailable", "Désolé, nous ne faisons pas de livraison : la commande peut être à emporter."))
+            return .failure(.deliveryUnavailable)
         }
         let itemsById = Dictionary(menu.items.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
 
-        func resolve(_ number: Int) -> Result<MenuItemInfo, Refusal> {
+        func resolve(_ number: Int) -> Result<MenuItemInfo, PricingRefused> {
             let id: UUID?
             if let map = draft.itemMap { id = map[number] } else { id = numbering.entry(number: number)?.item.id }
             guard let id, let item = itemsById[id] else {
-                return .failure(Refusal("item_unknown", "Je ne trouve pas l'article numéro \(number) sur la carte."))
+                return .failure(.itemUnknown(number: number))
             }
             guard numbering.entry(for: id) != nil else {
-                return .failure(Refusal("item_unavailable", "Désolé, « \(item.name) » n'est plus disponible aujourd'hui."))
+                return .failure(.itemUnavailable(item: item.name))
             }
             return .success(item)
         }
@@ -156,7 +216,7 @@ public enum OrderPricing {
             case .failure(let f): return .failure(f)
             }
             guard (1...maxQuantity).contains(line.quantity) else {
-                return .failure(Refusal("quantity_invalid", "La quantité de « \(item.name) » doit être comprise entre 1 et \(maxQuantity)."))
+                return .failure(.quantityInvalid(item: item.name, max: maxQuantity))
             }
             var picksByOption: [Int: [OrderDraft.OptionPick]] = [:]
             for pick in line.options {
@@ -170,13 +230,13 @@ public enum OrderPricing {
                 let picks = picksByOption[index] ?? []
                 if picks.isEmpty {
                     if option.required {
-                        return .failure(Refusal("option_required", "Pour « \(item.name) », il faut choisir : \(option.name.lowercased()) (\(choiceList(option, menu: menu, numbering: numbering)))."))
+                        return .failure(.optionRequired(item: item.name, choices(option, menu: menu, numbering: numbering)))
                     }
                     continue
                 }
                 let limit = option.type == .singleChoice ? 1 : (option.maxChoices ?? option.choices.count)
                 guard picks.count <= max(limit, 1) else {
-                    return .failure(Refusal("too_many_choices", "Pour « \(item.name) », \(option.name.lowercased()) : \(limit) choix au maximum."))
+                    return .failure(.tooManyChoices(item: item.name, option: option.name, limit: limit))
                 }
                 for pick in picks {
                     switch choose(pick, option: option, item: item, menu: menu, numbering: numbering, resolve: resolve) {
@@ -196,10 +256,10 @@ public enum OrderPricing {
         var fee = 0
         if draft.orderType == .delivery {
             if subtotal < r.minOrderAmountMinor {
-                return .failure(Refusal("below_minimum", "Le minimum pour une livraison est de \(money(r.minOrderAmountMinor)) ; il manque \(money(r.minOrderAmountMinor - subtotal))."))
+                return .failure(.belowMinimum(minimumMinor: r.minOrderAmountMinor, missingMinor: r.minOrderAmountMinor - subtotal))
             }
             if let km = deliveryDistanceKm, let radius = r.deliveryRadiusKm, km > radius {
-                return .failure(Refusal("out_of_range", "Désolé, cette adresse est à \(String(format: "%.1f", km).replacingOccurrences(of: ".", with: ",")) km : nous livrons jusqu'à \(SystemPrompt.formatKm(radius)) km."))
+                return .failure(.outOfRange(distanceKm: km, radiusKm: radius))
             }
             fee = r.deliveryFreeAboveMinor.map { subtotal >= $0 } == true ? 0 : r.deliveryFeeMinor
         }
@@ -212,17 +272,13 @@ public enum OrderPricing {
     /// The option of `item` a pick belongs to: by its name; without one, the only option having that choice (by
     /// label, formule item name or `#N`). Unknown, or found in several options: a refusal naming the choices.
     static func option(
-        of pick: OrderDraft.OptionPick, item: MenuItemInfo, menu: Menu, numbering: ItemNumbering, resolve: (Int) -> Result<MenuItemInfo, Refusal>
-    ) -> Result<Int, Refusal> {
-        let all = item.options.map { "\($0.name.lowercased()) (\(choiceList($0, menu: menu, numbering: numbering)))" }.joined(separator: " ; ")
-        let said = pick.choice ?? pick.choiceNumber.map { "#\($0)" } ?? pick.name ?? "?"
-        guard !item.options.isEmpty else {
-            return .failure(Refusal("option_unknown", "« \(item.name) » n'a pas d'option : « \(said) » n'est pas possible."))
-        }
+        of pick: OrderDraft.OptionPick, item: MenuItemInfo, menu: Menu, numbering: ItemNumbering, resolve: (Int) -> Result<MenuItemInfo, PricingRefused>
+    ) -> Result<Int, PricingRefused> {
+        let said: PricingRefused.Said = pick.choice.map { .text($0) } ?? pick.choiceNumber.map { .number($0) } ?? pick.name.map { .text($0) } ?? .nothing
+        guard !item.options.isEmpty else { return .failure(.noOption(item: item.name, said: said)) }
         if let name = pick.name {
             if let index = item.options.firstIndex(where: { fold($0.name) == fold(name) }) { return .success(index) }
-            let names = item.options.map { "« \($0.name) »" }.joined(separator: ", ")
-            return .failure(Refusal("option_unknown", "« \(item.name) » n'a pas d'option « \(name) » ; les options sont \(names)."))
+            return .failure(.optionUnknown(item: item.name, name: name, options: item.options.map(\.name)))
         }
         var matching: [Int] = []
         for (index, option) in item.options.enumerated() {
@@ -242,10 +298,8 @@ public enum OrderPricing {
         if matching.isEmpty, pick.choice == nil, pick.choiceNumber != nil, item.options.count == 1, item.options[0].source == nil { matching = [0] }
         switch matching.count {
         case 1: return .success(matching[0])
-        case 0: return .failure(Refusal("choice_invalid", "Pour « \(item.name) », « \(said) » n'est pas un choix possible ; au choix : \(all)."))
-        default:
-            let names = matching.map { item.options[$0].name.lowercased() }.joined(separator: " ou ")
-            return .failure(Refusal("choice_ambiguous", "Pour « \(item.name) », « \(said) » peut être \(names) : lequel ?"))
+        case 0: return .failure(.choiceUnknown(item: item.name, said: said, among: item.options.map { choices($0, menu: menu, numbering: numbering) }))
+        default: return .failure(.choiceAmbiguous(item: item.name, said: said, options: matching.map { item.options[$0].name }))
         }
     }
 
@@ -260,7 +314,7 @@ public enum OrderPricing {
             let id = draft.itemMap.map { $0[number] } ?? numbering.entry(number: number)?.item.id
             return id.flatMap { itemsById[$0] }
         }
-        let resolve: (Int) -> Result<MenuItemInfo, Refusal> = { n in item(n).map { .success($0) } ?? .failure(Refusal("item_unknown", "")) }
+        let resolve: (Int) -> Result<MenuItemInfo, PricingRefused> = { n in item(n).map { .success($0) } ?? .failure(.itemUnknown(number: n)) }
         var lines: [String: Int] = [:]
         for line in draft.lines {
             let found = item(line.number)
@@ -276,18 +330,18 @@ public enum OrderPricing {
         return lines.keys.sorted().map { "\($0)x\(lines[$0]!)" }.joined(separator: "|")
     }
 
-    static func choiceList(_ option: ItemOption, menu: Menu, numbering: ItemNumbering) -> String {
+    /// An option's possible choices: a formule's eligible items with their `#N`, else the fixed labels.
+    static func choices(_ option: ItemOption, menu: Menu, numbering: ItemNumbering) -> PricingRefused.Choices {
         if option.source != nil {
-            return menu.eligibleItems(for: option, numbering: numbering).map { "#\($0.number) \($0.item.name)" }.joined(separator: ", ")
+            return .init(option: option.name, choices: menu.eligibleItems(for: option, numbering: numbering).map { .init(number: $0.number, label: $0.item.name) })
         }
-        return option.choices.map(\.label).joined(separator: ", ")
+        return .init(option: option.name, choices: option.choices.map { .init(label: $0.label) })
     }
 
     static func choose(
         _ pick: OrderDraft.OptionPick, option: ItemOption, item: MenuItemInfo, menu: Menu, numbering: ItemNumbering,
-        resolve: (Int) -> Result<MenuItemInfo, Refusal>
-    ) -> Result<PricedOption, Refusal> {
-        let list = choiceList(option, menu: menu, numbering: numbering)
+        resolve: (Int) -> Result<MenuItemInfo, PricingRefused>
+    ) -> Result<PricedOption, PricingRefused> {
         if option.source != nil {
             // A formule pick: an item of the source, by #N or by name; its price is included in the formule's.
             let eligible = menu.eligibleItems(for: option, numbering: numbering)
@@ -298,8 +352,8 @@ public enum OrderPricing {
                 chosen = eligible.first { fold($0.item.name) == fold(text) }?.item
             }
             guard let c = chosen, eligible.contains(where: { $0.item.id == c.id }) else {
-                let said = chosen?.name ?? pick.choice ?? pick.choiceNumber.map { "#\($0)" } ?? "?"
-                return .failure(Refusal("choice_invalid", "Pour « \(item.name) », « \(said) » n'est pas possible en \(option.name.lowercased()) ; au choix : \(list)."))
+                let said: PricingRefused.Said = (chosen?.name ?? pick.choice).map { .text($0) } ?? pick.choiceNumber.map { .number($0) } ?? .nothing
+                return .failure(.notInFormule(item: item.name, said: said, choices(option, menu: menu, numbering: numbering)))
             }
             return .success(PricedOption(name: option.name, choice: c.name, choiceItemId: c.id, extraPriceMinor: 0))
         }
@@ -311,8 +365,8 @@ public enum OrderPricing {
             match = option.choices[n - 1]
         }
         guard let m = match else {
-            let said = pick.choice ?? pick.choiceNumber.map { "n° \($0)" } ?? "?"
-            return .failure(Refusal("choice_invalid", "Pour « \(item.name) », « \(said) » n'existe pas en \(option.name.lowercased()) ; au choix : \(list)."))
+            let said: PricingRefused.Said = pick.choice.map { .text($0) } ?? pick.choiceNumber.map { .number($0) } ?? .nothing
+            return .failure(.notAChoice(item: item.name, said: said, choices(option, menu: menu, numbering: numbering)))
         }
         return .success(PricedOption(name: option.name, choice: m.label, choiceItemId: nil, extraPriceMinor: m.priceModifierMinor))
     }

@@ -27,12 +27,6 @@ public struct ReservationRules: Sendable {
 
     public var time: RestaurantTime { schedule.time }
 
-    static func duration(_ minutes: Int) -> String {
-        if minutes % 60 == 0 { return minutes == 60 ? "une heure" : "\(minutes / 60) heures" }
-        if minutes > 60 { return "\(minutes / 60) heure\(minutes >= 120 ? "s" : "") \(minutes % 60)" }
-        return "\(minutes) minutes"
-    }
-
     /// The service whose seating window (start … last seating) contains the local time of `t`.
     public func service(at t: Date) -> DiningServiceInfo? {
         let local = time.local(t)
@@ -50,53 +44,75 @@ public struct ReservationRules: Sendable {
         return nil
     }
 
-    /// The seating windows of a local day, spoken: `Déjeuner de 12h à 13h45 et Dîner de 19h à 22h`.
-    public func spokenServices(on day: Weekday) -> String? {
-        let list = services.filter { $0.daysOfWeek.contains(day) }.sorted { $0.startTime < $1.startTime }
-        guard !list.isEmpty else { return nil }
-        return list.map { "\($0.name) de \($0.startTime.french) à \(($0.lastSeatingTime ?? $0.endTime).french)" }.joined(separator: " et ")
+    /// The active public services seating on a local day, by start time.
+    public func services(on day: Weekday) -> [DiningServiceInfo] {
+        services.filter { $0.daysOfWeek.contains(day) }.sorted { $0.startTime < $1.startTime }
+    }
+
+    /// Why a time cannot be booked (SPEC §6): each case carries what a sentence needs; the sentence is the Server's.
+    public enum Refused: Error, Sendable, Hashable {
+        case disabled
+        case invalidPartySize
+        /// Before the minimum advance (`minAdvanceMin` minutes from now).
+        case tooSoon(at: Date, minAdvanceMin: Int)
+        /// Beyond the last bookable day.
+        case tooFar(maxDays: Int, lastDay: LocalDate)
+        /// No service seats at that time; `day` may have other services.
+        case noService(time: TimeOfDay, day: Weekday)
+        case partyTooLargeForService(partySize: Int, service: String)
+        /// Without services: the restaurant is closed then.
+        case closed(at: Date, nextOpening: Date?)
+        case noCapacity
+        case partyTooLarge(partySize: Int)
+
+        /// The wire code (`{success:false, code}`, `check_availability`'s `reason`).
+        public var code: String {
+            switch self {
+            case .disabled: "reservations_disabled"
+            case .invalidPartySize: "invalid_party_size"
+            case .tooSoon: "too_soon"
+            case .tooFar: "too_far"
+            case .noService: "no_service"
+            case .partyTooLargeForService, .partyTooLarge: "party_too_large"
+            case .closed: "closed"
+            case .noCapacity: "no_capacity"
+            }
+        }
     }
 
     /// Checks everything but the seats already taken; gives the time span and the capacity to check them against.
-    public func slot(at t: Date, partySize: Int, now: Date) -> Result<ReservationSlot, Refusal> {
+    public func slot(at t: Date, partySize: Int, now: Date) -> Result<ReservationSlot, Refused> {
         let r = restaurant
         guard r.reservationEnabled else {
-            return .failure(Refusal("reservations_disabled", "Le restaurant ne prend pas de réservation par téléphone."))
+            return .failure(.disabled)
         }
         guard (1...100).contains(partySize) else {
-            return .failure(Refusal("invalid_party_size", "Pour combien de personnes souhaitez-vous réserver ?"))
+            return .failure(.invalidPartySize)
         }
         let earliest = now.addingTimeInterval(TimeInterval(r.minReservationAdvanceMin * 60))
         if t < earliest {
-            return .failure(Refusal("too_soon", "Il faut réserver au moins \(Self.duration(r.minReservationAdvanceMin)) à l'avance : je ne peux pas réserver pour \(schedule.spoken(t, now: now))."))
+            return .failure(.tooSoon(at: t, minAdvanceMin: r.minReservationAdvanceMin))
         }
         let lastDay = time.localDate(now).adding(days: r.maxReservationAdvanceDays)
         if time.localDate(t) > lastDay {
-            return .failure(Refusal("too_far", "Nous prenons les réservations jusqu'à \(r.maxReservationAdvanceDays) jours à l'avance, pas au-delà du \(lastDay.french)."))
+            return .failure(.tooFar(maxDays: r.maxReservationAdvanceDays, lastDay: lastDay))
         }
         let local = time.local(t)
         if !services.isEmpty {
-            guard let s = service(at: t) else {
-                if let list = spokenServices(on: local.weekday) {
-                    return .failure(Refusal("no_service", "Nous ne prenons pas de réservation à \(local.time.french) le \(local.weekday.french). Les services : \(list)."))
-                }
-                return .failure(Refusal("no_service", "Nous ne prenons pas de réservation le \(local.weekday.french)."))
-            }
+            guard let s = service(at: t) else { return .failure(.noService(time: local.time, day: local.weekday)) }
             guard partySize <= s.maxCovers else {
-                return .failure(Refusal("party_too_large", "Nous ne pouvons pas accueillir \(partySize) personnes sur le service \(s.name)."))
+                return .failure(.partyTooLargeForService(partySize: partySize, service: s.name))
             }
             return .success(ReservationSlot(start: t, end: t.addingTimeInterval(TimeInterval(s.defaultDurationMin * 60)), capacity: s.maxCovers, service: s))
         }
         guard schedule.isOpen(at: t) else {
-            var sentence = "Le restaurant est fermé \(schedule.spoken(t, now: now))."
-            if let next = schedule.nextOpening(after: t) { sentence += " Il ouvre \(schedule.spoken(next, now: now))." }
-            return .failure(Refusal("closed", sentence))
+            return .failure(.closed(at: t, nextOpening: schedule.nextOpening(after: t)))
         }
         guard let capacity = tableSeats ?? r.totalSeats, capacity > 0 else {
-            return .failure(Refusal("no_capacity", "Je ne peux pas réserver de table pour le moment : je peux laisser un message au restaurant."))
+            return .failure(.noCapacity)
         }
         guard partySize <= capacity else {
-            return .failure(Refusal("party_too_large", "Nous ne pouvons pas accueillir \(partySize) personnes."))
+            return .failure(.partyTooLarge(partySize: partySize))
         }
         return .success(ReservationSlot(start: t, end: t.addingTimeInterval(TimeInterval(r.avgMealDurationMin * 60)), capacity: capacity, service: nil))
     }

@@ -219,7 +219,8 @@ public enum SystemPrompt {
         return section("LIVRAISON", lines)
     }
 
-    static func formatKm(_ km: Double) -> String {
+    /// A radius as the prompt says it: whole km as is (`5`), else one decimal with a comma (`4,5`).
+    public static func formatKm(_ km: Double) -> String {
         km == km.rounded() ? CheckedNumber.text(km) : String(format: "%.1f", km).replacingOccurrences(of: ".", with: ",")
     }
 

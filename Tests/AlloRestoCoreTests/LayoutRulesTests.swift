@@ -53,6 +53,19 @@ import Testing
         #expect(offenders.isEmpty, "\(offenders)")
     }
 
+    /// A tool's sentences are built in the Server's `Wording/`: the rules (Core), the Store and the tools' routes
+    /// return typed refusals and facts, never a `Refusal` sentence or a `"message"` of their own.
+    @Test func theToolsSayNothingOutsideWording() {
+        let rules = Self.files(under: "AlloRestoCore") + Self.files(under: "AlloRestoStore")
+        let tools = Self.files(under: "AlloRestoServer/Tools")
+        #expect(tools.count >= 8)
+        let offenders = (rules + tools).filter { f in
+            f.text.contains("Refusal(\"") || f.text.contains("\"message\": \"") || f.text.contains("\"message\": .string(\"")
+                || f.text.contains("public struct Refusal")
+        }.map(\.name)
+        #expect(offenders.isEmpty, "\(offenders)")
+    }
+
     /// The README's Layout and ARCHITECTURE.md name every module and every folder of the server: a new one cannot
     /// go unmentioned.
     @Test func theLayoutDocsNameEveryModuleAndFolder() throws {

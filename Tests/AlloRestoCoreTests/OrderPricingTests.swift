@@ -8,17 +8,17 @@ import Testing
     // #1 Bruschetta 6,50 · #2 Margherita 9,50 (Taille required, Suppléments multi ≤2) · #3 Regina 12 · #4 Truffe 19
     // #5 Tiramisu 7,50 · #6 Panna cotta 6,50 · #7 Formule Midi 15,90 (Pizza ≤ 12 € from Pizzas, Dessert from a list)
 
-    func price(_ lines: [OrderDraft.Line], map: [Int: UUID]? = nil, km: Double? = nil) -> Result<PricedOrder, Refusal> {
+    func price(_ lines: [OrderDraft.Line], map: [Int: UUID]? = nil, km: Double? = nil) -> Result<PricedOrder, PricingRefused> {
         price(.pickup, lines, map: map, km: km)
     }
 
     func price(_ type: OrderType, _ lines: [OrderDraft.Line], map: [Int: UUID]? = nil, km: Double? = nil,
-               _ configure: (inout RestaurantProfile) -> Void = { _ in }) -> Result<PricedOrder, Refusal> {
+               _ configure: (inout RestaurantProfile) -> Void = { _ in }) -> Result<PricedOrder, PricingRefused> {
         OrderPricing.price(OrderDraft(orderType: type, lines: lines, itemMap: map), menu: F.menu, numbering: numbering, restaurant: F.restaurant(configure), deliveryDistanceKm: km)
     }
 
-    func refusal(_ r: Result<PricedOrder, Refusal>) -> Refusal? { if case .failure(let f) = r { f } else { nil } }
-    func order(_ r: Result<PricedOrder, Refusal>) throws -> PricedOrder { try r.get() }
+    func refusal(_ r: Result<PricedOrder, PricingRefused>) -> PricingRefused? { if case .failure(let f) = r { f } else { nil } }
+    func order(_ r: Result<PricedOrder, PricingRefused>) throws -> PricedOrder { try r.get() }
 
     @Test func pricesFromTheMenuWithSupplements() throws {
         let o = try order(price([
@@ -45,14 +45,14 @@ import Testing
     }
 
     @Test func refusalsNameTheProblem() {
-        #expect(refusal(price([])) == Refusal("empty_order", "La commande est vide : quels articles souhaitez-vous ?"))
+        #expect(refusal(price([])) == .emptyOrder)
         #expect(refusal(price([.init(number: 42, quantity: 1)]))?.code == "item_unknown")
-        #expect(refusal(price([.init(number: 42, quantity: 1)]))?.message.contains("numéro 42") == true)
-        #expect(refusal(price([.init(number: 1, quantity: 0)])) == Refusal("quantity_invalid", "La quantité de « Bruschetta » doit être comprise entre 1 et 50."))
+        #expect(refusal(price([.init(number: 42, quantity: 1)])) == .itemUnknown(number: 42))
+        #expect(refusal(price([.init(number: 1, quantity: 0)])) == .quantityInvalid(item: "Bruschetta", max: 50))
         #expect(refusal(price([.init(number: 1, quantity: 500)]))?.code == "quantity_invalid")
         let missing = refusal(price([.init(number: 2, quantity: 1)]))
         #expect(missing?.code == "option_required")
-        #expect(missing?.message == "Pour « Margherita », il faut choisir : taille (Normale, Grande).")
+        #expect(missing == .optionRequired(item: "Margherita", .init(option: "Taille", choices: [.init(label: "Normale"), .init(label: "Grande")])))
         #expect(refusal(price([.init(number: 2, quantity: 1, options: [.init(name: "Taille", choice: "XXL")])]))?.code == "choice_invalid")
         #expect(refusal(price([.init(number: 2, quantity: 1, options: [.init(name: "Cuisson", choice: "Bien cuite")])]))?.code == "option_unknown")
         #expect(refusal(price([.init(number: 2, quantity: 1, options: [.init(name: "Taille", choice: "Normale"), .init(name: "Taille", choice: "Grande")])]))?.code == "too_many_choices")
@@ -62,7 +62,7 @@ import Testing
     @Test func itemMapIsCheckedAgainstTheCurrentMenu() {
         // The call's item_map still points #3 at the Calzone, which became unavailable since the call started.
         let map: [Int: UUID] = [3: F.id(103), 1: F.id(104)]
-        #expect(refusal(price([.init(number: 3, quantity: 1)], map: map)) == Refusal("item_unavailable", "Désolé, « Calzone » n'est plus disponible aujourd'hui."))
+        #expect(refusal(price([.init(number: 3, quantity: 1)], map: map)) == .itemUnavailable(item: "Calzone"))
         #expect((try? order(price([.init(number: 1, quantity: 1)], map: map)))?.lines.first?.name == "Bruschetta")
         #expect(refusal(price([.init(number: 2, quantity: 1)], map: map))?.code == "item_unknown")
         #expect(refusal(price([.init(number: 1, quantity: 1)], map: [1: UUID()]))?.code == "item_unknown")
@@ -76,7 +76,8 @@ import Testing
         // Truffe (#4, 19 €) is a pizza but above the formule's 12 € cap.
         let capped = refusal(price([.init(number: 7, quantity: 1, options: [.init(name: "Pizza", choiceNumber: 4), .init(name: "Dessert", choiceNumber: 5)])]))
         #expect(capped?.code == "choice_invalid")
-        #expect(capped?.message.contains("au choix : #2 Margherita, #3 Regina") == true)
+        guard case .notInFormule(_, _, let pizzas) = capped else { Issue.record("\(String(describing: capped))"); return }
+        #expect(pizzas.choices.prefix(2) == [.init(number: 2, label: "Margherita"), .init(number: 3, label: "Regina")])
         // Bruschetta is not in the dessert list.
         #expect(refusal(price([.init(number: 7, quantity: 1, options: [.init(name: "Pizza", choiceNumber: 2), .init(name: "Dessert", choiceNumber: 1)])]))?.code == "choice_invalid")
         #expect(refusal(price([.init(number: 7, quantity: 1, options: [.init(name: "Pizza", choiceNumber: 2)])]))?.code == "option_required")
@@ -84,7 +85,7 @@ import Testing
 
     @Test func deliveryFeeThresholdMinimumAndRange() throws {
         // 2 Bruschetta = 13 € < 15 € minimum.
-        #expect(refusal(price(.delivery, [.init(number: 1, quantity: 2)])) == Refusal("below_minimum", "Le minimum pour une livraison est de 15 euros ; il manque 2 euros."))
+        #expect(refusal(price(.delivery, [.init(number: 1, quantity: 2)])) == .belowMinimum(minimumMinor: 1500, missingMinor: 200))
         // 3 Bruschetta = 19,50 €: fee 2,50 €.
         let small = try order(price(.delivery, [.init(number: 1, quantity: 3)]))
         #expect(small.deliveryFeeMinor == 250)

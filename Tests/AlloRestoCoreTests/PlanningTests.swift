@@ -338,7 +338,8 @@ struct PlanningWorld {
         #expect(slot.end.timeIntervalSince(slot.start) == 75 * 60)
         guard case .failure(let noService) = r.slot(at: w.at("2026-11-26 14:00"), partySize: 4, now: now) else { Issue.record("accepted"); return }
         #expect(noService.code == "no_service")
-        #expect(noService.message.contains("Déjeuner de 12h à 13h45"))
+        #expect(noService == .noService(time: t("14:00"), day: .thursday))
+        #expect(r.services(on: .thursday).map(\.name) == ["Déjeuner"])
         guard case .failure(let privateRefused) = r.slot(at: w.at("2026-11-26 16:00"), partySize: 4, now: now) else { Issue.record("accepted"); return }
         #expect(privateRefused.code == "no_service")
         // Past midnight: Saturday 00:15 belongs to Friday's late service.
@@ -352,7 +353,7 @@ struct PlanningWorld {
         let (r, w) = try rules(services: [])
         let now = w.at("2026-11-26 12:00")
         guard case .failure(let soon) = r.slot(at: w.at("2026-11-26 12:30"), partySize: 2, now: now) else { Issue.record("accepted"); return }
-        #expect(soon.code == "too_soon" && soon.message.contains("une heure"))
+        #expect(soon == .tooSoon(at: w.at("2026-11-26 12:30"), minAdvanceMin: 60))
         guard case .failure(let far) = r.slot(at: w.at("2026-12-31 12:30"), partySize: 2, now: now) else { Issue.record("accepted"); return }
         #expect(far.code == "too_far")
         guard case .failure(let zero) = r.slot(at: w.at("2026-11-26 13:30"), partySize: 0, now: now) else { Issue.record("accepted"); return }
@@ -368,7 +369,7 @@ struct PlanningWorld {
         guard case .success(let b) = seatsOnly.slot(at: w.at("2026-11-26 12:30"), partySize: 2, now: now) else { Issue.record("refused"); return }
         #expect(b.capacity == 60)
         guard case .failure(let closed) = seatsOnly.slot(at: w.at("2026-11-26 16:00"), partySize: 2, now: now) else { Issue.record("accepted"); return }
-        #expect(closed.code == "closed" && closed.message.contains("18h30"))
+        #expect(closed == .closed(at: w.at("2026-11-26 16:00"), nextOpening: w.at("2026-11-26 18:30")))
         let (none, _) = try rules(services: [], tables: nil, seats: nil)
         guard case .failure(let nothing) = none.slot(at: w.at("2026-11-26 12:30"), partySize: 2, now: now) else { Issue.record("accepted"); return }
         #expect(nothing.code == "no_capacity")

@@ -29,9 +29,10 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         return e
     }
 
-    /// A Core refusal of an outside value (`FieldRefusal`) on the wire: 422 naming the field.
-    public init(_ refusal: FieldRefusal) {
-        self = .field(refusal.field, refusal.code, refusal.message)
+    /// A requested time or date refused (`RequestedTime.Refused`) on the wire: 422 naming the field, the
+    /// sentence from `CallerWording`.
+    init(_ refusal: RequestedTime.Refused) {
+        self = .field(refusal.field, refusal.code, CallerWording.sentence(refusal.reason))
     }
 
     public static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message) }
@@ -67,7 +68,7 @@ struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let e as APIError {
             return try shaped(e, request, context)
-        } catch let e as FieldRefusal {
+        } catch let e as RequestedTime.Refused {
             return try shaped(APIError(e), request, context)
         } catch let e as HTTPError {
             let code = e.status == .notFound ? "not_found" : e.status.code < 500 ? "bad_request" : "internal_error"

@@ -52,17 +52,16 @@ struct AvailabilityRoutes {
         // "Plus de commandes ce soir": said as such, with the time orders resume (reservations are not concerned).
         if let until = r.ordersPausedUntil, until > (wanted ?? now) {
             var extra: [String: JSONValue] = [:]
-            var message = "Le restaurant ne prend plus de commandes pour aujourd'hui."
-            if let opening = t.schedule.nextOpening(after: max(until, wanted ?? now)) {
+            let opening = t.schedule.nextOpening(after: max(until, wanted ?? now))
+            if let opening {
                 extra["nextOpeningTime"] = .string(t.schedule.time.local(opening).time.description)
                 extra["nextOpeningTimeISO"] = .string(opening.formatted(.iso8601))
-                message += " Les commandes reprennent \(Self.at(t.schedule.spoken(opening, now: now)))."
             }
-            return unavailable("orders_paused", message, extra: extra)
+            return unavailable("orders_paused", AvailabilityWording.ordersPaused(resume: opening, schedule: t.schedule, now: now), extra: extra)
         }
         var travel = 0
         if mode == .delivery {
-            guard r.deliveryEnabled else { return unavailable("delivery_disabled", "Le restaurant ne livre pas : la commande est à venir chercher sur place.") }
+            guard r.deliveryEnabled else { return unavailable("delivery_disabled", AvailabilityWording.deliveryDisabled) }
             let address = [body.string("customerAddress", "customer_address", "address"), body.string("customerPostalCode", "customer_postal_code"),
                            body.string("customerCity", "customer_city")].compactMap { $0 }.joined(separator: " ")
             let phone = body.string("customerPhone", "callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
@@ -70,7 +69,9 @@ struct AvailabilityRoutes {
                 restaurant: r, config: t.planning, lat: try body.double("customerLat", "customer_lat", "lat", in: GeoPoint.latitudes), lng: try body.double("customerLng", "customer_lng", "lng", in: GeoPoint.longitudes),
                 address: address.isEmpty ? nil : address, phone: phone, services: services)
             switch quote {
-            case .failure(let refusal): return unavailable(refusal.code, refusal.message)
+            case .failure(let refused):
+                let refusal = DeliveryWording.refusal(refused)
+                return unavailable(refusal.code, refusal.message)
             case .success(let q):
                 travel = q.travelMin
                 fields["deliveryDistanceKm"] = q.roadKm.map(JSONValue.double) ?? .null
@@ -99,48 +100,32 @@ struct AvailabilityRoutes {
             fields["estimatedTimeISO"] = .string(plan.promised.formatted(.iso8601))
             fields["estimatedDate"] = .string(local.date.description)
             fields["shiftedMin"] = .int(plan.shiftedMin)
-            let when = schedule.spoken(plan.promised, now: now)
-            var message = mode == .delivery ? "Livraison possible \(when.hasPrefix("demain") || when.contains(" à ") ? when : "vers \(when)")" : "La commande peut être prête \(when.contains(" à ") || when.hasPrefix("demain") ? when : "à \(when)")"
-            if wanted != nil && plan.shiftedMin > 0 { message = "Pas à l'heure demandée : la cuisine est chargée. " + message }
-            if mode == .delivery, let km = fields["deliveryDistanceKm"], case .double(let d) = km {
-                message += " (\(DeliveryQuote.km(d)) km)"
-            }
-            if mode == .delivery {
-                message += ". Frais de livraison : \(Money.spoken(r.deliveryFeeMinor, currency: r.currency))"
-                if let free = r.deliveryFreeAboveMinor { message += ", offerts dès \(Money.spoken(free, currency: r.currency))" }
-                if r.minOrderAmountMinor > 0 { message += ", minimum de commande \(Money.spoken(r.minOrderAmountMinor, currency: r.currency))" }
-            }
-            fields["message"] = .string(message + ".")
+            let km: Double? = if case .double(let d) = fields["deliveryDistanceKm"] { d } else { nil }
+            fields["message"] = .string(AvailabilityWording.planned(
+                delivery: mode == .delivery, promised: plan.promised, shifted: wanted != nil && plan.shiftedMin > 0, distanceKm: km,
+                restaurant: r, schedule: schedule, now: now))
             fields["reason"] = .null
             return ToolResponse.value(.object(fields))
         case .closed(let opening, let feasible):
             var extra: [String: JSONValue] = [:]
-            var message = "Le restaurant est fermé à ce moment-là."
             if let opening {
                 extra["nextOpeningTime"] = .string(schedule.time.local(opening).time.description)
                 extra["nextOpeningTimeISO"] = .string(opening.formatted(.iso8601))
-                message += " Il ouvre \(Self.at(schedule.spoken(opening, now: now)))."
             }
             if let feasible {
                 extra["nextAvailableTime"] = .string(schedule.time.local(feasible).time.description)
                 extra["nextAvailableTimeISO"] = .string(feasible.formatted(.iso8601))
-                message += " Je peux vous proposer \(Self.at(schedule.spoken(feasible, now: now)))."
             }
-            return unavailable("closed", message, extra: extra)
+            return unavailable("closed", AvailabilityWording.closed(opening: opening, feasible: feasible, schedule: schedule, now: now), extra: extra)
         case .full(let feasible):
             var extra: [String: JSONValue] = [:]
-            var message = "La cuisine est complète à ce moment-là."
             if let feasible {
                 extra["nextAvailableTime"] = .string(schedule.time.local(feasible).time.description)
                 extra["nextAvailableTimeISO"] = .string(feasible.formatted(.iso8601))
-                message += " Le premier horaire possible est \(Self.at(schedule.spoken(feasible, now: now)))."
             }
-            return unavailable("kitchen_full", message, extra: extra)
+            return unavailable("kitchen_full", AvailabilityWording.full(feasible: feasible, schedule: schedule, now: now), extra: extra)
         }
     }
-
-    /// `19h` → `à 19h`; `demain à 11h30` stays.
-    static func at(_ spoken: String) -> String { spoken.contains(" à ") ? spoken : "à \(spoken)" }
 
     func reservation(_ body: ToolBody, template t: SessionTemplate, wanted: Date?, now: Date) async throws -> Response {
         guard let wanted else { throw APIError(.unprocessableContent, code: "missing_time", "Pour une réservation, l'heure souhaitée (requestedTime) est obligatoire.") }
@@ -151,7 +136,8 @@ struct AvailabilityRoutes {
         let rules = t.reservations
         let clock = rules.time
         switch rules.slot(at: wanted, partySize: party, now: now) {
-        case .failure(let refusal):
+        case .failure(let refused):
+            let refusal = ReservationWording.refusal(refused, rules: rules, now: now)
             fields["available"] = false
             fields["reason"] = .string(refusal.code)
             fields["message"] = .string(refusal.message)
@@ -177,26 +163,20 @@ struct AvailabilityRoutes {
             if party <= left {
                 fields["available"] = true
                 fields["reason"] = .null
-                var message = "Une table pour \(party) personne\(party > 1 ? "s" : "") est disponible \(Self.at(when))."
-                if !offers.isEmpty { message += " Nous proposons aussi : " + offers.map(\.name).joined(separator: ", ") + "." }
-                fields["message"] = .string(message)
+                fields["message"] = .string(AvailabilityWording.tableFree(party: party, when: when, offers: offers.map(\.name)))
             } else {
                 fields["available"] = false
                 fields["reason"] = "full"
                 // Nearby times in the same rules, so the agent can offer one.
-                var alternatives: [JSONValue] = []
+                var alternatives: [TimeOfDay] = []
                 for minutes in [-30, 30, -60, 60, -15, 15, 90, -90] where alternatives.count < 3 {
                     let other = wanted.addingTimeInterval(TimeInterval(minutes * 60))
                     guard case .success(let s) = rules.slot(at: other, partySize: party, now: now) else { continue }
                     let used = try await ReservationBook.seatsTaken(restaurantId: t.restaurant.id, start: s.start, end: s.end, on: services.database.readDB)
-                    if party <= s.capacity - used { alternatives.append(.string(clock.local(other).time.description)) }
+                    if party <= s.capacity - used { alternatives.append(clock.local(other).time) }
                 }
-                fields["alternatives"] = .array(alternatives)
-                var message = left == 0 ? "C'est complet \(Self.at(when))." : "Il ne reste que \(left) place\(left > 1 ? "s" : "") \(Self.at(when))."
-                if !alternatives.isEmpty {
-                    message += " Je peux vous proposer " + alternatives.compactMap { $0.stringValue.flatMap(TimeOfDay.init(parsing:))?.french }.joined(separator: " ou ") + "."
-                }
-                fields["message"] = .string(message)
+                fields["alternatives"] = .array(alternatives.map { .string($0.description) })
+                fields["message"] = .string(AvailabilityWording.tableFull(left: left, when: when, alternatives: alternatives))
             }
             return ToolResponse.value(.object(fields))
         }

@@ -51,7 +51,7 @@ struct CustomerRoutes {
             throw APIError(.unprocessableContent, code: "missing_phone", "Le champ phone est obligatoire.")
         }
         guard let phone = PhoneNumber.normalize(rawPhone, defaultCountry: r.country) else {
-            return try ToolResponse.refusal(Refusal("phone_invalid", "Ce numéro de téléphone ne semble pas valide."))
+            return try ToolResponse.refusal(CallerWording.phoneInvalid)
         }
         let given = GeoPoint(lat: try body.double("deliveryLat", "delivery_lat", in: GeoPoint.latitudes),
                              lng: try body.double("deliveryLng", "delivery_lng", in: GeoPoint.longitudes))
@@ -91,8 +91,7 @@ struct CustomerRoutes {
             let firstName: String?
         }
         let out = CustomerOut(saved, currency: r.currency)
-        let name = saved.firstName.map { "Merci \($0), c'est noté." } ?? "C'est noté."
-        return try ToolResponse.json(Saved(message: name, customer: out, id: out.id, firstName: out.firstName))
+        return try ToolResponse.json(Saved(message: CommunicationWording.saved(firstName: saved.firstName), customer: out, id: out.id, firstName: out.firstName))
     }
 
     func list(_ request: Request) async throws -> Response {

@@ -10,11 +10,11 @@ extension DeliveryQuote {
     /// the address geocoded; without a geocoder, given coordinates only when they are not the saved address's (the
     /// call context carries the saved ones: a new address is never measured there) — else a question. Without an
     /// address: the saved address and its coordinates, else given coordinates that are not the saved ones (those
-    /// of an address measured earlier in the call). Outside the radius, unknown address or a geocoder down → a sentence.
+    /// of an address measured earlier in the call). Outside the radius, unknown address or a geocoder down → `DeliveryQuote.Refused`.
     static func quote(
         restaurant r: RestaurantProfile, config: PlanningConfig, lat: Double?, lng: Double?, address: String?, phone: String?,
         services: AppServices
-    ) async throws -> Result<DeliveryQuote, Refusal> {
+    ) async throws -> Result<DeliveryQuote, Refused> {
         let given = GeoPoint(lat: lat, lng: lng)
         var saved: Customer?
         if let phone {
@@ -31,18 +31,18 @@ extension DeliveryQuote {
             } else if let geocoder = services.geocoder {
                 do {
                     guard let found = try await geocoder.geocode(address) else {
-                        return .failure(Refusal("address_not_found", "Je ne trouve pas cette adresse. Pouvez-vous me redonner le numéro, la rue et la ville ?"))
+                        return .failure(.addressNotFound)
                     }
                     point = found.point
                     formatted = found.formatted
                 } catch {
                     services.logger.warning("geocoder failed", metadata: ["error": "\(error)"])
-                    return .failure(Refusal("geocoder_unavailable", "Je ne peux pas vérifier l'adresse pour le moment. Je peux vous proposer de venir chercher la commande, ou laisser un message au restaurant."))
+                    return .failure(.geocoderUnavailable)
                 }
             } else if let given, given != savedPoint {
                 point = given
             } else {
-                return .failure(Refusal("address_not_found", "Je ne peux pas situer cette nouvelle adresse : pouvez-vous me donner le code postal et la ville ?"))
+                return .failure(.addressUnplaceable)
             }
         } else if let given, given != savedPoint {
             point = given
@@ -50,7 +50,7 @@ extension DeliveryQuote {
             point = savedPoint
             formatted = savedAddress
         } else {
-            return .failure(Refusal("address_missing", "Quelle est l'adresse de livraison ?"))
+            return .failure(.addressMissing)
         }
         return measure(restaurant: r, config: config, to: point, formattedAddress: formatted)
     }

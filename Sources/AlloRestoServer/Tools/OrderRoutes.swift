@@ -118,7 +118,7 @@ struct OrderRoutes {
         let priced: PricedOrder
         switch OrderPricing.price(draft, menu: session.template.menu, numbering: session.template.numbering, restaurant: r, deliveryDistanceKm: distance) {
         case .success(let p): priced = p
-        case .failure(let refusal): return try ToolResponse.refusal(refusal)
+        case .failure(let refused): return try ToolResponse.refusal(OrderWording.refusal(refused, currency: r.currency))
         }
 
         // The time: the one check_availability announced is kept exactly (or refused if the kitchen filled up
@@ -142,11 +142,11 @@ struct OrderRoutes {
                 var saved: Customer?
                 if let phone { saved = try await CustomerBook.byPhone(restaurantId: r.id, phone: phone, on: services.database.readDB) }
                 guard let saved, let street = saved.deliveryAddress, let point = GeoPoint(lat: saved.deliveryLat, lng: saved.deliveryLng) else {
-                    return try ToolResponse.refusal(Refusal("address_missing", "Quelle est l'adresse de livraison ? Je dois d'abord vérifier qu'elle est dans notre zone."))
+                    return try ToolResponse.refusal(DeliveryWording.addressNotChecked)
                 }
                 let formatted = [street, saved.deliveryPostalCode, saved.deliveryCity].compactMap { $0 }.joined(separator: " ")
                 switch DeliveryQuote.measure(restaurant: r, config: t.planning, to: point, formattedAddress: formatted) {
-                case .failure(let refusal): return try ToolResponse.refusal(refusal)
+                case .failure(let refused): return try ToolResponse.refusal(DeliveryWording.refusal(refused))
                 case .success(let q):
                     distanceKm = q.roadKm
                     travel = q.travelMin
@@ -159,7 +159,7 @@ struct OrderRoutes {
                 travel = t.planning.travelMinutes(roadKm: d)
             } else {
                 switch DeliveryQuote.measure(restaurant: r, config: t.planning, to: deliveryPoint, formattedAddress: deliveryAddress) {
-                case .failure(let refusal): return try ToolResponse.refusal(refusal)
+                case .failure(let refused): return try ToolResponse.refusal(DeliveryWording.refusal(refused))
                 case .success(let q):
                     distanceKm = q.roadKm
                     travel = q.travelMin
@@ -214,7 +214,7 @@ struct OrderRoutes {
             throw APIError(.unprocessableContent, code: "missing_order_number", "Le champ order_number est obligatoire.")
         }
         guard let phone = body.string("caller_phone", "callerPhone").flatMap({ PhoneNumber.normalize($0, defaultCountry: r.country) }) else {
-            return try ToolResponse.refusal(Refusal("caller_unknown", "Je ne peux annuler une commande que depuis le numéro qui l'a passée."))
+            return try ToolResponse.refusal(CallerWording.unknownCaller(.cancelOrder))
         }
         switch try await OrderBook.cancel(restaurantId: r.id, orderNumber: number, phone: phone, on: services.database.db) {
         case .failure(let refused): return try ToolResponse.refusal(OrderWording.refusal(refused, number: number))
@@ -256,7 +256,7 @@ struct OrderRoutes {
             token: AgentAuth.presentedToken(request), rawId: q["restaurantId"].map(String.init), services: services)
         let r = session.template.restaurant
         guard let phone = (q["phone"] ?? q["callerPhone"]).map(String.init).flatMap({ PhoneNumber.normalize($0, defaultCountry: r.country) }) else {
-            return try ToolResponse.refusal(Refusal("caller_unknown", "Je n'ai pas votre numéro : je ne peux donner le suivi d'une commande qu'au numéro qui l'a passée."))
+            return try ToolResponse.refusal(CallerWording.unknownCaller(.orderStatus))
         }
         let since = services.now().addingTimeInterval(-24 * 3600)
         let orders = try await OrderBook.placed(by: phone, restaurantId: r.id, since: since, on: services.database.db)
@@ -269,8 +269,7 @@ struct OrderRoutes {
                 itemsSummary: o.items.map { "\($0.quantity)× \($0.name)" }.joined(separator: ", "))
         }
         struct Status: Encodable { let success = true; let found: Bool; let orders: [StatusLine]; let message: String }
-        let message = lines.first.map { "Dernière commande : numéro \($0.orderNumber), \($0.statusLabel)" + ($0.estimatedReadyTime.map { ", prévue vers \(TimeOfDay(parsing: $0)?.french ?? $0)" } ?? "") + "." }
-            ?? "Je ne trouve pas de commande passée depuis ce numéro dans les dernières 24 heures."
+        let message = OrderWording.status(latest: lines.first.map { ($0.orderNumber, $0.statusLabel, $0.estimatedReadyTime) })
         return try ToolResponse.json(Status(found: !lines.isEmpty, orders: lines, message: message))
     }
 }

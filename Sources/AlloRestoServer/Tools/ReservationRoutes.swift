@@ -47,7 +47,7 @@ struct ReservationRoutes {
         let phone = body.string("customerPhone", "customer_phone", "callerPhone", "caller_phone").flatMap { PhoneNumber.normalize($0, defaultCountry: r.country) }
         let slot: ReservationSlot
         switch t.reservations.slot(at: wanted, partySize: party, now: now) {
-        case .failure(let refusal): return try ToolResponse.refusal(refusal)
+        case .failure(let refused): return try ToolResponse.refusal(ReservationWording.refusal(refused, rules: t.reservations, now: now))
         case .success(let s): slot = s
         }
         if let asked = (try? body.uuid("serviceId", "service_id")) ?? nil, let matched = slot.service?.id, asked != matched {
@@ -104,7 +104,7 @@ struct ReservationRoutes {
                 throw APIError(.forbidden, code: "agent_token_not_allowed", "L'agent vocal peut seulement annuler une réservation.")
             }
             guard phone != nil else {
-                return try ToolResponse.refusal(Refusal("caller_unknown", "Je n'ai pas votre numéro : je ne peux annuler une réservation que depuis le numéro qui l'a faite."))
+                return try ToolResponse.refusal(CallerWording.unknownCaller(.cancelReservation))
             }
         }
         switch try await ReservationBook.change(id: id, restaurantId: t.restaurant.id, to: status, phone: phone, now: services.now(), on: services.database.db) {
@@ -114,9 +114,7 @@ struct ReservationRoutes {
             let actor = byAgent ? "agent vocal" : ((try? await Manager.resolve(request, services: services))??.actor ?? "?")
             await services.audit(t.restaurant.id, by: actor, "reservation.status",
                                  "réservation de \(row.customerName ?? "?") (\(local.date.french) \(local.time.french), \(row.partySize) pers.) : \(status)")
-            let message = status == "cancelled"
-                ? "La réservation du \(local.date.french) à \(local.time.french) pour \(row.partySize) personne\(row.partySize > 1 ? "s" : "") est annulée."
-                : "La réservation est maintenant \(status)."
+            let message = ReservationWording.changed(row, to: status, clock: t.reservations.time)
             return ToolResponse.value(.object(["success": true, "message": .string(message), "reservation": ReservationWording.json(row, clock: t.reservations.time, services: t.services)]))
         }
     }
@@ -180,7 +178,7 @@ struct ReservationRoutes {
         if wanted != before.time || party != before.party {
             let slot: ReservationSlot
             switch t.reservations.slot(at: wanted, partySize: party, now: now) {
-            case .failure(let refusal): return try ToolResponse.refusal(refusal)
+            case .failure(let refused): return try ToolResponse.refusal(ReservationWording.refusal(refused, rules: t.reservations, now: now))
             case .success(let s): slot = s
             }
             // The move and the details in one transaction: all or nothing.
@@ -208,19 +206,11 @@ struct ReservationRoutes {
             token: AgentAuth.presentedToken(request), rawId: q["restaurantId"].map(String.init), services: services)
         let t = session.template
         guard let phone = (q["phone"] ?? q["callerPhone"]).flatMap({ PhoneNumber.normalize(String($0), defaultCountry: t.restaurant.country) }) else {
-            return ToolResponse.value(.object(["success": true, "found": false, "reservations": [], "message": "Je n'ai pas votre numéro : je ne peux pas retrouver la réservation."]))
+            return ToolResponse.value(.object(["success": true, "found": false, "reservations": [], "message": .string(ReservationWording.found(nil, clock: t.reservations.time))]))
         }
         let rows = try await ReservationBook.upcoming(restaurantId: t.restaurant.id, phone: phone, now: services.now(), on: services.database.readDB)
         let list = rows.map { ReservationWording.json($0, clock: t.reservations.time, services: t.services) }
-        let message: String
-        if let first = rows.first {
-            let local = t.reservations.time.local(first.reservationTime)
-            message = rows.count == 1
-                ? "Vous avez une réservation le \(local.date.french) à \(local.time.french) pour \(first.partySize) personne\(first.partySize > 1 ? "s" : "")."
-                : "Vous avez \(rows.count) réservations ; la prochaine le \(local.date.french) à \(local.time.french)."
-        } else {
-            message = "Je ne trouve aucune réservation à venir à votre numéro."
-        }
+        let message = ReservationWording.found(rows, clock: t.reservations.time)
         return ToolResponse.value(.object(["success": true, "found": .bool(!rows.isEmpty), "reservations": .array(list), "message": .string(message)]))
     }
 

@@ -1,8 +1,11 @@
 import AlloRestoStore
 import Foundation
 
-/// What `log_new_faq` and `leave_message` say to the caller (new or replayed, from the same facts).
+/// What `save_customer_info`, `log_new_faq` and `leave_message` say to the caller (new or replayed, from the same facts).
 enum CommunicationWording {
+    /// `save_customer_info`'s thanks, by first name when known.
+    static func saved(firstName: String?) -> String { firstName.map { "Merci \($0), c'est noté." } ?? "C'est noté." }
+
     /// The answer of `log_new_faq`: the restaurant's answer when it has one, else the promise to pass it on.
     struct Logged: Encodable {
         let success = true

@@ -2,8 +2,8 @@ import AlloRestoCore
 import AlloRestoStore
 import Foundation
 
-/// What the reservation tools show and say: a reservation as JSON, and the sentence of a booking (new or replayed,
-/// from the same facts).
+/// What the reservation tools show and say: a reservation as JSON, the sentence of a booking (new or replayed,
+/// from the same facts), the booking rules' and the store's refusals, a cancellation and a lookup.
 enum ReservationWording {
     /// A reservation as the tools and the back office's API show it (local date and time, spoken date, service).
     static func json(_ r: ReservationBook.Facts, clock: RestaurantTime, services: [DiningServiceInfo]) -> JSONValue {
@@ -41,7 +41,7 @@ enum ReservationWording {
     static func booked(_ b: ReservationBook.Booked, rules: ReservationRules, services: [DiningServiceInfo]) -> JSONValue {
         let r = b.reservation
         let party = r.partySize
-        var sentence = "C'est noté : une table pour \(party) personne\(party > 1 ? "s" : "") \(AvailabilityRoutes.at(rules.schedule.spoken(r.reservationTime, now: b.bookedAt)))"
+        var sentence = "C'est noté : une table pour \(party) personne\(party > 1 ? "s" : "") \(Spoken.at(rules.schedule.spoken(r.reservationTime, now: b.bookedAt)))"
         if let name = r.customerName { sentence += ", au nom de \(name)" }
         sentence += "."
         if r.status == "pending" { sentence += " Ce service demande un prépaiement : le restaurant vous recontactera pour confirmer." }
@@ -64,5 +64,49 @@ enum ReservationWording {
             Refusal("invalid_transition", to == "cancelled" ? "Cette réservation ne peut plus être annulée." : "Une réservation \(from) ne peut pas passer à \(to).")
         case .changedMeanwhile: Refusal("invalid_transition", "Cette réservation vient d'être modifiée : elle ne peut plus changer.")
         }
+    }
+
+    /// The refusal of a time or party the booking rules do not take, spoken relative to `now`.
+    static func refusal(_ r: ReservationRules.Refused, rules: ReservationRules, now: Date) -> Refusal {
+        let schedule = rules.schedule
+        let sentence: String = switch r {
+        case .disabled: "Le restaurant ne prend pas de réservation par téléphone."
+        case .invalidPartySize: "Pour combien de personnes souhaitez-vous réserver ?"
+        case .tooSoon(let at, let minutes):
+            "Il faut réserver au moins \(Spoken.duration(minutes)) à l'avance : je ne peux pas réserver pour \(schedule.spoken(at, now: now))."
+        case .tooFar(let days, let lastDay): "Nous prenons les réservations jusqu'à \(days) jours à l'avance, pas au-delà du \(lastDay.french)."
+        case .noService(let time, let day):
+            if case let list = rules.services(on: day), !list.isEmpty {
+                "Nous ne prenons pas de réservation à \(time.french) le \(day.french). Les services : "
+                    + list.map { "\($0.name) de \($0.startTime.french) à \(($0.lastSeatingTime ?? $0.endTime).french)" }.joined(separator: " et ") + "."
+            } else {
+                "Nous ne prenons pas de réservation le \(day.french)."
+            }
+        case .partyTooLargeForService(let party, let service): "Nous ne pouvons pas accueillir \(party) personnes sur le service \(service)."
+        case .closed(let at, let next):
+            "Le restaurant est fermé \(Spoken.at(schedule.spoken(at, now: now)))."
+                + (next.map { " Il ouvre \(Spoken.at(schedule.spoken($0, now: now)))." } ?? "")
+        case .noCapacity: "Je ne peux pas réserver de table pour le moment : je peux laisser un message au restaurant."
+        case .partyTooLarge(let party): "Nous ne pouvons pas accueillir \(party) personnes."
+        }
+        return Refusal(r.code, sentence)
+    }
+
+    /// The answer to a status change: a cancellation with its local date, time and party; another status named.
+    static func changed(_ r: Reservation, to status: String, clock: RestaurantTime) -> String {
+        let local = clock.local(r.reservationTime)
+        return status == "cancelled"
+            ? "La réservation du \(local.date.french) à \(local.time.french) pour \(Spoken.people(r.partySize)) est annulée."
+            : "La réservation est maintenant \(status)."
+    }
+
+    /// `find_reservation`'s sentence: the next upcoming booking (and how many there are), none, or no caller number.
+    static func found(_ upcoming: [Reservation]?, clock: RestaurantTime) -> String {
+        guard let upcoming else { return "Je n'ai pas votre numéro : je ne peux pas retrouver la réservation." }
+        guard let first = upcoming.first else { return "Je ne trouve aucune réservation à venir à votre numéro." }
+        let local = clock.local(first.reservationTime)
+        return upcoming.count == 1
+            ? "Vous avez une réservation le \(local.date.french) à \(local.time.french) pour \(Spoken.people(first.partySize))."
+            : "Vous avez \(upcoming.count) réservations ; la prochaine le \(local.date.french) à \(local.time.french)."
     }
 }
