@@ -69,6 +69,42 @@ import Testing
         }
     }
 
+    /// The SIP bridge's commands shown unrun (they need a real trunk) cannot drift either: every flag of an
+    /// `alloresto sip-bridge` line is one the built binary's `--help` lists, and every REST call shown is one the
+    /// bridge's tests send (the same path and JSON fields, in `Tests/SIPBridgeTests` or the compatibility client).
+    @Test func theBridgeCommandsShownAreTheBridgesOwn() throws {
+        let console = try Self.blocks().filter { $0.language == "console" }
+        let bridgeLines = console.flatMap { b in b.text.replacingOccurrences(of: "\\\n", with: " ").components(separatedBy: "\n") }
+            .filter { !$0.hasPrefix("#") && $0.contains("alloresto sip-bridge") }
+        #expect(bridgeLines.count >= 2)
+        let help = try CommandLineTests.run(["sip-bridge", "--help"], in: FileManager.default.temporaryDirectory)
+        let known = help.out + help.err
+        for line in bridgeLines {
+            for flag in line.split(separator: " ").filter({ $0.hasPrefix("--") }).map({ String($0.split(separator: "=")[0]) }) {
+                #expect(known.contains("\(flag) "), "\(line): \(flag) is not a flag of alloresto sip-bridge")
+            }
+        }
+        let testsDir = Self.repository.appendingPathComponent("Tests")
+        let bridgeTests = (FileManager.default.enumerator(at: testsDir.appendingPathComponent("SIPBridgeTests"), includingPropertiesForKeys: nil)?
+            .compactMap { $0 as? URL } ?? []) + [testsDir.appendingPathComponent("Compat/sipbridge_client.py")]
+        let lines = bridgeTests.compactMap { try? String(contentsOf: $0, encoding: .utf8) }.flatMap { $0.components(separatedBy: "\n") }
+        let curls = console.flatMap { $0.text.components(separatedBy: "\n") }.filter { $0.hasPrefix("curl ") && $0.contains("localhost:8088/") }
+        #expect(curls.count >= 2)
+        for curl in curls {
+            let path = String(try #require(curl.firstMatch(of: /localhost:8088(\/[^ ]+)/)?.1))
+            // `CA…` stands for a call's sid: the tests build the path around one; its last part ends the URL.
+            let end = path.split(separator: "/").last { !$0.hasPrefix("CA") }.map { "/\($0)\"" } ?? path
+            // The body's own fields (a nested object such as `params` is free-form).
+            let body = curl.replacing(/: \{[^{}]*\}/, with: ": {}")
+            let keys = body.matches(of: /"([A-Za-z]+)":/).map { "\"\($0.1)\":" }
+            // A request of a test: a line with the URL's end, its body on that line or the next two.
+            let sentAlike = lines.indices.contains { i in
+                lines[i].contains(end) && keys.allSatisfy { key in lines[i..<min(i + 3, lines.count)].contains { $0.contains(key) } }
+            }
+            #expect(sentAlike, "\(curl): no bridge test sends \(end) with \(keys)")
+        }
+    }
+
     /// libfaketime (Debian's `faketime`), preloaded into the server (the `faketime` wrapper would not pass on the
     /// signal that stops it).
     static var faketime: String? {
