@@ -5,7 +5,8 @@ import Foundation
 /// cannot (orders paused, closed, full) with the next possible time, and whether a table is free — times spoken
 /// relative to `now` in the restaurant's schedule.
 enum AvailabilityWording {
-    /// Orders are paused until `resume` (the next opening after the pause), reservations not concerned.
+    /// Orders are paused; `resume` is when they start again (the next opening after the pause's end or the time
+    /// asked, whichever is later). Reservations are not concerned.
     static func ordersPaused(resume: Date?, schedule: OpeningSchedule, now: Date) -> String {
         "Le restaurant ne prend plus de commandes pour aujourd'hui."
             + (resume.map { " Les commandes reprennent \(Spoken.at(schedule.spoken($0, now: now)))." } ?? "")

@@ -3,7 +3,8 @@ import Foundation
 
 /// A business refusal as the agent relays it: the rule's wire `code` and the French sentence built here from a
 /// typed refusal (`PricingRefused`, `ReservationRules.Refused`, `DeliveryQuote.Refused`…). Answered as HTTP 200
-/// `{success:false, error, code}` (`ToolResponse.refusal`).
+/// `{success:false, error, code}` (`ToolResponse.refusal`), or by `check_availability` as `{available:false,
+/// reason, message}`.
 struct Refusal: Error, Sendable, Hashable {
     let code: String
     let message: String
@@ -19,7 +20,7 @@ enum Spoken {
     /// `19h` → `à 19h`; `demain à 11h30` stays.
     static func at(_ spoken: String) -> String { spoken.contains(" à ") ? spoken : "à \(spoken)" }
 
-    /// `personne` or `personnes`.
+    /// A number of people: `1 personne`, `2 personnes`.
     static func people(_ n: Int) -> String { "\(n) personne\(n > 1 ? "s" : "")" }
 
     /// A duration as said (`une heure`, `2 heures`, `1 heure 30`, `45 minutes`).
