@@ -384,6 +384,7 @@ struct TestWorker {
         #expect(status == 0, "sipp: \(errors)")
         let message = SIPBridgeService.busyMessage()
         #expect(message.count > 16_000)
+        await listener.awaitPayloads(containing: message)
         let heard = listener.payloads.withLockedValue { $0.flatMap { $0 } }
         #expect(heard.firstRange(of: message) != nil, "the whole recorded message reached the caller")
         #expect(await bridge.callInfos().recent.first?.endReason == "no worker")
@@ -582,6 +583,7 @@ struct TestWorker {
             let caller = try await RTPListener()
             let (hungUp, hangUpErrors) = try await Peers.sipp("uac-wait-bye.xml", replacing: ["MEDIA_PORT": String(caller.port)], bridgePort: await nowhere.localPort, timeout: 20)
             #expect(hungUp == 0, "sipp: \(hangUpErrors)")
+            await caller.awaitPayloads(containing: SIPBridgeService.busyMessage())
             let heard = caller.payloads.withLockedValue { $0.flatMap { $0 } }
             #expect(heard.firstRange(of: SIPBridgeService.busyMessage()) != nil)
             #expect(await nowhere.callInfos().recent.first?.endReason == "no worker")

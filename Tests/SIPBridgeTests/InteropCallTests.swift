@@ -26,6 +26,7 @@ import Testing
         #expect(status == 0, "sipp: \(errors)")
         // The busy message went to the port of the last offer, nowhere else.
         let message = SIPBridgeService.busyMessage()
+        await second.awaitPayloads(containing: message)
         #expect(second.payloads.withLockedValue { $0.flatMap { $0 } }.firstRange(of: message) != nil, "the message reached the new media port")
         #expect(first.audio.isEmpty, "nothing but silence to the old port")
         let ended = await bridge.callInfos().recent.first { $0.sipCallId != "" && $0.endReason == "no worker" }
