@@ -200,7 +200,7 @@ public enum SystemPrompt {
         }
         var lines: [String] = []
         if let radius = r.deliveryRadiusKm {
-            lines.append("Livraison dans un rayon de \(formatKm(radius)) km autour du restaurant.")
+            lines.append("Livraison dans un rayon de \(DeliveryQuote.km(radius)) km autour du restaurant.")
         } else {
             lines.append("Livraison possible ; check_availability vérifie chaque adresse.")
         }
@@ -217,11 +217,6 @@ public enum SystemPrompt {
         lines.append(prep)
         lines.append("Pour une livraison, demande l'adresse complète (ou propose l'adresse enregistrée) puis appelle check_availability en mode delivery.")
         return section("LIVRAISON", lines)
-    }
-
-    /// A radius as the prompt says it: whole km as is (`5`), else one decimal with a comma (`4,5`).
-    public static func formatKm(_ km: Double) -> String {
-        km == km.rounded() ? CheckedNumber.text(km) : String(format: "%.1f", km).replacingOccurrences(of: ".", with: ",")
     }
 
     static func reservations(_ r: RestaurantProfile, services: [DiningServiceInfo]) -> String {

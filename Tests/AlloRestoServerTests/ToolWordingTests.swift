@@ -32,6 +32,8 @@ import Testing
             == "« Margherita » n'a pas d'option « Cuisson » ; les options sont « Taille », « Suppléments ».")
         #expect(said(.noOption(item: "Tiramisu", said: .nothing)).message == "« Tiramisu » n'a pas d'option : « ? » n'est pas possible.")
         #expect(said(.outOfRange(distanceKm: 7.24, radiusKm: 5)).message == "Désolé, cette adresse est à 7,2 km : nous livrons jusqu'à 5 km.")
+        // One way to say a distance everywhere (DeliveryQuote.km): a whole number has no ",0".
+        #expect(said(.outOfRange(distanceKm: 7.0, radiusKm: 4.5)).message == "Désolé, cette adresse est à 7 km : nous livrons jusqu'à 4,5 km.")
     }
 
     /// Thursday 26 November 2026, Paris: lunch 11:30–14:30, dinner from 18:30.
@@ -73,6 +75,15 @@ import Testing
         let e = APIError(RequestedTime.Refused(field: "reservationDate", .dateNotUnderstood("lundi prochain-ish")))
         #expect(e.status == .unprocessableContent && e.field == "reservationDate" && e.code == "date_not_understood")
         #expect(e.message.contains("« lundi prochain-ish »"))
+    }
+
+    @Test func timesAreSpokenAfterTheirVerb() {
+        #expect(Spoken.at("19h") == "à 19h" && Spoken.at("demain à 11h30") == "demain à 11h30")
+        #expect(Spoken.around("19h") == "vers 19h" && Spoken.around("samedi 28 novembre à 20h") == "samedi 28 novembre à 20h")
+        #expect(Spoken.count(1, "place") == "1 place" && Spoken.count(3, "place") == "3 places")
+        #expect(OrderWording.status(latest: (12, "en préparation", TimeOfDay(parsing: "19:45")))
+            == "Dernière commande : numéro 12, en préparation, prévue vers 19h45.")
+        #expect(OrderWording.status(latest: nil).hasPrefix("Je ne trouve pas de commande"))
     }
 
     @Test func deliveryRefusalsKeepTheirWireCodes() {

@@ -60,6 +60,7 @@ struct AvailabilityRoutes {
             return unavailable("orders_paused", AvailabilityWording.ordersPaused(resume: opening, schedule: t.schedule, now: now), extra: extra)
         }
         var travel = 0
+        var distanceKm: Double?
         if mode == .delivery {
             guard r.deliveryEnabled else { return unavailable("delivery_disabled", AvailabilityWording.deliveryDisabled) }
             let address = [body.string("customerAddress", "customer_address", "address"), body.string("customerPostalCode", "customer_postal_code"),
@@ -74,6 +75,7 @@ struct AvailabilityRoutes {
                 return unavailable(refusal.code, refusal.message)
             case .success(let q):
                 travel = q.travelMin
+                distanceKm = q.roadKm
                 fields["deliveryDistanceKm"] = q.roadKm.map(JSONValue.double) ?? .null
                 fields["deliveryDurationMin"] = .int(q.travelMin)
                 fields["deliveryFee"] = .double(Money.decimal(r.deliveryFeeMinor, currency: r.currency))
@@ -100,9 +102,8 @@ struct AvailabilityRoutes {
             fields["estimatedTimeISO"] = .string(plan.promised.formatted(.iso8601))
             fields["estimatedDate"] = .string(local.date.description)
             fields["shiftedMin"] = .int(plan.shiftedMin)
-            let km: Double? = if case .double(let d) = fields["deliveryDistanceKm"] { d } else { nil }
             fields["message"] = .string(AvailabilityWording.planned(
-                delivery: mode == .delivery, promised: plan.promised, shifted: wanted != nil && plan.shiftedMin > 0, distanceKm: km,
+                delivery: mode == .delivery, promised: plan.promised, shifted: wanted != nil && plan.shiftedMin > 0, distanceKm: distanceKm,
                 restaurant: r, schedule: schedule, now: now))
             fields["reason"] = .null
             return ToolResponse.value(.object(fields))

@@ -269,7 +269,9 @@ struct OrderRoutes {
                 itemsSummary: o.items.map { "\($0.quantity)× \($0.name)" }.joined(separator: ", "))
         }
         struct Status: Encodable { let success = true; let found: Bool; let orders: [StatusLine]; let message: String }
-        let message = OrderWording.status(latest: lines.first.map { ($0.orderNumber, $0.statusLabel, $0.estimatedReadyTime) })
+        let message = OrderWording.status(latest: orders.first.map { o in
+            (o.orderNumber, Self.label(o.status), o.estimatedReadyAt.map { time.local($0).time })
+        })
         return try ToolResponse.json(Status(found: !lines.isEmpty, orders: lines, message: message))
     }
 }

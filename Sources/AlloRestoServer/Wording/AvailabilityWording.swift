@@ -18,8 +18,8 @@ enum AvailabilityWording {
                         schedule: OpeningSchedule, now: Date) -> String {
         let when = schedule.spoken(promised, now: now)
         var message = delivery
-            ? "Livraison possible \(when.hasPrefix("demain") || when.contains(" à ") ? when : "vers \(when)")"
-            : "La commande peut être prête \(when.contains(" à ") || when.hasPrefix("demain") ? when : "à \(when)")"
+            ? "Livraison possible \(Spoken.around(when))"
+            : "La commande peut être prête \(Spoken.at(when))"
         if shifted { message = "Pas à l'heure demandée : la cuisine est chargée. " + message }
         if delivery {
             if let distanceKm { message += " (\(DeliveryQuote.km(distanceKm)) km)" }
@@ -55,7 +55,7 @@ enum AvailabilityWording {
 
     /// Not enough seats at `when` (`left` remain): nearby times that are free, if any.
     static func tableFull(left: Int, when: String, alternatives: [TimeOfDay]) -> String {
-        (left == 0 ? "C'est complet \(Spoken.at(when))." : "Il ne reste que \(left) place\(left > 1 ? "s" : "") \(Spoken.at(when)).")
+        (left == 0 ? "C'est complet \(Spoken.at(when))." : "Il ne reste que \(Spoken.count(left, "place")) \(Spoken.at(when)).")
             + (alternatives.isEmpty ? "" : " Je peux vous proposer " + alternatives.map(\.french).joined(separator: " ou ") + ".")
     }
 }

@@ -25,7 +25,7 @@ enum OrderWording {
     static func confirmed(_ c: OrderBook.Confirmation, schedule: OpeningSchedule, currency: String) -> Confirmed {
         let delivery = c.orderType == OrderType.delivery.rawValue
         let spoken = schedule.spoken(c.readyAt, now: c.placedAt)
-        let when = delivery ? "livrée \(spoken.contains(" à ") ? spoken : "vers \(spoken)")" : "prête \(Spoken.at(spoken))"
+        let when = delivery ? "livrée \(Spoken.around(spoken))" : "prête \(Spoken.at(spoken))"
         let total = Money.spoken(c.totalMinor, currency: currency)
         let corrected = c.statedTotalMinor.map { $0 != c.totalMinor } ?? false
         return Confirmed(
@@ -119,16 +119,15 @@ enum OrderWording {
             "Pour « \(item) », « \(said(s, number: "n° ")) » n'existe pas en \(c.option.lowercased()) ; au choix : \(list(c))."
         case .belowMinimum(let minimum, let missing): "Le minimum pour une livraison est de \(money(minimum)) ; il manque \(money(missing))."
         case .outOfRange(let km, let radius):
-            "Désolé, cette adresse est à \(String(format: "%.1f", km).replacingOccurrences(of: ".", with: ",")) km : nous livrons jusqu'à \(SystemPrompt.formatKm(radius)) km."
+            "Désolé, cette adresse est à \(DeliveryQuote.km(km)) km : nous livrons jusqu'à \(DeliveryQuote.km(radius)) km."
         }
         return Refusal(r.code, sentence)
     }
 
     /// `get_order_status`'s sentence: the latest order of the last 24 hours (number, status label, expected
-    /// local time `HH:MM`), or none.
-    static func status(latest: (number: Int, label: String, readyTime: String?)?) -> String {
+    /// local time), or none.
+    static func status(latest: (number: Int, label: String, readyAt: TimeOfDay?)?) -> String {
         guard let latest else { return "Je ne trouve pas de commande passée depuis ce numéro dans les dernières 24 heures." }
-        return "Dernière commande : numéro \(latest.number), \(latest.label)"
-            + (latest.readyTime.map { ", prévue vers \(TimeOfDay(parsing: $0)?.french ?? $0)" } ?? "") + "."
+        return "Dernière commande : numéro \(latest.number), \(latest.label)" + (latest.readyAt.map { ", prévue vers \($0.french)" } ?? "") + "."
     }
 }

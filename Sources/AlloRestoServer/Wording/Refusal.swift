@@ -17,11 +17,17 @@ struct Refusal: Error, Sendable, Hashable {
 
 /// Pieces of French shared by the tools' sentences.
 enum Spoken {
-    /// `19h` → `à 19h`; `demain à 11h30` stays.
+    /// A time spoken by `OpeningSchedule.spoken`, after a verb: `19h` → `à 19h`; `demain à 11h30` stays.
     static func at(_ spoken: String) -> String { spoken.contains(" à ") ? spoken : "à \(spoken)" }
 
+    /// The same, approximately: `19h` → `vers 19h`; `demain à 11h30` stays.
+    static func around(_ spoken: String) -> String { spoken.contains(" à ") ? spoken : "vers \(spoken)" }
+
+    /// A count and its noun, plural from 2: `1 personne`, `2 places`.
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n > 1 ? "s" : "")" }
+
     /// A number of people: `1 personne`, `2 personnes`.
-    static func people(_ n: Int) -> String { "\(n) personne\(n > 1 ? "s" : "")" }
+    static func people(_ n: Int) -> String { count(n, "personne") }
 
     /// A duration as said (`une heure`, `2 heures`, `1 heure 30`, `45 minutes`).
     static func duration(_ minutes: Int) -> String {

@@ -41,7 +41,7 @@ enum ReservationWording {
     static func booked(_ b: ReservationBook.Booked, rules: ReservationRules, services: [DiningServiceInfo]) -> JSONValue {
         let r = b.reservation
         let party = r.partySize
-        var sentence = "C'est noté : une table pour \(party) personne\(party > 1 ? "s" : "") \(Spoken.at(rules.schedule.spoken(r.reservationTime, now: b.bookedAt)))"
+        var sentence = "C'est noté : une table pour \(Spoken.people(party)) \(Spoken.at(rules.schedule.spoken(r.reservationTime, now: b.bookedAt)))"
         if let name = r.customerName { sentence += ", au nom de \(name)" }
         sentence += "."
         if r.status == "pending" { sentence += " Ce service demande un prépaiement : le restaurant vous recontactera pour confirmer." }
@@ -55,7 +55,7 @@ enum ReservationWording {
         case .full(let left, let party):
             Refusal("full", left == 0
                 ? "C'est complet à cette heure-là."
-                : "Il ne reste que \(left) place\(left > 1 ? "s" : "") à cette heure-là, pas assez pour \(party) personnes.")
+                : "Il ne reste que \(Spoken.count(left, "place")) à cette heure-là, pas assez pour \(party) personnes.")
         case .notFound: Refusal("reservation_not_found", "Réservation introuvable pour ce restaurant.")
         case .notFoundForCaller: Refusal("reservation_not_found", "Je ne trouve pas cette réservation à votre numéro de téléphone.")
         case .notMovable(let status): Refusal("not_movable", "Une réservation \(status) ne peut plus changer d'heure ni de couverts.")
